@@ -1,0 +1,115 @@
+//! Wiring for `serve` (and the demo): storage, bot, HTTP, background tasks, shutdown.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use teloxide::{payloads::SetWebhookSetters, prelude::Requester};
+use tokio::{sync::watch, task::JoinHandle};
+
+use crate::{
+    bot::{self, dispatch::Dispatcher, telegram::TelegramMessenger},
+    config::Config,
+    http,
+    shop::Shop,
+    store::Db,
+};
+
+/// A started shop. Dropping it does not stop it; call [`Running::shutdown`].
+pub struct Running {
+    pub shop: Shop,
+    pub dispatcher: Dispatcher,
+    pub http_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Opens the databases and starts the bot, the HTTP server and the background workers.
+pub async fn start(config: Config) -> anyhow::Result<Running> {
+    let (token, key) = config.require_serve()?;
+    let db = Db::open(&config.data_dir, key)?;
+    let bot = bot::client(&config, token.expose())?;
+    let config = Arc::new(config);
+    let shop = Shop::new(db.clone(), config.clone(), Arc::new(TelegramMessenger::new(bot.clone())));
+    let dispatcher = Dispatcher::new(shop.clone());
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+
+    let listener = tokio::net::TcpListener::bind(config.http_bind)
+        .await
+        .with_context(|| format!("HTTP_BIND {} tidak dapat dipakai", config.http_bind))?;
+    let http_addr = listener.local_addr()?;
+    let state = http::HttpState {
+        db: db.clone(),
+        dispatcher: dispatcher.clone(),
+        telegram_secret: config.webhook_url.as_ref().and(config.webhook_secret.clone()).map(Arc::new),
+    };
+    let mut rx = shutdown_rx.clone();
+    tasks.push(tokio::spawn(async move {
+        let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
+            let _ = rx.changed().await;
+        });
+        if let Err(e) = server.await {
+            tracing::error!(error = %e, "http server stopped");
+        }
+    }));
+
+    // Menus are nice to have: a Telegram outage at start must not keep the shop down.
+    if let Err(e) = shop.publish_commands().await {
+        tracing::warn!(error = %e, "could not publish command menus");
+    }
+
+    match (&config.webhook_url, &config.webhook_secret) {
+        (Some(url), Some(secret)) => {
+            let url = reqwest::Url::parse(url).context("TELEGRAM_WEBHOOK_URL tidak valid")?;
+            bot.set_webhook(url)
+                .secret_token(secret.expose().clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("setWebhook gagal: {}", crate::security::redact::mask_tokens(&e.to_string())))?;
+        }
+        _ => tasks.push(tokio::spawn(bot::polling::run(bot, dispatcher.clone(), shutdown_rx))),
+    }
+    tracing::info!(http = %http_addr, "quickcart ready");
+    Ok(Running { shop, dispatcher, http_addr, shutdown, tasks })
+}
+
+impl Running {
+    /// Stops taking updates, lets the ones in hand finish (bounded), stops the workers.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        self.dispatcher.drain(Duration::from_secs(10)).await;
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+        }
+    }
+}
+
+/// `quickcart serve`: runs until SIGTERM or SIGINT.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let running = start(config).await?;
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

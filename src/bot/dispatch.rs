@@ -1,0 +1,82 @@
+//! Runs updates through the shop: one queue per user (a person's updates are handled in order),
+//! different users in parallel. Both update paths (polling and webhook) submit here.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::Duration,
+};
+
+use tokio::sync::mpsc;
+
+use crate::shop::{incoming::Incoming, Shop};
+
+#[derive(Clone)]
+pub struct Dispatcher {
+    shop: Shop,
+    queues: Arc<Mutex<HashMap<i64, mpsc::UnboundedSender<Incoming>>>>,
+    submitted: Arc<AtomicU64>,
+    finished: Arc<AtomicU64>,
+}
+
+/// How long a user's queue task waits for more updates before it ends.
+const IDLE: Duration = Duration::from_secs(30);
+
+impl Dispatcher {
+    pub fn new(shop: Shop) -> Self {
+        Self { shop, queues: Arc::default(), submitted: Arc::default(), finished: Arc::default() }
+    }
+
+    pub fn submit(&self, inc: Incoming) {
+        self.submitted.fetch_add(1, Ordering::SeqCst);
+        let user = inc.sender.id;
+        let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        let inc = match queues.get(&user) {
+            Some(tx) => match tx.send(inc) {
+                Ok(()) => return,
+                Err(mpsc::error::SendError(inc)) => inc,
+            },
+            None => inc,
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        // A fresh channel's receiver is alive, so this send cannot fail.
+        let _ = tx.send(inc);
+        queues.insert(user, tx);
+        tokio::spawn(self.clone().worker(user, rx));
+    }
+
+    async fn worker(self, user: i64, mut rx: mpsc::UnboundedReceiver<Incoming>) {
+        loop {
+            match tokio::time::timeout(IDLE, rx.recv()).await {
+                Ok(Some(inc)) => {
+                    self.shop.handle(inc).await;
+                    self.finished.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+                    if rx.is_empty() {
+                        queues.remove(&user);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// True when every submitted update has been handled.
+    pub fn idle(&self) -> bool {
+        self.submitted.load(Ordering::SeqCst) == self.finished.load(Ordering::SeqCst)
+    }
+
+    /// Waits (bounded) for updates in hand to finish, for a graceful shutdown.
+    pub async fn drain(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !self.idle() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}

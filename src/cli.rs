@@ -1,0 +1,63 @@
+//! The command line (SPEC §9). Names here are used by tools outside this repository: extend,
+//! don't rename.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "quickcart", version, about = "QuickCart: toko Telegram untuk produk digital (QRIS Pakasir & saldo)")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the shop: Telegram bot, webhooks, background workers
+    Serve,
+    /// The whole shop in this terminal with local stand-ins for Telegram and Pakasir
+    Demo {
+        /// Read input lines from FILE, print the transcript, exit non-zero if a line fails
+        #[arg(long, value_name = "FILE")]
+        script: Option<PathBuf>,
+    },
+    /// Check configuration, key, database files and reachability
+    Doctor {
+        /// Skip the Telegram and Pakasir reachability checks
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Database maintenance
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+    /// Bootstrap admins without Telegram
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DbCommand {
+    /// Create or upgrade the schema of shop.db and audit.db
+    Migrate,
+    /// integrity_check, cipher_integrity_check and foreign_key_check on both files
+    Check,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Make a Telegram user id an admin
+    Grant {
+        #[arg(value_name = "ID")]
+        id: i64,
+    },
+    /// Take the admin role away (ADMIN_IDS admins stay admins)
+    Revoke {
+        #[arg(value_name = "ID")]
+        id: i64,
+    },
+}

@@ -1,0 +1,149 @@
+//! Inline-button callback data: one typed enum, one compact wire format (≤ 64 bytes, as Telegram
+//! allows). Anything that does not parse is treated as a stale or forged button.
+
+/// Quantity steps offered on the product card.
+pub const QTY_STEPS: [i64; 5] = [-1, 1, 2, 5, 10];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Callback {
+    /// Category list, page (1-based).
+    Categories(u32),
+    /// Products of a category (0 = Tanpa Kategori), page.
+    Category(i64, u32),
+    BestSellers(u32),
+    TopBuyers,
+    AllProducts(u32),
+    /// The `/stock` list, page.
+    Stock(u32),
+    /// Open a product card.
+    Product(i64),
+    /// Change the quantity on the card of a product by a step from [`QTY_STEPS`].
+    Qty(i64, i64),
+    /// `[Lanjut ke pembayaran]` for a product card.
+    Checkout(i64),
+    /// `[Batalkan]` the current flow.
+    Cancel,
+    /// Back to the welcome screen.
+    Home,
+    EditName,
+    EditEmail,
+    EditWhatsapp,
+    History(u32),
+    Deposit,
+    /// The page indicator; does nothing.
+    Noop,
+}
+
+impl Callback {
+    pub fn encode(&self) -> String {
+        match self {
+            Callback::Categories(p) => format!("cats:{p}"),
+            Callback::Category(c, p) => format!("cat:{c}:{p}"),
+            Callback::BestSellers(p) => format!("best:{p}"),
+            Callback::TopBuyers => "top".into(),
+            Callback::AllProducts(p) => format!("all:{p}"),
+            Callback::Stock(p) => format!("stk:{p}"),
+            Callback::Product(id) => format!("p:{id}"),
+            Callback::Qty(id, step) => format!("q:{id}:{step}"),
+            Callback::Checkout(id) => format!("buy:{id}"),
+            Callback::Cancel => "x".into(),
+            Callback::Home => "home".into(),
+            Callback::EditName => "acc:name".into(),
+            Callback::EditEmail => "acc:email".into(),
+            Callback::EditWhatsapp => "acc:wa".into(),
+            Callback::History(p) => format!("hist:{p}"),
+            Callback::Deposit => "dep".into(),
+            Callback::Noop => "noop".into(),
+        }
+    }
+
+    pub fn parse(data: &str) -> Option<Self> {
+        if data.len() > 64 {
+            return None;
+        }
+        let mut parts = data.split(':');
+        let head = parts.next()?;
+        let a = parts.next();
+        let b = parts.next();
+        if parts.next().is_some() {
+            return None;
+        }
+        let page = |s: Option<&str>| s.and_then(|s| s.parse::<u32>().ok()).filter(|p| (1..=10_000).contains(p));
+        let id = |s: Option<&str>| s.and_then(|s| s.parse::<i64>().ok()).filter(|id| *id > 0);
+        let cb = match (head, a, b) {
+            ("cats", Some(_), None) => Callback::Categories(page(a)?),
+            ("cat", Some(c), Some(_)) => Callback::Category(c.parse::<i64>().ok().filter(|c| *c >= 0)?, page(b)?),
+            ("best", Some(_), None) => Callback::BestSellers(page(a)?),
+            ("top", None, None) => Callback::TopBuyers,
+            ("all", Some(_), None) => Callback::AllProducts(page(a)?),
+            ("stk", Some(_), None) => Callback::Stock(page(a)?),
+            ("p", Some(_), None) => Callback::Product(id(a)?),
+            ("q", Some(_), Some(s)) => {
+                let step = s.parse::<i64>().ok().filter(|s| QTY_STEPS.contains(s))?;
+                Callback::Qty(id(a)?, step)
+            }
+            ("buy", Some(_), None) => Callback::Checkout(id(a)?),
+            ("x", None, None) => Callback::Cancel,
+            ("home", None, None) => Callback::Home,
+            ("acc", Some("name"), None) => Callback::EditName,
+            ("acc", Some("email"), None) => Callback::EditEmail,
+            ("acc", Some("wa"), None) => Callback::EditWhatsapp,
+            ("hist", Some(_), None) => Callback::History(page(a)?),
+            ("dep", None, None) => Callback::Deposit,
+            ("noop", None, None) => Callback::Noop,
+            _ => return None,
+        };
+        Some(cb)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_callback() -> impl Strategy<Value = Callback> {
+        let page = 1u32..=10_000;
+        let id = 1i64..=i64::MAX;
+        prop_oneof![
+            page.clone().prop_map(Callback::Categories),
+            (0i64..=i64::MAX, page.clone()).prop_map(|(c, p)| Callback::Category(c, p)),
+            page.clone().prop_map(Callback::BestSellers),
+            Just(Callback::TopBuyers),
+            page.clone().prop_map(Callback::AllProducts),
+            page.clone().prop_map(Callback::Stock),
+            id.clone().prop_map(Callback::Product),
+            (id.clone(), proptest::sample::select(QTY_STEPS.to_vec())).prop_map(|(i, s)| Callback::Qty(i, s)),
+            id.prop_map(Callback::Checkout),
+            Just(Callback::Cancel),
+            Just(Callback::Home),
+            Just(Callback::EditName),
+            Just(Callback::EditEmail),
+            Just(Callback::EditWhatsapp),
+            page.prop_map(Callback::History),
+            Just(Callback::Deposit),
+            Just(Callback::Noop),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips_within_telegram_limit(cb in any_callback()) {
+            let wire = cb.encode();
+            prop_assert!(wire.len() <= 64);
+            prop_assert_eq!(Callback::parse(&wire), Some(cb));
+        }
+
+        #[test]
+        fn garbage_never_panics(s in "\\PC{0,100}") {
+            let _ = Callback::parse(&s);
+        }
+    }
+
+    #[test]
+    fn forged_data_is_refused() {
+        for bad in ["", "q:1:3", "q:0:1", "p:-5", "cats:0", "p:1:2", "cat:x:1", "all:99999999999", "acc:root", "p:1;DROP"] {
+            assert_eq!(Callback::parse(bad), None, "{bad}");
+        }
+    }
+}

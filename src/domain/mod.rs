@@ -1,0 +1,11 @@
+//! Pure types and rules: money, prices, roles, input validation, command and callback grammars.
+//! Nothing in here does I/O.
+
+pub mod callback;
+pub mod catalog;
+pub mod commands;
+pub mod money;
+pub mod paging;
+pub mod pricing;
+pub mod role;
+pub mod validate;

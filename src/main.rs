@@ -1,0 +1,75 @@
+//! `quickcart`: parses the command line and dispatches. Nothing else lives here.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use quickcart::{
+    cli::{AdminCommand, Cli, Command, DbCommand},
+    config::{self, Config, ProcessEnv},
+    demo, ops,
+    security::redact::mask_tokens,
+};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = config::load_dotenv() {
+        return fail(&e);
+    }
+    let result = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt.block_on(run(cli.command)),
+        Err(e) => Err(anyhow::anyhow!("runtime: {e}")),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => fail(&format!("{e:#}")),
+    }
+}
+
+/// One clear line on stderr, with anything shaped like a bot token masked.
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("quickcart: {}", mask_tokens(msg));
+    ExitCode::FAILURE
+}
+
+fn config() -> anyhow::Result<Config> {
+    Ok(Config::from_source(&ProcessEnv)?)
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve => {
+            let config = config()?;
+            let _guard = ops::logs::init(Some(&config.log_dir), "info");
+            quickcart::app::serve(config).await?;
+        }
+        Command::Demo { script } => return demo::run(script.as_deref()).await,
+        Command::Doctor { offline } => {
+            let report = ops::doctor::run(offline).await;
+            println!("{}", report.text());
+            return Ok(if report.healthy() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
+        Command::Db { command } => {
+            let config = config()?;
+            match command {
+                DbCommand::Migrate => println!("{}", ops::maintenance::db_migrate(&config)?),
+                DbCommand::Check => {
+                    let (report, healthy) = ops::maintenance::db_check(&config)?;
+                    println!("{report}");
+                    if !healthy {
+                        return Ok(ExitCode::FAILURE);
+                    }
+                }
+            }
+        }
+        Command::Admin { command } => {
+            let config = config()?;
+            let _guard = ops::logs::init(None, "warn");
+            let (id, grant) = match command {
+                AdminCommand::Grant { id } => (id, true),
+                AdminCommand::Revoke { id } => (id, false),
+            };
+            println!("{}", ops::maintenance::admin_set(&config, id, grant)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

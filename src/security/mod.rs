@@ -1,0 +1,4 @@
+//! Security controls: who may do what, and what may never be printed.
+
+pub mod rbac;
+pub mod redact;

@@ -1,0 +1,54 @@
+//! The one permission check. Roles come from the database, plus the `ADMIN_IDS` whitelist which
+//! always wins. Handlers ask [`authorize`]; nothing else decides access.
+
+use crate::domain::{commands::is_admin_command, role::Role};
+
+/// The role a user acts with: `ADMIN_IDS` makes an admin whatever the database says.
+pub fn resolve_role(stored: Option<Role>, user_id: i64, admin_ids: &[i64]) -> Role {
+    if admin_ids.contains(&user_id) {
+        Role::Admin
+    } else {
+        stored.unwrap_or(Role::Customer)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Denied; the reason goes to the `rbac_deny` event, never to the user.
+    Deny(&'static str),
+}
+
+/// May `role` run the slash command `command` (lowercase, without `/`)?
+pub fn authorize(role: Role, command: &str) -> Decision {
+    if !is_admin_command(command) {
+        return Decision::Allow;
+    }
+    match role {
+        Role::Admin => Decision::Allow,
+        Role::Reseller | Role::Customer => Decision::Deny("admin_command_requires_admin_role"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::commands::ADMIN_COMMANDS;
+
+    #[test]
+    fn only_admins_run_admin_commands() {
+        for cmd in ADMIN_COMMANDS {
+            assert_eq!(authorize(Role::Admin, cmd), Decision::Allow);
+            assert!(matches!(authorize(Role::Reseller, cmd), Decision::Deny(_)));
+            assert!(matches!(authorize(Role::Customer, cmd), Decision::Deny(_)));
+        }
+        assert_eq!(authorize(Role::Customer, "start"), Decision::Allow);
+    }
+
+    #[test]
+    fn whitelist_wins() {
+        assert_eq!(resolve_role(Some(Role::Customer), 7, &[7]), Role::Admin);
+        assert_eq!(resolve_role(None, 8, &[7]), Role::Customer);
+        assert_eq!(resolve_role(Some(Role::Reseller), 8, &[7]), Role::Reseller);
+    }
+}

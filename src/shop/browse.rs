@@ -1,0 +1,215 @@
+//! Browsing: welcome, lists, stock, top buyers and the product card.
+
+use super::{keyboards, ports::Out, session::Flow, Actor, Result, Shop};
+use crate::{
+    domain::{callback::Callback, catalog::NO_CATEGORY, paging::Page, pricing::unit_price},
+    store::{self, products::Listing},
+    texts,
+};
+
+const PER_PAGE: u32 = 10;
+const STOCK_PER_PAGE: u32 = 30;
+
+impl Shop {
+    /// The main menu: the reply keyboard, then the welcome message with its inline buttons.
+    pub(crate) async fn main_menu(&self, actor: &Actor) -> Result<()> {
+        let ids = self
+            .db
+            .call(|c| {
+                Ok(store::products::list(c, Listing::InStock, 0, 24)?.into_iter().map(|p| p.id).collect::<Vec<_>>())
+            })
+            .await?;
+        self.tg.send(actor.chat, Out::reply(texts::MENU_HINT, keyboards::main_menu(&ids))).await?;
+        self.welcome(actor, None).await
+    }
+
+    pub(crate) async fn welcome(&self, actor: &Actor, message_id: Option<i64>) -> Result<()> {
+        let totals = self.db.call(|c| store::stats::totals(c)).await?;
+        let text = texts::welcome(&self.config.store_name, &actor.user.name, totals.users, totals.transactions);
+        self.edit_or_send(actor, message_id, Out::inline(text, keyboards::welcome())).await?;
+        Ok(())
+    }
+
+    /// Categories, one category, best sellers or all products, one page, edited in place.
+    pub(crate) async fn product_list(&self, actor: &Actor, cb: Callback, message_id: Option<i64>) -> Result<()> {
+        let out = match cb {
+            Callback::Categories(page) => self.categories(page).await?,
+            Callback::Category(cat, page) => {
+                let title = match cat {
+                    0 => Some(NO_CATEGORY.to_string()),
+                    id => self.db.call(move |c| store::products::category_name(c, id)).await?,
+                };
+                let title = title.unwrap_or_else(|| NO_CATEGORY.to_string());
+                self.listing(actor, Listing::Category(cat), &title, page, move |p| Callback::Category(cat, p), Callback::Categories(1)).await?
+            }
+            Callback::BestSellers(page) => {
+                self.listing(actor, Listing::BestSellers, texts::BEST_TITLE, page, Callback::BestSellers, Callback::Home).await?
+            }
+            _ => {
+                let page = if let Callback::AllProducts(p) = cb { p } else { 1 };
+                self.listing(actor, Listing::All, texts::ALL_TITLE, page, Callback::AllProducts, Callback::Home).await?
+            }
+        };
+        self.edit_or_send(actor, message_id, out).await?;
+        Ok(())
+    }
+
+    async fn categories(&self, page: u32) -> Result<Out> {
+        let cats = self.db.call(|c| store::products::categories(c)).await?;
+        if cats.is_empty() {
+            return Ok(Out::inline(texts::NO_PRODUCTS, vec![vec![super::ports::Button::cb(texts::BTN_BACK, Callback::Home)]]));
+        }
+        let p = Page::new(page, i64::try_from(cats.len()).unwrap_or(i64::MAX), PER_PAGE);
+        let mut rows: Vec<Vec<super::ports::Button>> = cats
+            .iter()
+            .skip(usize::try_from(p.offset()).unwrap_or(0))
+            .take(PER_PAGE as usize)
+            .map(|c| {
+                let name = c.name.as_deref().unwrap_or(NO_CATEGORY);
+                vec![super::ports::Button::cb(format!("{name} ({})", c.products), Callback::Category(c.id, 1))]
+            })
+            .collect();
+        rows.push(keyboards::nav(p, Callback::Categories, Callback::Home));
+        Ok(Out::inline(texts::CATEGORIES_TITLE, rows))
+    }
+
+    async fn listing(
+        &self,
+        actor: &Actor,
+        listing: Listing,
+        title: &str,
+        page: u32,
+        to_page: impl Fn(u32) -> Callback,
+        parent: Callback,
+    ) -> Result<Out> {
+        let (total, items) = self
+            .db
+            .call(move |c| {
+                let total = store::products::count_listing(c, listing)?;
+                let p = Page::new(page, total, PER_PAGE);
+                Ok((total, store::products::list(c, listing, p.offset(), i64::from(PER_PAGE))?))
+            })
+            .await?;
+        let p = Page::new(page, total, PER_PAGE);
+        let mut text = texts::list_title(title, p.page, p.pages);
+        if items.is_empty() {
+            text.push_str("\n\n");
+            text.push_str(texts::NO_PRODUCTS);
+        }
+        for (i, prod) in items.iter().enumerate() {
+            text.push('\n');
+            let price = unit_price(prod, actor.role);
+            text.push_str(&match listing {
+                Listing::BestSellers => texts::best_line(p.offset() as usize + i + 1, prod, price),
+                _ => texts::list_line(prod, price),
+            });
+        }
+        let ids: Vec<i64> = items.iter().map(|p| p.id).collect();
+        let mut rows = keyboards::product_buttons(&ids);
+        if matches!(listing, Listing::BestSellers) {
+            rows.push(vec![super::ports::Button::cb(texts::BTN_TOP_BUYERS, Callback::TopBuyers)]);
+        }
+        rows.push(keyboards::nav(p, to_page, parent));
+        Ok(Out::inline(text, rows))
+    }
+
+    pub(crate) async fn top_buyers(&self, actor: &Actor, message_id: Option<i64>) -> Result<()> {
+        let buyers = self.db.call(|c| store::products::top_buyers(c, 10)).await?;
+        let mut text = texts::TOP_BUYERS_TITLE.to_string();
+        if buyers.is_empty() {
+            text.push_str("\n\n");
+            text.push_str(texts::NO_BUYERS);
+        }
+        for (i, (name, n)) in buyers.iter().enumerate() {
+            text.push('\n');
+            text.push_str(&texts::top_buyer_line(i + 1, name, *n));
+        }
+        let rows = vec![vec![super::ports::Button::cb(texts::BTN_BACK, Callback::BestSellers(1))]];
+        self.edit_or_send(actor, message_id, Out::inline(text, rows)).await?;
+        Ok(())
+    }
+
+    /// `/stock` and `[STOK]`: active products with price and available stock.
+    pub(crate) async fn stock_list(&self, actor: &Actor, page: u32, message_id: Option<i64>) -> Result<()> {
+        let (total, items) = self
+            .db
+            .call(move |c| {
+                let total = store::products::count_listing(c, Listing::All)?;
+                let p = Page::new(page, total, STOCK_PER_PAGE);
+                Ok((total, store::products::list(c, Listing::All, p.offset(), i64::from(STOCK_PER_PAGE))?))
+            })
+            .await?;
+        let p = Page::new(page, total, STOCK_PER_PAGE);
+        let mut text = texts::stock_title().to_string();
+        if p.pages > 1 {
+            text.push_str(&format!(" ({}/{})", p.page, p.pages));
+        }
+        if items.is_empty() {
+            text.push_str("\n\n");
+            text.push_str(texts::NO_PRODUCTS);
+        }
+        for prod in &items {
+            text.push('\n');
+            text.push_str(&texts::stock_line(prod, unit_price(prod, actor.role)));
+        }
+        let out = if p.pages > 1 {
+            Out::inline(text, vec![keyboards::nav(p, Callback::Stock, Callback::Home)])
+        } else {
+            Out::text(text)
+        };
+        self.edit_or_send(actor, message_id, out).await?;
+        Ok(())
+    }
+
+    /// Opens a product card as a new message; the card becomes the user's current flow.
+    pub(crate) async fn open_card(&self, actor: &Actor, id: i64) -> Result<()> {
+        let Some(product) = self.db.call(move |c| store::products::get_active(c, id)).await? else {
+            return self.say(actor, texts::PRODUCT_NOT_FOUND).await;
+        };
+        let price = unit_price(&product, actor.role);
+        let qty = 1;
+        let out = Out::inline(texts::product_card(&product, price, qty), keyboards::card(id, product.stock > 0));
+        let message_id = self.tg.send(actor.chat, out).await?;
+        self.sessions.set(actor.user.id, Flow::Card { product_id: id, qty, message_id });
+        Ok(())
+    }
+
+    /// `[-] [+] [+2] [+5] [+10]`: quantity stays within 1..=stock; the card is edited in place.
+    /// Returns the notice for the button press, if any.
+    pub(crate) async fn change_qty(
+        &self,
+        actor: &Actor,
+        message_id: Option<i64>,
+        id: i64,
+        step: i64,
+    ) -> Result<Option<String>> {
+        let Some(Flow::Card { product_id, qty, message_id: card_msg }) = self.sessions.get(actor.user.id) else {
+            return Ok(Some(texts::STALE_BUTTON.into()));
+        };
+        if product_id != id || message_id != Some(card_msg) {
+            return Ok(Some(texts::STALE_BUTTON.into()));
+        }
+        let Some(product) = self.db.call(move |c| store::products::get_active(c, id)).await? else {
+            self.sessions.clear(actor.user.id);
+            return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
+        };
+        let wanted = qty.saturating_add(step);
+        let (new_qty, notice) = if product.stock < 1 {
+            (1, Some(texts::SOLD_OUT.to_string()))
+        } else if wanted < 1 {
+            (1, Some(texts::MIN_QTY.to_string()))
+        } else if wanted > product.stock {
+            (product.stock, Some(texts::max_qty(product.stock)))
+        } else {
+            (wanted, None)
+        };
+        let price = unit_price(&product, actor.role);
+        // Re-render when the quantity changed or the stock moved under the card.
+        if new_qty != qty || product.stock < qty {
+            let out = Out::inline(texts::product_card(&product, price, new_qty), keyboards::card(id, product.stock > 0));
+            self.edit_or_send(actor, Some(card_msg), out).await?;
+            self.sessions.set(actor.user.id, Flow::Card { product_id: id, qty: new_qty, message_id: card_msg });
+        }
+        Ok(notice)
+    }
+}

@@ -1,0 +1,27 @@
+//! An update from Telegram, reduced to what the shop acts on.
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sender {
+    pub id: i64,
+    pub first_name: String,
+    pub username: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payload {
+    Text { message_id: i64, text: String, reply_to: Option<i64> },
+    Callback { callback_id: String, message_id: Option<i64>, data: String },
+    Document { message_id: i64, file_id: String, file_name: Option<String>, size: u64, caption: Option<String> },
+    Photo { message_id: i64, file_id: String, caption: Option<String>, reply_to: Option<i64> },
+    /// Stickers, voice notes, locations, …: answered with a short notice.
+    Other { message_id: i64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incoming {
+    pub sender: Sender,
+    pub chat_id: i64,
+    /// Private chats only are customer conversations; groups are for admin notices.
+    pub private: bool,
+    pub payload: Payload,
+}

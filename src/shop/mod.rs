@@ -1,0 +1,285 @@
+//! Use cases: what happens when a customer or admin does something. Depends on the store and on
+//! the small [`ports::Messenger`] trait, never on teloxide.
+
+pub mod admin;
+pub mod browse;
+pub mod incoming;
+pub mod keyboards;
+pub mod onboarding;
+pub mod ports;
+pub mod session;
+
+use std::{sync::Arc, time::Duration};
+
+use incoming::{Incoming, Payload};
+use ports::{Messenger, Out, SendError};
+use session::{Flow, Sessions};
+
+use crate::{
+    config::Config,
+    domain::{callback::Callback, commands, role::Role},
+    security::rbac::{self, Decision},
+    store::{self, users::User, Db, StoreError},
+    texts,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShopError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Send(#[from] SendError),
+}
+
+pub type Result<T, E = ShopError> = std::result::Result<T, E>;
+
+/// The shop: configuration, storage, sessions and the way out to Telegram. Cheap to clone.
+#[derive(Clone)]
+pub struct Shop {
+    pub(crate) db: Db,
+    pub(crate) config: Arc<Config>,
+    pub(crate) tg: Arc<dyn Messenger>,
+    pub(crate) sessions: Sessions,
+    sticker: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+/// Who is acting, with the role the one permission check resolved.
+pub(crate) struct Actor {
+    pub user: User,
+    pub role: Role,
+    pub chat: i64,
+    pub is_new: bool,
+}
+
+impl Shop {
+    pub fn new(db: Db, config: Arc<Config>, tg: Arc<dyn Messenger>) -> Self {
+        let sessions = Sessions::new(Duration::from_secs(config.session_ttl_seconds));
+        Self { db, config, tg, sessions, sticker: Arc::default() }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Handles one update. Never fails outward: errors are logged with a correlation id and the
+    /// person gets a short Indonesian message.
+    pub async fn handle(&self, inc: Incoming) {
+        if let Err(e) = self.dispatch(&inc).await {
+            let correlation = format!("{:016x}", rand::random::<u64>());
+            tracing::error!(correlation, user = inc.sender.id, error = %e, "update failed");
+            if inc.private && !matches!(e, ShopError::Send(SendError::Blocked)) {
+                let _ = self.tg.send(inc.chat_id, Out::text(texts::ERROR)).await;
+            }
+            if let Payload::Callback { callback_id, .. } = &inc.payload {
+                let _ = self.tg.answer_callback(callback_id, None).await;
+            }
+        }
+    }
+
+    async fn dispatch(&self, inc: &Incoming) -> Result<()> {
+        if !inc.private {
+            // Groups only receive admin notices; nothing a group member types is acted on.
+            if let Payload::Callback { callback_id, .. } = &inc.payload {
+                self.tg.answer_callback(callback_id, None).await?;
+            }
+            return Ok(());
+        }
+        let actor = self.actor(inc).await?;
+        if actor.user.banned && actor.role != Role::Admin {
+            return self.banned(&actor, inc).await;
+        }
+        match &inc.payload {
+            Payload::Text { text, .. } => match commands::split(text) {
+                Some(cmd) => self.command(&actor, &cmd.name, cmd.args, None).await,
+                None => self.text(&actor, text).await,
+            },
+            Payload::Callback { callback_id, message_id, data } => {
+                self.callback(&actor, callback_id, *message_id, data).await
+            }
+            Payload::Document { file_id, size, caption, .. } => {
+                match caption.as_deref().and_then(commands::split) {
+                    Some(cmd) => self.command(&actor, &cmd.name, cmd.args, Some((file_id.as_str(), *size))).await,
+                    None => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
+                }
+            }
+            Payload::Photo { .. } | Payload::Other { .. } => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
+        }
+    }
+
+    async fn actor(&self, inc: &Incoming) -> Result<Actor> {
+        let s = inc.sender.clone();
+        let (user, is_new) =
+            self.db.call(move |c| store::users::get_or_create(c, s.id, &s.first_name, s.username.as_deref())).await?;
+        let role = rbac::resolve_role(Some(user.role), user.id, &self.config.admin_ids);
+        if is_new {
+            tracing::info!(user = user.id, "user created");
+        }
+        Ok(Actor { user, role, chat: inc.chat_id, is_new })
+    }
+
+    async fn banned(&self, actor: &Actor, inc: &Incoming) -> Result<()> {
+        if let Payload::Callback { callback_id, .. } = &inc.payload {
+            self.tg.answer_callback(callback_id, Some(texts::BANNED)).await?;
+        } else {
+            self.say(actor, texts::BANNED).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn say(&self, actor: &Actor, text: &str) -> Result<()> {
+        self.tg.send(actor.chat, Out::text(text)).await?;
+        Ok(())
+    }
+
+    async fn command(&self, actor: &Actor, name: &str, args: &str, document: Option<(&str, u64)>) -> Result<()> {
+        if let Decision::Deny(reason) = rbac::authorize(actor.role, name) {
+            // Silence: to a non-admin an admin command does not exist.
+            tracing::warn!(
+                event = "rbac_deny",
+                user = actor.user.id,
+                command = name,
+                role = actor.role.as_str(),
+                reason,
+                "admin command denied"
+            );
+            let (user, cmd, role) = (actor.user.id, name.to_string(), actor.role.as_str());
+            self.db
+                .call(move |c| store::security::record(c, Some(user), "rbac_deny", &serde_json::json!({"command": cmd, "role": role, "reason": reason})))
+                .await?;
+            return Ok(());
+        }
+        if name == "skip" {
+            return self.skip(actor).await;
+        }
+        // Any other command starts afresh: the old flow's state is dropped (flexible navigation).
+        self.sessions.clear(actor.user.id);
+        match name {
+            "start" => self.start(actor).await,
+            "stock" => self.stock_list(actor, 1, None).await,
+            "order" => self.say(actor, texts::ORDER_GUIDE).await,
+            _ if commands::is_admin_command(name) => self.admin_command(actor, name, args, document).await,
+            _ => self.say(actor, texts::UNKNOWN_INPUT).await,
+        }
+    }
+
+    async fn text(&self, actor: &Actor, text: &str) -> Result<()> {
+        let trimmed = text.trim();
+        let menu = [texts::BTN_LIST, texts::BTN_STOCK, texts::BTN_ACCOUNT, texts::BTN_MESSAGE]
+            .into_iter()
+            .find(|label| trimmed.eq_ignore_ascii_case(label));
+        if let Some(label) = menu {
+            self.sessions.clear(actor.user.id);
+            return match label {
+                texts::BTN_LIST => self.product_list(actor, Callback::AllProducts(1), None).await,
+                texts::BTN_STOCK => self.stock_list(actor, 1, None).await,
+                texts::BTN_ACCOUNT => self.account(actor, None).await,
+                _ => self.say(actor, texts::FEATURE_SOON).await,
+            };
+        }
+        if let Some(flow) = self.sessions.get(actor.user.id).filter(Flow::wants_text) {
+            return self.flow_text(actor, flow, trimmed).await;
+        }
+        if let Some(id) = commands::product_id(trimmed).filter(|_| trimmed.bytes().all(|b| b.is_ascii_digit())) {
+            return self.open_card(actor, id).await;
+        }
+        self.say(actor, texts::UNKNOWN_INPUT).await
+    }
+
+    async fn callback(&self, actor: &Actor, callback_id: &str, message_id: Option<i64>, data: &str) -> Result<()> {
+        let Some(cb) = Callback::parse(data) else {
+            self.tg.answer_callback(callback_id, Some(texts::STALE_BUTTON)).await?;
+            return Ok(());
+        };
+        let notice = match cb {
+            Callback::Categories(_)
+            | Callback::Category(..)
+            | Callback::BestSellers(_)
+            | Callback::AllProducts(_) => {
+                self.product_list(actor, cb, message_id).await?;
+                None
+            }
+            Callback::Stock(page) => {
+                self.stock_list(actor, page, message_id).await?;
+                None
+            }
+            Callback::TopBuyers => {
+                self.top_buyers(actor, message_id).await?;
+                None
+            }
+            Callback::Home => {
+                self.sessions.clear(actor.user.id);
+                self.welcome(actor, message_id).await?;
+                None
+            }
+            Callback::Product(id) => {
+                self.open_card(actor, id).await?;
+                None
+            }
+            Callback::Qty(id, step) => self.change_qty(actor, message_id, id, step).await?,
+            Callback::Cancel => {
+                self.sessions.clear(actor.user.id);
+                if let Some(m) = message_id {
+                    self.edit_or_send(actor, Some(m), Out::text(texts::CANCELLED)).await?;
+                }
+                None
+            }
+            Callback::Checkout(_) | Callback::History(_) | Callback::Deposit => Some(texts::PAYMENT_SOON.to_string()),
+            Callback::EditName | Callback::EditEmail | Callback::EditWhatsapp => {
+                self.ask_edit(actor, cb).await?;
+                None
+            }
+            Callback::Noop => None,
+        };
+        self.tg.answer_callback(callback_id, notice.as_deref()).await?;
+        Ok(())
+    }
+
+    /// Edits the message a button was pressed on, or sends a new one when there is none (or
+    /// Telegram refuses the edit, e.g. the message is too old).
+    pub(crate) async fn edit_or_send(&self, actor: &Actor, message_id: Option<i64>, out: Out) -> Result<i64> {
+        if let Some(m) = message_id {
+            match self.tg.edit(actor.chat, m, out.clone()).await {
+                Ok(()) | Err(SendError::NotModified) => return Ok(m),
+                Err(SendError::Refused(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(self.tg.send(actor.chat, out).await?)
+    }
+
+    /// Sends the welcome sticker, uploading the built-in one the first time.
+    pub(crate) async fn sticker(&self, chat: i64) -> Result<()> {
+        let known = self.sticker.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match self.tg.send_sticker(chat, known.as_deref()).await {
+            Ok(Some(id)) => *self.sticker.lock().unwrap_or_else(|e| e.into_inner()) = Some(id),
+            Ok(None) => {}
+            // A sticker is decoration: a refusal must not stop the welcome.
+            Err(SendError::Refused(e)) => tracing::warn!(error = %e, "welcome sticker refused"),
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    /// Publishes the `/` menus: public commands for everyone, admin commands per admin chat.
+    pub async fn publish_commands(&self) -> Result<()> {
+        self.tg.set_commands(ports::CommandScope::Default, &commands::PUBLIC_COMMANDS).await?;
+        let mut admins = self.db.call(|c| store::users::admin_ids(c)).await?;
+        admins.extend(self.config.admin_ids.iter().copied());
+        admins.sort_unstable();
+        admins.dedup();
+        for id in admins {
+            self.publish_admin_commands(id).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn publish_admin_commands(&self, chat: i64) -> Result<()> {
+        let mut all: Vec<(&str, &str)> = commands::PUBLIC_COMMANDS.to_vec();
+        all.extend(commands::ADMIN_COMMANDS.iter().map(|c| (*c, "Admin")));
+        match self.tg.set_commands(ports::CommandScope::Chat(chat), &all).await {
+            // An admin who never opened the bot has no chat yet; the menu is set at their /start.
+            Ok(()) | Err(SendError::Refused(_)) | Err(SendError::Blocked) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! What the shop needs from the outside world, as small traits with plain types, so the use
+//! cases do not depend on teloxide and can be driven by the tests and the demo alike.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+/// An inline button.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Button {
+    Callback { text: String, data: String },
+    Url { text: String, url: String },
+}
+
+impl Button {
+    pub fn cb(text: impl Into<String>, cb: crate::domain::callback::Callback) -> Self {
+        Button::Callback { text: text.into(), data: cb.encode() }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Keyboard {
+    #[default]
+    None,
+    Inline(Vec<Vec<Button>>),
+    /// The reply keyboard under the text field (main menu).
+    Reply(Vec<Vec<String>>),
+    RemoveReply,
+}
+
+/// A message to show: Telegram HTML text and its keyboard.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Out {
+    pub text: String,
+    pub keyboard: Keyboard,
+}
+
+impl Out {
+    pub fn text(text: impl Into<String>) -> Self {
+        Self { text: text.into(), keyboard: Keyboard::None }
+    }
+    pub fn inline(text: impl Into<String>, rows: Vec<Vec<Button>>) -> Self {
+        Self { text: text.into(), keyboard: Keyboard::Inline(rows) }
+    }
+    pub fn reply(text: impl Into<String>, rows: Vec<Vec<String>>) -> Self {
+        Self { text: text.into(), keyboard: Keyboard::Reply(rows) }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum SendError {
+    #[error("rate limited, retry after {0:?}")]
+    RetryAfter(Duration),
+    #[error("the user blocked the bot or the chat is gone")]
+    Blocked,
+    #[error("the message was not modified")]
+    NotModified,
+    #[error("telegram refused the request: {0}")]
+    Refused(String),
+    #[error("telegram unreachable: {0}")]
+    Network(String),
+}
+
+/// Who sees a set of `/` commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommandScope {
+    Default,
+    Chat(i64),
+}
+
+pub type MessageId = i64;
+
+#[async_trait]
+pub trait Messenger: Send + Sync {
+    async fn send(&self, chat: i64, out: Out) -> Result<MessageId, SendError>;
+    /// Edits text and inline keyboard of a message the bot sent.
+    async fn edit(&self, chat: i64, message: MessageId, out: Out) -> Result<(), SendError>;
+    async fn delete(&self, chat: i64, message: MessageId) -> Result<(), SendError>;
+    async fn answer_callback(&self, callback_id: &str, notice: Option<&str>) -> Result<(), SendError>;
+    /// Sends a sticker: a `file_id` known to Telegram, or `None` to upload the built-in one.
+    /// Returns the sticker's file id (for reuse).
+    async fn send_sticker(&self, chat: i64, file_id: Option<&str>) -> Result<Option<String>, SendError>;
+    async fn send_photo(&self, chat: i64, png: Vec<u8>, caption: Out) -> Result<MessageId, SendError>;
+    async fn send_document(&self, chat: i64, file_name: &str, bytes: Vec<u8>, caption: Out) -> Result<MessageId, SendError>;
+    async fn set_commands(&self, scope: CommandScope, commands: &[(&str, &str)]) -> Result<(), SendError>;
+    /// Downloads a file a user sent, refusing files over `max_bytes`.
+    async fn download(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, SendError>;
+}

@@ -1,0 +1,54 @@
+//! Per-user conversation state in an in-process cache (moka) with a TTL. Nothing here is the only
+//! copy of anything that matters: losing it only means a person starts a flow again.
+
+use std::time::Duration;
+
+use moka::sync::Cache;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnboardStep {
+    Name,
+    Whatsapp,
+    Email,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Onboarding(OnboardStep),
+    EditName,
+    EditEmail,
+    EditWhatsapp,
+    /// A product card on screen: its message and the chosen quantity.
+    Card { product_id: i64, qty: i64, message_id: i64 },
+}
+
+impl Flow {
+    /// Flows that take the next plain text message as their input.
+    pub fn wants_text(&self) -> bool {
+        !matches!(self, Flow::Card { .. })
+    }
+}
+
+#[derive(Clone)]
+pub struct Sessions {
+    flows: Cache<i64, Flow>,
+}
+
+impl Sessions {
+    pub fn new(ttl: Duration) -> Self {
+        Self { flows: Cache::builder().max_capacity(1_000_000).time_to_live(ttl).build() }
+    }
+
+    pub fn get(&self, user: i64) -> Option<Flow> {
+        self.flows.get(&user)
+    }
+
+    /// Starting a flow replaces whatever flow the user was in.
+    pub fn set(&self, user: i64, flow: Flow) {
+        self.flows.insert(user, flow);
+    }
+
+    pub fn clear(&self, user: i64) {
+        self.flows.invalidate(&user);
+    }
+}

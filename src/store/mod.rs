@@ -1,0 +1,147 @@
+//! Encrypted SQLite storage: two SQLCipher files, pooled connections, one repository module per
+//! aggregate. Every multi-row change happens inside one transaction in here.
+
+pub mod check;
+pub mod migrate;
+pub mod pool;
+pub mod products;
+pub mod security;
+pub mod stats;
+pub mod stock;
+pub mod users;
+
+use std::{path::Path, sync::Arc, time::Duration};
+
+use rusqlite::Connection;
+
+use crate::config::DbKey;
+use pool::CipherManager;
+
+pub type Pool = r2d2::Pool<CipherManager>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DATABASE_KEY salah: berkas database tidak dapat dibuka dengan kunci ini")]
+    WrongKey,
+    #[error("database versi {found} lebih baru dari yang didukung program ini ({supported})")]
+    TooNew { found: i64, supported: i64 },
+    #[error("migrasi gagal: {0}")]
+    Migration(String),
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("background task failed")]
+    Join,
+}
+
+impl StoreError {
+    /// A unique or check constraint refused the change (e.g. a second pending order).
+    pub fn is_constraint(&self) -> bool {
+        matches!(self, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation)
+    }
+}
+
+/// Both databases. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    shop: Pool,
+    audit: Pool,
+    data_dir: Arc<std::path::PathBuf>,
+}
+
+pub const SHOP_FILE: &str = "shop.db";
+pub const AUDIT_FILE: &str = "audit.db";
+
+impl Db {
+    /// Opens (creating if needed) both files, checks the key and migrates them.
+    pub fn open(data_dir: &Path, key: &DbKey) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir)?;
+        restrict_dir(data_dir);
+        let shop = open_pool(&data_dir.join(SHOP_FILE), key, 8, migrate::migrate_shop)?;
+        let audit = open_pool(&data_dir.join(AUDIT_FILE), key, 2, migrate::migrate_audit)?;
+        Ok(Self { shop, audit, data_dir: Arc::new(data_dir.to_path_buf()) })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn shop(&self) -> Result<r2d2::PooledConnection<CipherManager>, StoreError> {
+        Ok(self.shop.get()?)
+    }
+
+    pub fn audit(&self) -> Result<r2d2::PooledConnection<CipherManager>, StoreError> {
+        Ok(self.audit.get()?)
+    }
+
+    /// Runs blocking database work off the async runtime.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.shop.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|_| StoreError::Join)?
+    }
+
+    /// True when the shop database answers and its schema is current (for `/healthz`).
+    pub async fn healthy(&self) -> bool {
+        self.call(|c| migrate::version(c)).await.is_ok_and(|v| v == migrate::LATEST)
+    }
+}
+
+fn open_pool(
+    path: &Path,
+    key: &DbKey,
+    size: u32,
+    migrate: fn(&mut Connection) -> Result<(i64, i64), StoreError>,
+) -> Result<Pool, StoreError> {
+    let manager = CipherManager::new(path.to_path_buf(), key.clone());
+    // Open once outside the pool: a wrong key fails at once instead of after r2d2's retries.
+    let mut first = manager.open()?;
+    migrate(&mut first)?;
+    drop(first);
+    restrict_file(path);
+    Ok(r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(15))
+        .build_unchecked(manager))
+}
+
+/// Opens one keyed connection to a database file without migrating it (for checks and tools).
+pub fn open_one(path: &Path, key: &DbKey) -> Result<Connection, StoreError> {
+    CipherManager::new(path.to_path_buf(), key.clone()).open()
+}
+
+/// Unix seconds now. Time is UTC inside.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[cfg(unix)]
+fn restrict_dir(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    // Best effort: a shared directory the operator chose may not be ours to change.
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+}
+
+#[cfg(unix)]
+fn restrict_file(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+}
+
+#[cfg(not(unix))]
+fn restrict_dir(_: &Path) {}
+#[cfg(not(unix))]
+fn restrict_file(_: &Path) {}

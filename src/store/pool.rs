@@ -1,0 +1,77 @@
+//! r2d2 connection manager for SQLCipher files. Every pooled connection gets the same PRAGMAs.
+
+use std::{path::PathBuf, time::Duration};
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::StoreError;
+use crate::config::DbKey;
+
+pub struct CipherManager {
+    path: PathBuf,
+    key: DbKey,
+}
+
+impl CipherManager {
+    pub fn new(path: PathBuf, key: DbKey) -> Self {
+        Self { path, key }
+    }
+
+    /// Opens one keyed connection. Order matters: silence SQLCipher's own logging, key before
+    /// anything else touches the file, then read once so a wrong key fails here and not later.
+    pub fn open(&self) -> Result<Connection, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+        apply_key(&conn, &self.key)?;
+        check_key(&conn)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        // temp_store=MEMORY keeps sort/temp data off the disk, where it would not be encrypted.
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA temp_store = MEMORY;",
+        )?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(conn)
+    }
+}
+
+/// The raw 32-byte key as a blob literal: no PBKDF2 on every connection.
+pub fn apply_key(conn: &Connection, key: &DbKey) -> Result<(), StoreError> {
+    // The hex is validated to be [0-9a-f]{64}, so formatting it into the PRAGMA cannot inject.
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.hex()))?;
+    Ok(())
+}
+
+fn check_key(conn: &Connection) -> Result<(), StoreError> {
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => {
+            Err(StoreError::WrongKey)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl r2d2::ManageConnection for CipherManager {
+    type Connection = Connection;
+    type Error = StoreError;
+
+    fn connect(&self) -> Result<Connection, StoreError> {
+        self.open()
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), StoreError> {
+        conn.execute_batch("SELECT 1")?;
+        Ok(())
+    }
+
+    fn has_broken(&self, _conn: &mut Connection) -> bool {
+        false
+    }
+}

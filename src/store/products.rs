@@ -1,0 +1,186 @@
+//! Products and categories. Stock numbers are always counted from `stock_items`.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{now, StoreError};
+use crate::domain::{
+    catalog::{Discount, Product},
+    commands::{NewProduct, MAX_PRODUCT_ID},
+};
+
+/// The product columns plus its category's name and discount and its available stock.
+const SELECT: &str = "
+    SELECT p.id, p.name, p.description, c.name, p.price, p.reseller_price, p.discount_kind,
+           p.discount_value, c.discount_kind, c.discount_value, p.sold_count, p.active,
+           (SELECT count(*) FROM stock_items s WHERE s.product_id = p.id AND s.status = 'available')
+    FROM products p LEFT JOIN categories c ON c.id = p.category_id";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Product> {
+    let pk: Option<String> = r.get(6)?;
+    let ck: Option<String> = r.get(8)?;
+    Ok(Product {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        description: r.get(2)?,
+        category: r.get(3)?,
+        price: r.get(4)?,
+        reseller_price: r.get(5)?,
+        discount: Discount::from_columns(pk.as_deref(), r.get(7)?),
+        category_discount: Discount::from_columns(ck.as_deref(), r.get::<_, Option<i64>>(9)?.unwrap_or(0)),
+        sold_count: r.get(10)?,
+        active: r.get(11)?,
+        stock: r.get(12)?,
+    })
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<Product>, StoreError> {
+    let sql = format!("{SELECT} WHERE p.id = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row([id], from_row).optional()?)
+}
+
+/// Active products only (what customers may open).
+pub fn get_active(conn: &Connection, id: i64) -> Result<Option<Product>, StoreError> {
+    Ok(get(conn, id)?.filter(|p| p.active))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AddProductError {
+    #[error("id {0} sudah dipakai")]
+    IdTaken(i64),
+    #[error("tidak ada id kosong")]
+    NoFreeId,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for AddProductError {
+    fn from(e: rusqlite::Error) -> Self {
+        AddProductError::Store(e.into())
+    }
+}
+
+/// Inserts a product (smallest free id for `-`), creating its category if needed.
+pub fn add(conn: &mut Connection, p: &NewProduct) -> Result<i64, AddProductError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let id = match p.id {
+        Some(id) => {
+            if tx.query_row("SELECT 1 FROM products WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some() {
+                return Err(AddProductError::IdTaken(id));
+            }
+            id
+        }
+        None => tx.query_row(
+            "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM products WHERE id = 1) THEN 1
+                    ELSE (SELECT min(id) + 1 FROM products p
+                          WHERE NOT EXISTS (SELECT 1 FROM products q WHERE q.id = p.id + 1)) END",
+            [],
+            |r| r.get::<_, i64>(0),
+        )?,
+    };
+    if id > MAX_PRODUCT_ID {
+        return Err(AddProductError::NoFreeId);
+    }
+    let category_id = match &p.category {
+        None => None,
+        Some(name) => Some(category_id(&tx, name)?),
+    };
+    let t = now();
+    tx.execute(
+        "INSERT INTO products (id, name, description, category_id, price, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![id, p.name, p.description, category_id, p.price, t],
+    )?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// The id of a category by name (case-insensitive), created if missing.
+pub fn category_id(conn: &Connection, name: &str) -> Result<i64, StoreError> {
+    conn.prepare_cached("INSERT INTO categories (name) VALUES (?1) ON CONFLICT(name) DO NOTHING")?.execute([name])?;
+    Ok(conn.prepare_cached("SELECT id FROM categories WHERE name = ?1")?.query_row([name], |r| r.get(0))?)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CategoryRow {
+    /// 0 = Tanpa Kategori.
+    pub id: i64,
+    pub name: Option<String>,
+    pub products: i64,
+}
+
+/// Categories that have active products, by name, with `Tanpa Kategori` last.
+pub fn categories(conn: &Connection) -> Result<Vec<CategoryRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT coalesce(c.id, 0), c.name, count(*) FROM products p LEFT JOIN categories c ON c.id = p.category_id
+         WHERE p.active = 1 GROUP BY c.id ORDER BY c.id IS NULL, c.name COLLATE NOCASE",
+    )?;
+    let rows = stmt
+        .query_map([], |r| Ok(CategoryRow { id: r.get(0)?, name: r.get(1)?, products: r.get(2)? }))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+pub fn category_name(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn.prepare_cached("SELECT name FROM categories WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?)
+}
+
+/// Which list of products to show.
+#[derive(Clone, Copy, Debug)]
+pub enum Listing {
+    /// Every active product, sold out included, by id.
+    All,
+    /// Active products of one category (0 = none), by id.
+    Category(i64),
+    /// Active products by sold count.
+    BestSellers,
+    /// Active products with stock, by id.
+    InStock,
+}
+
+fn listing_where(l: Listing) -> (&'static str, &'static str) {
+    match l {
+        Listing::All => ("p.active = 1 AND ?1 = ?1", "p.id"),
+        Listing::Category(_) => ("p.active = 1 AND coalesce(p.category_id, 0) = ?1", "p.id"),
+        Listing::BestSellers => ("p.active = 1 AND ?1 = ?1", "p.sold_count DESC, p.id"),
+        Listing::InStock => (
+            "p.active = 1 AND ?1 = ?1 AND EXISTS (SELECT 1 FROM stock_items s WHERE s.product_id = p.id AND s.status = 'available')",
+            "p.id",
+        ),
+    }
+}
+
+fn listing_arg(l: Listing) -> i64 {
+    match l {
+        Listing::Category(c) => c,
+        _ => 0,
+    }
+}
+
+pub fn count_listing(conn: &Connection, l: Listing) -> Result<i64, StoreError> {
+    let (cond, _) = listing_where(l);
+    let sql = format!("SELECT count(*) FROM products p WHERE {cond}");
+    Ok(conn.prepare_cached(&sql)?.query_row([listing_arg(l)], |r| r.get(0))?)
+}
+
+pub fn list(conn: &Connection, l: Listing, offset: i64, limit: i64) -> Result<Vec<Product>, StoreError> {
+    let (cond, order) = listing_where(l);
+    // `cond` and `order` are constants chosen above, never user text.
+    let sql = format!("{SELECT} WHERE {cond} ORDER BY {order} LIMIT ?2 OFFSET ?3");
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(params![listing_arg(l), limit, offset], from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Top buyers by number of items bought in paid orders: (display name, items).
+pub fn top_buyers(conn: &Connection, limit: i64) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.name, sum(i.quantity) AS n FROM orders o JOIN order_items i ON i.order_id = o.id
+         JOIN users u ON u.id = o.user_id
+         WHERE o.status = 'paid' AND o.kind = 'order' AND u.erased = 0
+         GROUP BY o.user_id ORDER BY n DESC, o.user_id LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}

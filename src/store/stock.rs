@@ -1,0 +1,49 @@
+//! Stock items: one row per sellable item. Counts come from these rows.
+
+use std::collections::HashSet;
+
+use rusqlite::{params, Connection};
+
+use super::{now, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportReport {
+    pub added: usize,
+    pub duplicates: usize,
+    /// Available items of the product after the import.
+    pub total: i64,
+}
+
+/// Adds items to a product in one transaction, skipping items already in stock (available or
+/// reserved) and repeats within the input.
+pub fn add(conn: &mut Connection, product_id: i64, items: &[String]) -> Result<ImportReport, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let t = now();
+    let mut seen = HashSet::with_capacity(items.len());
+    let (mut added, mut duplicates) = (0, 0);
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO stock_items (product_id, content, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+             ON CONFLICT DO NOTHING",
+        )?;
+        for item in items {
+            if !seen.insert(item.as_str()) {
+                duplicates += 1;
+                continue;
+            }
+            match insert.execute(params![product_id, item, t])? {
+                0 => duplicates += 1,
+                _ => added += 1,
+            }
+        }
+    }
+    let total = available(&tx, product_id)?;
+    tx.commit()?;
+    Ok(ImportReport { added, duplicates, total })
+}
+
+pub fn available(conn: &Connection, product_id: i64) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM stock_items WHERE product_id = ?1 AND status = 'available'")?
+        .query_row([product_id], |r| r.get(0))?)
+}

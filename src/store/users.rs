@@ -1,0 +1,125 @@
+//! Users: the Telegram id is the primary key.
+
+use rand::Rng;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{now, StoreError};
+use crate::domain::role::Role;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub whatsapp: Option<String>,
+    pub role: Role,
+    pub bank_id: String,
+    pub balance: i64,
+    pub banned: bool,
+    pub blocked_until: Option<i64>,
+    pub onboarded: bool,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str =
+    "id, name, username, email, whatsapp, role, bank_id, balance, banned, blocked_until, onboarded, created_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    let role: String = r.get(5)?;
+    Ok(User {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        username: r.get(2)?,
+        email: r.get(3)?,
+        whatsapp: r.get(4)?,
+        role: Role::parse(&role).unwrap_or(Role::Customer),
+        bank_id: r.get(6)?,
+        balance: r.get(7)?,
+        banned: r.get(8)?,
+        blocked_until: r.get(9)?,
+        onboarded: r.get(10)?,
+        created_at: r.get(11)?,
+    })
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<User>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row([id], from_row).optional()?)
+}
+
+/// Creates the user if new (with a fresh 6-digit bank id); returns the row and whether it is new.
+pub fn get_or_create(
+    conn: &mut Connection,
+    id: i64,
+    first_name: &str,
+    username: Option<&str>,
+) -> Result<(User, bool), StoreError> {
+    if let Some(user) = get(conn, id)? {
+        if user.username.as_deref() != username {
+            conn.prepare_cached("UPDATE users SET username = ?2 WHERE id = ?1")?.execute(params![id, username])?;
+        }
+        return Ok((User { username: username.map(str::to_string), ..user }, false));
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let t = now();
+    let name = crate::domain::validate::name(first_name).unwrap_or_else(|| "Anonymous".into());
+    let mut inserted = 0;
+    for _ in 0..20 {
+        let bank_id = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
+        inserted = tx.execute(
+            "INSERT INTO users (id, name, username, bank_id, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+             ON CONFLICT DO NOTHING",
+            params![id, name, username, bank_id, t],
+        )?;
+        if inserted == 1 || tx.query_row("SELECT 1 FROM users WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some() {
+            break;
+        }
+    }
+    tx.commit()?;
+    let user = get(conn, id)?.ok_or_else(|| StoreError::Migration("user insert lost".into()))?;
+    Ok((user, inserted == 1))
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Field {
+    Name,
+    Email,
+    Whatsapp,
+}
+
+pub fn set_field(conn: &Connection, id: i64, field: Field, value: Option<&str>) -> Result<(), StoreError> {
+    let sql = match field {
+        Field::Name => "UPDATE users SET name = coalesce(?2, 'Anonymous'), updated_at = ?3 WHERE id = ?1",
+        Field::Email => "UPDATE users SET email = ?2, updated_at = ?3 WHERE id = ?1",
+        Field::Whatsapp => "UPDATE users SET whatsapp = ?2, updated_at = ?3 WHERE id = ?1",
+    };
+    conn.prepare_cached(sql)?.execute(params![id, value, now()])?;
+    Ok(())
+}
+
+pub fn set_onboarded(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE users SET onboarded = 1, updated_at = ?2 WHERE id = ?1")?.execute(params![id, now()])?;
+    Ok(())
+}
+
+/// Sets a role, creating a placeholder user for ids never seen yet (admin bootstrap).
+/// Returns the previous role (`None` if the user was created).
+pub fn set_role(conn: &mut Connection, id: i64, role: Role) -> Result<Option<Role>, StoreError> {
+    let (user, created) = get_or_create(conn, id, "Anonymous", None)?;
+    conn.prepare_cached("UPDATE users SET role = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, role.as_str(), now()])?;
+    Ok((!created).then_some(user.role))
+}
+
+pub fn count(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.prepare_cached("SELECT count(*) FROM users WHERE erased = 0")?.query_row([], |r| r.get(0))?)
+}
+
+/// Ids of admins by role (the `ADMIN_IDS` whitelist is added by the caller).
+pub fn admin_ids(conn: &Connection) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM users WHERE role = 'admin' ORDER BY id")?;
+    let ids = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(ids)
+}

@@ -1,0 +1,223 @@
+//! The one Indonesian message catalogue. Every word a customer or admin reads comes from here.
+//! Messages are Telegram HTML: anything a person typed goes through [`esc`].
+
+use crate::domain::{catalog::Product, money::rupiah};
+
+/// Escapes text for Telegram's HTML parse mode.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+// Reply-keyboard and inline-button labels (SPEC §2). Tools outside this repository press these.
+pub const BTN_LIST: &str = "LIST PRODUK";
+pub const BTN_STOCK: &str = "STOK";
+pub const BTN_ACCOUNT: &str = "AKUN";
+pub const BTN_MESSAGE: &str = "KIRIM PESAN";
+pub const BTN_CATEGORIES: &str = "Kategori";
+pub const BTN_BEST: &str = "Terlaris";
+pub const BTN_ALL: &str = "Semua Produk";
+pub const BTN_TOP_BUYERS: &str = "Top Buyers";
+pub const BTN_BACK: &str = "Kembali";
+pub const BTN_CHECKOUT: &str = "Lanjut ke pembayaran";
+pub const BTN_CANCEL: &str = "Batalkan";
+pub const BTN_EDIT_NAME: &str = "Ubah Nama";
+pub const BTN_EDIT_EMAIL: &str = "Ubah Email";
+pub const BTN_EDIT_WA: &str = "Ubah Whatsapp";
+pub const BTN_HISTORY: &str = "Riwayat Transaksi";
+pub const BTN_DEPOSIT: &str = "Deposit";
+
+pub fn btn_next(next_page: u32, pages: u32) -> String {
+    format!("Selanjutnya {next_page}/{pages}")
+}
+
+pub fn qty_label(step: i64) -> String {
+    match step {
+        -1 => "-".into(),
+        1 => "+".into(),
+        n => format!("+{n}"),
+    }
+}
+
+// Onboarding.
+pub const ASK_NAME: &str = "Siapa nama Anda? Ketik nama Anda, atau /skip untuk memakai nama Telegram.";
+pub const ASK_WHATSAPP: &str = "Nomor WhatsApp Anda? Contoh: 081234567890. Ketik /skip untuk melewati.";
+pub const ASK_EMAIL: &str = "Alamat email Anda? Contoh: nama@email.com. Ketik /skip untuk melewati.";
+pub const BAD_NAME: &str = "Nama harus 1–64 karakter. Silakan ketik lagi, atau /skip.";
+pub const BAD_WHATSAPP: &str = "Nomor WhatsApp tidak valid. Gunakan format 08xxxxxxxxxx atau +628xxxxxxxxxx. Silakan ketik lagi, atau /skip.";
+pub const BAD_EMAIL: &str = "Alamat email tidak valid. Contoh: nama@email.com. Silakan ketik lagi, atau /skip.";
+pub const ONBOARDED: &str = "Terima kasih, data Anda sudah tersimpan.";
+pub const MENU_HINT: &str = "Pilih menu di bawah, atau ketik nomor produk.";
+
+pub fn welcome(store: &str, name: &str, users: i64, transactions: i64) -> String {
+    format!(
+        "Selamat datang di <b>{}</b>, {}!\n\n\
+         👥 Total pengguna: {}\n\
+         🧾 Total transaksi: {}\n\n\
+         Silakan pilih produk melalui menu di bawah.",
+        esc(store),
+        esc(name),
+        thousands(users),
+        thousands(transactions)
+    )
+}
+
+fn thousands(n: i64) -> String {
+    rupiah(n).trim_start_matches('-').trim_start_matches("Rp").to_string()
+}
+
+// Browsing.
+pub const CATEGORIES_TITLE: &str = "<b>Kategori</b>\nPilih kategori:";
+pub const NO_PRODUCTS: &str = "Belum ada produk.";
+pub const PRODUCT_NOT_FOUND: &str = "Produk tidak ditemukan. Ketik /stock untuk melihat daftar produk.";
+pub const STALE_BUTTON: &str = "Tombol ini sudah tidak berlaku. Silakan buka menu lagi.";
+pub const MIN_QTY: &str = "Jumlah minimal 1.";
+pub const CANCELLED: &str = "Dibatalkan.";
+pub const SOLD_OUT: &str = "Stok produk ini sedang habis.";
+pub const PAYMENT_SOON: &str = "Pembayaran belum tersedia. Silakan coba lagi nanti.";
+pub const UNKNOWN_INPUT: &str = "Perintah tidak dikenali. Ketik /start untuk menu utama, atau ketik nomor produk.";
+pub const UNSUPPORTED_MESSAGE: &str = "Maaf, jenis pesan ini tidak didukung. Ketik /start untuk menu utama.";
+pub const ERROR: &str = "Maaf, terjadi gangguan. Silakan coba lagi.";
+pub const BANNED: &str = "Akun Anda diblokir oleh admin.";
+pub const FEATURE_SOON: &str = "Fitur ini belum tersedia.";
+
+pub fn max_qty(stock: i64) -> String {
+    format!("Stok tersedia hanya {stock}.")
+}
+
+pub fn list_title(title: &str, page: u32, pages: u32) -> String {
+    format!("<b>{}</b> (halaman {page}/{pages})", esc(title))
+}
+
+pub fn list_line(p: &Product, price: i64) -> String {
+    let stock = if p.stock > 0 { format!("stok {}", p.stock) } else { "habis".into() };
+    format!("<b>{}</b>. {} — {} ({stock})", p.id, esc(&p.name), rupiah(price))
+}
+
+pub fn best_line(rank: usize, p: &Product, price: i64) -> String {
+    format!("{rank}. [{}] {} — {} · terjual {}", p.id, esc(&p.name), rupiah(price), p.sold_count)
+}
+
+pub const BEST_TITLE: &str = "Terlaris";
+pub const ALL_TITLE: &str = "Semua Produk";
+pub const TOP_BUYERS_TITLE: &str = "<b>Top Buyers</b>";
+pub const NO_BUYERS: &str = "Belum ada pembeli.";
+
+pub fn top_buyer_line(rank: usize, name: &str, items: i64) -> String {
+    format!("{rank}. {} — {items} item", esc(name))
+}
+
+pub fn stock_title() -> &'static str {
+    "<b>Stok Produk</b>"
+}
+
+pub fn stock_line(p: &Product, price: i64) -> String {
+    format!("<b>{}</b>. {} — {} · stok {}", p.id, esc(&p.name), rupiah(price), p.stock)
+}
+
+pub const ORDER_GUIDE: &str = "<b>Cara memesan</b>\n\
+1. Ketik nomor produk atau tekan tombol nomornya di menu.\n\
+2. Atur jumlah dengan tombol - / + lalu tekan <b>Lanjut ke pembayaran</b>.\n\
+3. Pilih <b>QRIS</b> (scan QR dari aplikasi bank/e-wallet) atau <b>SALDO</b>.\n\
+4. Setelah pembayaran berhasil, produk langsung dikirim di chat ini.\n\n\
+Ketik /stock untuk melihat stok.";
+
+pub fn product_card(p: &Product, price: i64, qty: i64) -> String {
+    let mut s = format!(
+        "<b>{}</b>\n\n💰 Harga: {}\n📦 Stok: {}\n🔥 Terjual: {}\n🏷 Kategori: {}",
+        esc(&p.name),
+        rupiah(price),
+        p.stock,
+        p.sold_count,
+        esc(p.category_name())
+    );
+    if !p.description.is_empty() {
+        s.push_str("\n\n");
+        s.push_str(&esc(&p.description));
+    }
+    if p.stock > 0 {
+        s.push_str(&format!(
+            "\n\nJumlah: <b>{qty}</b>\nTotal: <b>{}</b>",
+            rupiah(crate::domain::pricing::subtotal(price, qty))
+        ));
+    } else {
+        s.push_str("\n\n");
+        s.push_str(SOLD_OUT);
+    }
+    s
+}
+
+// Account.
+pub fn account(u: &crate::store::users::User) -> String {
+    let opt = |v: &Option<String>| v.as_deref().map(esc).unwrap_or_else(|| "-".into());
+    format!(
+        "<b>Akun Saya</b>\n\n🆔 ID: <code>{}</code>\n👤 Nama: {}\n🔖 Username: {}\n📧 Email: {}\n📱 WhatsApp: {}\n💰 Saldo: {}\n⭐ Status: {}\n🏦 ID Bank: <code>{}</code>",
+        u.id,
+        esc(&u.name),
+        u.username.as_deref().map(|n| format!("@{}", esc(n))).unwrap_or_else(|| "-".into()),
+        opt(&u.email),
+        opt(&u.whatsapp),
+        rupiah(u.balance),
+        member_status(u.role),
+        u.bank_id
+    )
+}
+
+pub fn member_status(role: crate::domain::role::Role) -> &'static str {
+    match role {
+        crate::domain::role::Role::Customer => "Member",
+        crate::domain::role::Role::Reseller => "Reseller",
+        crate::domain::role::Role::Admin => "Admin",
+    }
+}
+
+pub const ASK_NEW_NAME: &str = "Ketik nama baru Anda:";
+pub const ASK_NEW_EMAIL: &str = "Ketik alamat email baru Anda (contoh: nama@email.com):";
+pub const ASK_NEW_WA: &str = "Ketik nomor WhatsApp baru Anda (contoh: 081234567890):";
+pub const SAVED: &str = "Tersimpan.";
+pub const BAD_NAME_EDIT: &str = "Nama harus 1–64 karakter. Silakan ketik lagi.";
+pub const BAD_EMAIL_EDIT: &str = "Alamat email tidak valid. Contoh: nama@email.com. Silakan ketik lagi.";
+pub const BAD_WA_EDIT: &str = "Nomor WhatsApp tidak valid. Gunakan format 08xxxxxxxxxx. Silakan ketik lagi.";
+pub const NO_HISTORY: &str = "Belum ada transaksi.";
+
+// Admin.
+pub const FORMAT_WRONG: &str = "Format salah. Contoh penggunaan yang benar:";
+
+pub fn usage(u: crate::domain::commands::Usage) -> String {
+    format!("{FORMAT_WRONG}\n<code>{}</code>\n\nContoh:\n<code>{}</code>", esc(u.format), esc(u.example))
+}
+
+pub fn product_added(id: i64, name: &str, price: i64, category: &str) -> String {
+    format!(
+        "✅ Produk ditambahkan.\nID: <b>{id}</b>\nNama: {}\nKategori: {}\nHarga: {}\n\nTambah stok dengan /addstock {id}|item",
+        esc(name),
+        esc(category),
+        rupiah(price)
+    )
+}
+
+pub fn product_id_taken(id: i64) -> String {
+    format!("ID produk {id} sudah dipakai. Pilih id lain atau pakai - untuk id otomatis.")
+}
+
+pub const NO_FREE_PRODUCT_ID: &str = "Tidak ada id produk yang kosong.";
+
+pub fn product_missing(id: i64) -> String {
+    format!("Produk dengan id {id} tidak ditemukan.")
+}
+
+pub fn stock_added(id: i64, added: usize, duplicates: usize, total: i64) -> String {
+    format!("✅ Stok produk {id} diperbarui.\nDitambahkan: {added}\nDuplikat dilewati: {duplicates}\nTotal stok tersedia: {total}")
+}
+
+pub const DOCUMENT_TOO_BIG: &str = "Berkas terlalu besar (maksimal 1 MB).";
+pub const DOCUMENT_NOT_TEXT: &str = "Berkas harus .txt berisi teks UTF-8, satu item per baris.";
