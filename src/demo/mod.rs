@@ -1,0 +1,285 @@
+//! `quickcart demo`: the real shop (same code as `serve`) on a temporary encrypted database,
+//! talking to in-process stand-ins for Telegram and Pakasir on loopback. No token, no internet.
+
+pub mod script;
+pub mod transcript;
+
+use std::{
+    collections::HashMap,
+    io::Write,
+    path::Path,
+    process::ExitCode,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::{
+    app,
+    config::Config,
+    domain::commands::NewProduct,
+    store::{self, Db},
+    testkit::{FakePakasir, FakeTelegram},
+};
+use script::{Line, Who};
+
+pub const DEMO_CUSTOMER: i64 = 1001;
+pub const DEMO_ADMIN: i64 = 9001;
+const DEMO_TOKEN: &str = "123456789:DEMO-token-not-a-real-telegram-bot-x";
+const DEMO_PROJECT: &str = "quickcart-demo";
+const DEMO_API_KEY: &str = "demo-api-key";
+const DEMO_WEBHOOK_SECRET: &str = "demo-webhook-secret";
+
+/// The demo catalogue: (id, name, category, price, description, stock items).
+const CATALOGUE: &[(i64, &str, Option<&str>, i64, &str, usize)] = &[
+    (1, "Netflix Premium 1 Bulan", Some("Streaming"), 30_000, "Akun sharing 1 profil, garansi 30 hari.", 12),
+    (2, "Spotify Premium 1 Bulan", Some("Streaming"), 20_000, "Upgrade akun Anda sendiri.", 8),
+    (3, "YouTube Premium 1 Bulan", Some("Streaming"), 15_000, "Undangan family plan.", 3),
+    (4, "Canva Pro 1 Tahun", Some("Desain"), 45_000, "Undangan tim Canva Pro.", 5),
+    (5, "Windows 11 Pro Key", Some("Lisensi"), 75_000, "Kunci retail, aktivasi online.", 2),
+    (6, "Kursus Rust Dasar", None, 99_000, "Tautan kursus video + modul PDF.", 0),
+    (7, "ChatGPT Plus 1 Bulan", Some("AI"), 65_000, "Akun private.", 4),
+    (8, "Office 365 1 Tahun", Some("Lisensi"), 55_000, "Akun pribadi 5 perangkat.", 6),
+    (9, "Disney+ Hotstar 1 Bulan", Some("Streaming"), 25_000, "Akun sharing.", 7),
+    (10, "VPN Premium 1 Bulan", Some("Keamanan"), 18_000, "Akun dengan 5 perangkat.", 9),
+    (11, "CapCut Pro 1 Bulan", Some("Desain"), 22_000, "Akun private.", 3),
+    (12, "Grammarly Premium 1 Bulan", Some("AI"), 28_000, "Akun sharing.", 1),
+];
+
+pub async fn run(script_file: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let _guard = crate::ops::logs::init(None, "error");
+    let dir = tempfile::tempdir().context("folder sementara tidak dapat dibuat")?;
+    let telegram = FakeTelegram::start().await?;
+    let pakasir = FakePakasir::start(DEMO_PROJECT, DEMO_API_KEY).await?;
+    let config = demo_config(dir.path(), &telegram, &pakasir)?;
+    let key = config.require_key()?.clone();
+    seed(&Db::open(&config.data_dir, &key)?)?;
+    let running = app::start(config).await?;
+    let mut demo = Demo { telegram, pakasir, running, user: DEMO_CUSTOMER, seen: HashMap::new(), calls_seen: 0, interactive: script_file.is_none() };
+    demo.settle().await;
+    demo.flush(); // the startup calls (command menus) are not part of the conversation
+    let result = match script_file {
+        Some(path) => demo.run_script(path).await,
+        None => demo.run_interactive().await,
+    };
+    demo.running.shutdown().await;
+    result
+}
+
+fn demo_config(dir: &Path, telegram: &FakeTelegram, pakasir: &FakePakasir) -> anyhow::Result<Config> {
+    let key = hex::encode(rand::random::<[u8; 32]>());
+    let env: HashMap<String, String> = [
+        ("TELEGRAM_BOT_TOKEN", DEMO_TOKEN.to_string()),
+        ("TELEGRAM_API_URL", telegram.url()),
+        ("PAKASIR_PROJECT", DEMO_PROJECT.to_string()),
+        ("PAKASIR_API_KEY", DEMO_API_KEY.to_string()),
+        ("PAKASIR_WEBHOOK_SECRET", DEMO_WEBHOOK_SECRET.to_string()),
+        ("PAKASIR_BASE_URL", pakasir.url()),
+        ("DATA_DIR", dir.join("data").display().to_string()),
+        ("LOG_DIR", dir.join("logs").display().to_string()),
+        ("BACKUP_DIR", dir.join("backups").display().to_string()),
+        ("DATABASE_KEY", key),
+        ("HTTP_BIND", "127.0.0.1:0".to_string()),
+        ("METRICS_BIND", "127.0.0.1:0".to_string()),
+        ("ADMIN_IDS", DEMO_ADMIN.to_string()),
+        ("STORE_NAME", "QuickCart Demo".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    Ok(Config::from_source(&env)?)
+}
+
+fn seed(db: &Db) -> anyhow::Result<()> {
+    let mut conn = db.shop()?;
+    for (id, name, category, price, description, stock) in CATALOGUE {
+        let product = NewProduct {
+            id: Some(*id),
+            name: (*name).to_string(),
+            category: category.map(str::to_string),
+            price: *price,
+            description: (*description).to_string(),
+        };
+        store::products::add(&mut conn, &product).map_err(|e| anyhow::anyhow!("seed: {e}"))?;
+        let items: Vec<String> = (1..=*stock).map(|n| format!("demo-{id}-akun{n}@quickcart.test:pass{n}")).collect();
+        if !items.is_empty() {
+            store::stock::add(&mut conn, *id, &items)?;
+        }
+    }
+    Ok(())
+}
+
+struct Demo {
+    telegram: FakeTelegram,
+    #[allow(dead_code)] // `:pay` settles invoices through it (payments)
+    pakasir: FakePakasir,
+    running: app::Running,
+    user: i64,
+    /// Per (chat, message): the edit count already printed, to print new and edited messages.
+    seen: HashMap<(i64, i64), u32>,
+    /// Calls already looked at (for callback notices).
+    calls_seen: usize,
+    interactive: bool,
+}
+
+impl Demo {
+    async fn run_script(&mut self, path: &Path) -> anyhow::Result<ExitCode> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("skrip {} tidak dapat dibaca", path.display()))?;
+        for line in text.lines() {
+            let parsed = script::parse(line);
+            if !matches!(parsed, Ok(Line::Skip)) {
+                println!("> {line}");
+            }
+            match parsed {
+                Ok(Line::Quit) => break,
+                Ok(l) => {
+                    if let Err(e) = self.step(l).await {
+                        println!("! {e}");
+                        return Ok(ExitCode::FAILURE);
+                    }
+                }
+                Err(e) => {
+                    println!("! {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            let _ = std::io::stdout().flush();
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    async fn run_interactive(&mut self) -> anyhow::Result<ExitCode> {
+        println!(
+            "QuickCart demo — toko lengkap dengan Telegram & Pakasir tiruan (tanpa token, tanpa internet).\n\
+             Ketik pesan seperti di Telegram (mulai dengan /start). Perintah demo:\n  \
+             :press LABEL|NOMOR  tekan tombol     :as admin|customer|ID  ganti pengguna\n  \
+             :pay                bayar tagihan QRIS terakhir     :quit  keluar\n\
+             Anda: customer {DEMO_CUSTOMER}. Admin: {DEMO_ADMIN}."
+        );
+        let mut lines = BufReader::new(tokio::io::stdin()).lines();
+        loop {
+            print!("> ");
+            let _ = std::io::stdout().flush();
+            let Some(line) = lines.next_line().await? else { break };
+            match script::parse(&line) {
+                Ok(Line::Quit) => break,
+                Ok(l) => {
+                    if let Err(e) = self.step(l).await {
+                        println!("! {e}");
+                    }
+                }
+                Err(e) => println!("! {e}"),
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    async fn step(&mut self, line: Line) -> Result<(), String> {
+        match line {
+            Line::Skip | Line::Quit => return Ok(()),
+            Line::Say(text) => {
+                self.telegram.send_text(self.user, &text);
+            }
+            Line::Press(label) => {
+                let (message_id, data) = self.find_button(&label)?;
+                self.telegram.press(self.user, message_id, &data);
+            }
+            Line::As(who) => {
+                self.user = match who {
+                    Who::Admin => DEMO_ADMIN,
+                    Who::Customer => DEMO_CUSTOMER,
+                    Who::Id(id) => id,
+                };
+                if self.interactive {
+                    println!("(sekarang sebagai pengguna {})", self.user);
+                }
+                return Ok(());
+            }
+            Line::Pay => return Err("belum ada tagihan QRIS untuk dibayar".into()),
+        }
+        self.settle().await;
+        self.print_new();
+        Ok(())
+    }
+
+    /// The newest bot message with inline buttons in the current chat, and the button to press:
+    /// an exact label first, then (interactively) a button number, then a label containing it.
+    fn find_button(&self, label: &str) -> Result<(i64, String), String> {
+        let msg = self.telegram.last_with_buttons(self.user).ok_or("tidak ada pesan dengan tombol")?;
+        let buttons: Vec<_> = msg.inline_buttons.iter().flatten().collect();
+        let wanted = label.to_lowercase();
+        let found = buttons
+            .iter()
+            .find(|b| b.text.to_lowercase() == wanted)
+            .or_else(|| {
+                let n: usize = label.parse().ok().filter(|_| self.interactive)?;
+                buttons.get(n.checked_sub(1)?)
+            })
+            .or_else(|| buttons.iter().find(|b| b.text.to_lowercase().contains(&wanted)))
+            .ok_or_else(|| format!("tidak ada tombol {label:?}"))?;
+        match (&found.callback_data, &found.url) {
+            (Some(data), _) => Ok((msg.message_id, data.clone())),
+            (None, Some(url)) => Err(format!("tombol {:?} membuka tautan {url}", found.text)),
+            _ => Err(format!("tombol {:?} tidak dapat ditekan", found.text)),
+        }
+    }
+
+    /// Waits until the bot has taken every update, handled it, and gone quiet.
+    async fn settle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let quiet = self.telegram.wait_idle(Duration::from_millis(120), Duration::from_secs(5)).await;
+            if quiet && self.running.dispatcher.idle() {
+                return;
+            }
+            if Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn flush(&mut self) {
+        let _ = self.collect_new();
+        self.calls_seen = self.telegram.calls().len();
+    }
+
+    fn print_new(&mut self) {
+        // A button's pop-up notice ("Jumlah minimal 1.") is something the person sees too.
+        let calls = self.telegram.calls();
+        for c in calls.iter().skip(self.calls_seen) {
+            if c.method == "answercallbackquery" {
+                if let Some(text) = c.params.get("text").and_then(|t| t.as_str()) {
+                    println!("< (pemberitahuan) {text}");
+                }
+            }
+        }
+        self.calls_seen = calls.len();
+        for m in self.collect_new() {
+            println!("{}", transcript::render(&m, m.chat_id == self.user, self.interactive));
+        }
+    }
+
+    /// Messages sent or edited since the last look, in message order per chat (own chat first).
+    fn collect_new(&mut self) -> Vec<crate::testkit::BotMessage> {
+        let mut chats: Vec<i64> = self.telegram.calls().iter().filter_map(|c| c.params.get("chat_id")?.as_i64()).collect();
+        chats.sort_unstable_by_key(|c| (*c != self.user, *c));
+        chats.dedup();
+        let mut out = Vec::new();
+        for chat in chats {
+            for m in self.telegram.messages(chat) {
+                let key = (chat, m.message_id);
+                let fresh = match self.seen.get(&key) {
+                    None => true,
+                    Some(edits) => *edits < m.edits,
+                };
+                if fresh {
+                    self.seen.insert(key, m.edits);
+                    out.push(m);
+                }
+            }
+        }
+        out
+    }
+}
