@@ -29,7 +29,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let db = Db::open(&config.data_dir, key)?;
     let bot = bot::client(&config, token.expose())?;
     let config = Arc::new(config);
-    let shop = Shop::new(db.clone(), config.clone(), Arc::new(TelegramMessenger::new(bot.clone())));
+    let pay: Option<Arc<dyn crate::shop::ports::PaymentGateway>> = match &config.pakasir {
+        Some(p) => Some(Arc::new(crate::pakasir::client::PakasirClient::new(p.clone())?)),
+        None => None,
+    };
+    let shop = Shop::new(db.clone(), config.clone(), Arc::new(TelegramMessenger::new(bot.clone())), pay);
     let dispatcher = Dispatcher::new(shop.clone());
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -41,6 +45,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let state = http::HttpState {
         db: db.clone(),
         dispatcher: dispatcher.clone(),
+        shop: shop.clone(),
         telegram_secret: config.webhook_url.as_ref().and(config.webhook_secret.clone()).map(Arc::new),
     };
     let mut rx = shutdown_rx.clone();
@@ -52,6 +57,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             tracing::error!(error = %e, "http server stopped");
         }
     }));
+
+    tasks.push(tokio::spawn(crate::workers::outbox::run(shop.clone(), shutdown_rx.clone())));
+    tasks.push(tokio::spawn(crate::workers::scheduler::run(shop.clone(), shutdown_rx.clone())));
+    tasks.push(tokio::spawn(crate::workers::poller::run(shop.clone(), shutdown_rx.clone())));
 
     // Menus are nice to have: a Telegram outage at start must not keep the shop down.
     if let Err(e) = shop.publish_commands().await {

@@ -81,6 +81,12 @@ pub struct Config {
     pub admin_ids: Vec<i64>,
     pub store_name: String,
     pub payment_expiry_minutes: u32,
+    /// The invoice lifetime in seconds: `PAYMENT_EXPIRY_MINUTES`, or `PAYMENT_EXPIRY_SECONDS`
+    /// when set (for tests and demos that cannot wait minutes).
+    pub payment_expiry_seconds: u64,
+    /// How often each pending QRIS order is checked at Pakasir (`PAKASIR_POLL_SECONDS`, ≥ 4 s:
+    /// Pakasir allows one status call per 4 s per transaction).
+    pub pakasir_poll_seconds: u64,
     pub throttle_limit: u32,
     pub throttle_window_seconds: u32,
     pub log_dir: PathBuf,
@@ -199,6 +205,7 @@ impl Config {
         if store_name.chars().count() > 64 {
             return Err(ConfigError::Invalid { var: "STORE_NAME", why: "maksimal 64 karakter" });
         }
+        let payment_expiry_minutes = bounded(src, "PAYMENT_EXPIRY_MINUTES", 10, 1..=1440, "harus 1–1440 menit")?;
         Ok(Self {
             bot_token,
             telegram_api_url: url(src, "TELEGRAM_API_URL", "https://api.telegram.org")?,
@@ -211,7 +218,12 @@ impl Config {
             metrics_bind: parsed(src, "METRICS_BIND", default_addr(9090), "harus alamat seperti 127.0.0.1:9090")?,
             admin_ids,
             store_name,
-            payment_expiry_minutes: bounded(src, "PAYMENT_EXPIRY_MINUTES", 10, 1..=1440, "harus 1–1440 menit")?,
+            payment_expiry_minutes,
+            payment_expiry_seconds: match non_empty(src, "PAYMENT_EXPIRY_SECONDS") {
+                Some(_) => u64::from(bounded(src, "PAYMENT_EXPIRY_SECONDS", 600, 1..=86_400, "harus 1–86400 detik")?),
+                None => u64::from(payment_expiry_minutes) * 60,
+            },
+            pakasir_poll_seconds: u64::from(bounded(src, "PAKASIR_POLL_SECONDS", 10, 4..=3600, "harus 4–3600 detik")?),
             throttle_limit: bounded(src, "TELEGRAM_THROTTLE_LIMIT", 8, 1..=10_000, "harus 1–10000")?,
             throttle_window_seconds: bounded(src, "TELEGRAM_THROTTLE_WINDOW_SECONDS", 10, 1..=3600, "harus 1–3600 detik")?,
             log_dir: non_empty(src, "LOG_DIR").unwrap_or_else(|| "./logs".into()).into(),

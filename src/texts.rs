@@ -83,7 +83,6 @@ pub const STALE_BUTTON: &str = "Tombol ini sudah tidak berlaku. Silakan buka men
 pub const MIN_QTY: &str = "Jumlah minimal 1.";
 pub const CANCELLED: &str = "Dibatalkan.";
 pub const SOLD_OUT: &str = "Stok produk ini sedang habis.";
-pub const PAYMENT_SOON: &str = "Pembayaran belum tersedia. Silakan coba lagi nanti.";
 pub const UNKNOWN_INPUT: &str = "Perintah tidak dikenali. Ketik /start untuk menu utama, atau ketik nomor produk.";
 pub const UNSUPPORTED_MESSAGE: &str = "Maaf, jenis pesan ini tidak didukung. Ketik /start untuk menu utama.";
 pub const ERROR: &str = "Maaf, terjadi gangguan. Silakan coba lagi.";
@@ -221,3 +220,166 @@ pub fn stock_added(id: i64, added: usize, duplicates: usize, total: i64) -> Stri
 
 pub const DOCUMENT_TOO_BIG: &str = "Berkas terlalu besar (maksimal 1 MB).";
 pub const DOCUMENT_NOT_TEXT: &str = "Berkas harus .txt berisi teks UTF-8, satu item per baris.";
+
+// Checkout and payment.
+pub const BTN_QRIS: &str = "QRIS";
+pub const BTN_SALDO: &str = "SALDO";
+pub const BTN_CHECKOUT_PAGE: &str = "Checkout Page";
+pub const BTN_PAY_STATUS: &str = "Status Pembayaran";
+pub const BTN_CONFIRM: &str = "Konfirmasi";
+pub const BTN_CANCEL_PREVIOUS: &str = "Batalkan Pesanan Sebelumnya";
+
+pub fn summary(product: &str, unit: i64, qty: i64, subtotal: i64, discount: i64, total: i64) -> String {
+    format!(
+        "<b>Ringkasan Pesanan</b>\n\nProduk: {}\nHarga satuan: {}\nJumlah: {qty}\nSubtotal: {}\nDiskon voucher: {}\n<b>Total: {}</b>\n\nPilih metode pembayaran:",
+        esc(product),
+        rupiah(unit),
+        rupiah(subtotal),
+        rupiah(discount),
+        rupiah(total)
+    )
+}
+
+pub fn qris_caption(invoice: &str, total: i64, fee: i64, payable: i64, expires_wib: &str, what: &str) -> String {
+    format!(
+        "<b>Tagihan QRIS</b>\n{}\n\nInvoice: <code>{invoice}</code>\nTotal pesanan: {}\nBiaya pembayaran: {}\nTotal tagihan: <b>{}</b>\n\nBayar sebelum {expires_wib} WIB dengan memindai QR ini dari aplikasi bank atau e-wallet. Produk dikirim otomatis setelah pembayaran diterima.",
+        esc(what),
+        rupiah(total),
+        rupiah(fee),
+        rupiah(payable)
+    )
+}
+
+pub fn saldo_confirm(total: i64, balance: i64) -> String {
+    format!(
+        "<b>Bayar dengan SALDO</b>\n\nTotal: {}\nSaldo Anda: {}\nSisa saldo: {}\n\nLanjutkan pembayaran?",
+        rupiah(total),
+        rupiah(balance),
+        rupiah(balance - total)
+    )
+}
+
+pub fn saldo_short(total: i64, balance: i64) -> String {
+    format!(
+        "Saldo Anda tidak cukup.\nTotal: {}\nSaldo: {}\nKurang: <b>{}</b>\n\nSilakan deposit terlebih dahulu.",
+        rupiah(total),
+        rupiah(balance),
+        rupiah(total - balance)
+    )
+}
+
+pub fn pending_exists(invoice: &str, total: i64) -> String {
+    format!(
+        "Anda masih punya pesanan yang belum dibayar: <code>{invoice}</code> ({}).\nBatalkan pesanan itu dulu untuk membuat pesanan baru.",
+        rupiah(total)
+    )
+}
+
+pub fn out_of_stock(available: i64) -> String {
+    if available <= 0 {
+        "Maaf, stok produk ini sudah habis.".into()
+    } else {
+        format!("Maaf, stok tidak cukup. Tersedia {available}. Silakan ubah jumlah.")
+    }
+}
+
+pub const QRIS_UNAVAILABLE: &str = "Pembayaran QRIS belum tersedia di toko ini. Silakan pakai SALDO.";
+pub const PAYMENT_TRY_AGAIN: &str = "Maaf, layanan pembayaran sedang gangguan. Silakan coba lagi beberapa saat lagi.";
+pub const ORDER_NOT_FOUND: &str = "Pesanan tidak ditemukan.";
+pub const ORDER_CANCELLED: &str = "Pesanan dibatalkan. Stok dikembalikan.";
+pub const ORDER_ALREADY_CLOSED: &str = "Pesanan ini sudah tidak aktif.";
+pub const NOT_PAID_YET: &str = "Pembayaran belum diterima. Silakan selesaikan pembayaran, lalu cek lagi.";
+pub const STATUS_TOO_FAST: &str = "Tunggu beberapa detik sebelum cek status lagi.";
+pub const ALREADY_PAID: &str = "Pesanan ini sudah dibayar.";
+pub const TOTAL_TOO_LARGE: &str = "Total pesanan terlalu besar. Kurangi jumlahnya.";
+
+pub fn expired_notice(invoice: &str) -> String {
+    format!("⌛ Tagihan <code>{invoice}</code> sudah kedaluwarsa dan dibatalkan. Stok dikembalikan.\nSilakan buat pesanan baru bila masih ingin membeli.")
+}
+
+pub fn cancelled_notice(invoice: &str) -> String {
+    format!("Pesanan <code>{invoice}</code> dibatalkan. Stok dikembalikan.")
+}
+
+pub fn delivery(invoice: &str, product: &str, qty: i64, total: i64) -> String {
+    format!(
+        "✅ <b>Pembayaran berhasil!</b>\n\nInvoice: <code>{invoice}</code>\nProduk: {}\nJumlah: {qty}\nTotal: {}\n\nTerima kasih telah berbelanja.",
+        esc(product),
+        rupiah(total)
+    )
+}
+
+pub fn delivery_items(items: &[String]) -> String {
+    let mut s = String::from("\n\n<b>Detail produk:</b>");
+    for (i, item) in items.iter().enumerate() {
+        s.push_str(&format!("\n{}. <code>{}</code>", i + 1, esc(item)));
+    }
+    s
+}
+
+pub const DELIVERY_FILE_NOTE: &str = "\n\nDetail produk ada di berkas terlampir.";
+
+pub fn delivery_file(invoice: &str, product: &str, items: &[String]) -> String {
+    let mut s = format!("Invoice: {invoice}\nProduk: {product}\n\n");
+    for item in items {
+        s.push_str(item);
+        s.push('\n');
+    }
+    s
+}
+
+pub fn admin_new_order(invoice: &str, user_id: i64, product: &str, qty: i64, total: i64, method: &str) -> String {
+    format!(
+        "🛒 <b>Pesanan baru</b>\nInvoice: <code>{invoice}</code>\nPembeli: <code>{user_id}</code>\nProduk: {} × {qty}\nTotal: {}\nMetode: {}",
+        esc(product),
+        rupiah(total),
+        method.to_uppercase()
+    )
+}
+
+pub fn admin_deposit(invoice: &str, user_id: i64, amount: i64) -> String {
+    format!("💰 <b>Deposit masuk</b>\nInvoice: <code>{invoice}</code>\nPengguna: <code>{user_id}</code>\nJumlah: {}", rupiah(amount))
+}
+
+pub fn deposit_done(invoice: &str, amount: i64) -> String {
+    format!("✅ <b>Deposit berhasil!</b>\nInvoice: <code>{invoice}</code>\nSaldo bertambah {}.", rupiah(amount))
+}
+
+pub fn late_payment_user(invoice: &str, amount: i64) -> String {
+    format!(
+        "Pembayaran untuk tagihan <code>{invoice}</code> diterima setelah tagihan kedaluwarsa/dibatalkan. Produk tidak dikirim karena stok sudah dilepas; {} sudah ditambahkan ke saldo Anda.",
+        rupiah(amount)
+    )
+}
+
+pub fn late_payment_admin(invoice: &str, user_id: i64, amount: i64) -> String {
+    format!(
+        "⚠️ Pembayaran terlambat: <code>{invoice}</code> dari pengguna <code>{user_id}</code>. {} dikreditkan ke saldo.",
+        rupiah(amount)
+    )
+}
+
+// Deposit and history.
+pub const ASK_DEPOSIT: &str = "Ketik jumlah deposit (minimal Rp10.000, maksimal Rp10.000.000). Contoh: 50000";
+pub const BAD_DEPOSIT: &str = "Jumlah deposit harus antara Rp10.000 dan Rp10.000.000. Silakan ketik lagi.";
+pub const DEPOSIT_WHAT: &str = "Deposit saldo";
+pub const HISTORY_TITLE: &str = "Riwayat Transaksi";
+
+pub fn history_line(invoice: &str, when_wib: &str, what: &str, total: i64, status: &str) -> String {
+    format!("<code>{invoice}</code> · {when_wib}\n{} · {} · {}", esc(what), rupiah(total), status_label(status))
+}
+
+pub fn status_label(status: &str) -> &'static str {
+    match status {
+        "pending" => "menunggu pembayaran",
+        "paid" => "lunas",
+        "expired" => "kedaluwarsa",
+        "cancelled" => "dibatalkan",
+        "refunded" => "direfund",
+        _ => "-",
+    }
+}
+pub const PAYMENT_RECEIVED: &str = "Pembayaran diterima. Produk segera dikirim.";
+
+pub const SUMMARY_QRIS: &str = "Tagihan QRIS dibuat. Silakan bayar dengan QR di bawah.";
+pub const SUMMARY_SALDO: &str = "Dibayar dengan saldo. Produk dikirim di bawah.";

@@ -112,7 +112,6 @@ fn seed(db: &Db) -> anyhow::Result<()> {
 
 struct Demo {
     telegram: FakeTelegram,
-    #[allow(dead_code)] // `:pay` settles invoices through it (payments)
     pakasir: FakePakasir,
     running: app::Running,
     user: i64,
@@ -196,10 +195,30 @@ impl Demo {
                 }
                 return Ok(());
             }
-            Line::Pay => return Err("belum ada tagihan QRIS untuk dibayar".into()),
+            Line::Pay => self.pay().await?,
         }
         self.settle().await;
         self.print_new();
+        Ok(())
+    }
+
+    /// Pays the newest pending QRIS invoice at the fake Pakasir and posts its signed webhook to
+    /// the shop, as Pakasir would.
+    async fn pay(&self) -> Result<(), String> {
+        let txn = self
+            .pakasir
+            .txns()
+            .into_iter()
+            .filter(|t| t.status == "pending")
+            .max_by(|a, b| a.txn_id.cmp(&b.txn_id))
+            .ok_or("belum ada tagihan QRIS untuk dibayar")?;
+        self.pakasir.complete(&txn.order_id).ok_or("tagihan tidak ditemukan")?;
+        let body = self.pakasir.webhook_body(&txn.order_id).ok_or("tagihan tidak ditemukan")?;
+        let url = format!("http://{}/webhook/pakasir", self.running.http_addr);
+        let (status, _) = self.pakasir.post_webhook(&url, DEMO_WEBHOOK_SECRET, body).await.map_err(|_| "webhook gagal dikirim")?;
+        if status != 200 {
+            return Err(format!("webhook ditolak (HTTP {status})"));
+        }
         Ok(())
     }
 
@@ -225,12 +244,22 @@ impl Demo {
         }
     }
 
-    /// Waits until the bot has taken every update, handled it, and gone quiet.
+    /// Waits until the bot has taken every update, handled it, sent what its outbox holds, and
+    /// gone quiet.
     async fn settle(&self) {
         let deadline = Instant::now() + Duration::from_secs(15);
+        // Work started outside Telegram (a webhook) may not have produced a call yet.
+        tokio::time::sleep(Duration::from_millis(50)).await;
         loop {
             let quiet = self.telegram.wait_idle(Duration::from_millis(120), Duration::from_secs(5)).await;
-            if quiet && self.running.dispatcher.idle() {
+            let outbox_empty = self
+                .running
+                .shop
+                .db()
+                .call(|c| store::outbox::due_count(c))
+                .await
+                .is_ok_and(|n| n == 0);
+            if quiet && outbox_empty && self.running.dispatcher.idle() {
                 return;
             }
             if Instant::now() >= deadline {

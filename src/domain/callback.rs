@@ -21,6 +21,18 @@ pub enum Callback {
     Qty(i64, i64),
     /// `[Lanjut ke pembayaran]` for a product card.
     Checkout(i64),
+    /// `[QRIS]` on the checkout summary.
+    PayQris,
+    /// `[SALDO]` on the checkout summary.
+    PaySaldo,
+    /// `[Konfirmasi]` a balance payment.
+    ConfirmSaldo,
+    /// `[Kembali]` from the summary to the product card.
+    BackToCard,
+    /// `[Batalkan]` a pending order (by internal order id; ownership is checked).
+    CancelOrder(i64),
+    /// `[Status Pembayaran]` of an order.
+    OrderStatus(i64),
     /// `[Batalkan]` the current flow.
     Cancel,
     /// Back to the welcome screen.
@@ -46,6 +58,12 @@ impl Callback {
             Callback::Product(id) => format!("p:{id}"),
             Callback::Qty(id, step) => format!("q:{id}:{step}"),
             Callback::Checkout(id) => format!("buy:{id}"),
+            Callback::PayQris => "pq".into(),
+            Callback::PaySaldo => "ps".into(),
+            Callback::ConfirmSaldo => "psc".into(),
+            Callback::BackToCard => "ckb".into(),
+            Callback::CancelOrder(id) => format!("oc:{id}"),
+            Callback::OrderStatus(id) => format!("os:{id}"),
             Callback::Cancel => "x".into(),
             Callback::Home => "home".into(),
             Callback::EditName => "acc:name".into(),
@@ -83,6 +101,12 @@ impl Callback {
                 Callback::Qty(id(a)?, step)
             }
             ("buy", Some(_), None) => Callback::Checkout(id(a)?),
+            ("pq", None, None) => Callback::PayQris,
+            ("ps", None, None) => Callback::PaySaldo,
+            ("psc", None, None) => Callback::ConfirmSaldo,
+            ("ckb", None, None) => Callback::BackToCard,
+            ("oc", Some(_), None) => Callback::CancelOrder(id(a)?),
+            ("os", Some(_), None) => Callback::OrderStatus(id(a)?),
             ("x", None, None) => Callback::Cancel,
             ("home", None, None) => Callback::Home,
             ("acc", Some("name"), None) => Callback::EditName,
@@ -116,6 +140,12 @@ mod tests {
             (id.clone(), proptest::sample::select(QTY_STEPS.to_vec())).prop_map(|(i, s)| Callback::Qty(i, s)),
             id.prop_map(Callback::Checkout),
             Just(Callback::Cancel),
+            Just(Callback::PayQris),
+            Just(Callback::PaySaldo),
+            Just(Callback::ConfirmSaldo),
+            Just(Callback::BackToCard),
+            (1i64..=i64::MAX).prop_map(Callback::CancelOrder),
+            (1i64..=i64::MAX).prop_map(Callback::OrderStatus),
             Just(Callback::Home),
             Just(Callback::EditName),
             Just(Callback::EditEmail),

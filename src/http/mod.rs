@@ -11,7 +11,16 @@ use axum::{
 };
 use serde_json::json;
 
-use crate::{bot::dispatch::Dispatcher, config::Secret, store::Db};
+use crate::{
+    bot::dispatch::Dispatcher,
+    config::Secret,
+    pakasir::WebhookBody,
+    shop::{
+        payment::{Rejection, Verdict},
+        Shop,
+    },
+    store::Db,
+};
 
 /// Webhook bodies are small JSON documents; anything bigger is refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -20,6 +29,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub struct HttpState {
     pub db: Db,
     pub dispatcher: Dispatcher,
+    pub shop: Shop,
     /// Set in webhook mode: the `X-Telegram-Bot-Api-Secret-Token` Telegram must send.
     pub telegram_secret: Option<Arc<Secret<String>>>,
 }
@@ -28,6 +38,7 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/webhook/telegram", post(telegram_webhook))
+        .route("/webhook/pakasir", post(pakasir_webhook))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
@@ -60,4 +71,42 @@ async fn telegram_webhook(State(s): State<HttpState>, headers: HeaderMap, body: 
         s.dispatcher.submit(inc);
     }
     StatusCode::OK
+}
+
+fn reply(status: StatusCode, code: &str) -> (StatusCode, Json<serde_json::Value>) {
+    (status, Json(json!({ "code": code })))
+}
+
+/// SPEC §4: secret (401), JSON (400), then the shop verifies against Pakasir's status endpoint.
+async fn pakasir_webhook(State(s): State<HttpState>, headers: HeaderMap, body: Bytes) -> (StatusCode, Json<serde_json::Value>) {
+    let Some(expected) = s.shop.config().pakasir.as_ref().map(|p| p.webhook_secret.clone()) else {
+        return reply(StatusCode::NOT_FOUND, "not_configured");
+    };
+    let presented = headers.get("x-secret").and_then(|v| v.to_str().ok());
+    if !secret_matches(presented, expected.expose()) {
+        tracing::warn!(event = "webhook_rejected", source = "pakasir", reason = "bad_secret");
+        let detail = json!({"reason": "bad_secret"});
+        let _ = s.db.call(move |c| crate::store::security::record(c, None, "webhook_rejected", &detail)).await;
+        return reply(StatusCode::UNAUTHORIZED, "bad_secret");
+    }
+    let Ok(body) = serde_json::from_slice::<WebhookBody>(&body) else {
+        tracing::warn!(event = "webhook_rejected", source = "pakasir", reason = "malformed_body");
+        return reply(StatusCode::BAD_REQUEST, "malformed_body");
+    };
+    match s.shop.pakasir_webhook(body).await {
+        Ok(Verdict::Applied(_)) => reply(StatusCode::OK, "ok"),
+        Ok(Verdict::Unavailable) => reply(StatusCode::SERVICE_UNAVAILABLE, "status_unavailable"),
+        Ok(Verdict::Rejected(r)) => {
+            let status = match r {
+                Rejection::UnknownOrder | Rejection::NoTransaction => StatusCode::NOT_FOUND,
+                Rejection::NotCompleted => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            reply(status, r.reason())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "pakasir webhook failed");
+            reply(StatusCode::SERVICE_UNAVAILABLE, "retry")
+        }
+    }
 }

@@ -3,16 +3,19 @@
 
 pub mod admin;
 pub mod browse;
+pub mod checkout;
 pub mod incoming;
 pub mod keyboards;
 pub mod onboarding;
+pub mod payment;
 pub mod ports;
+pub mod qr;
 pub mod session;
 
 use std::{sync::Arc, time::Duration};
 
 use incoming::{Incoming, Payload};
-use ports::{Messenger, Out, SendError};
+use ports::{Messenger, Out, PaymentGateway, SendError};
 use session::{Flow, Sessions};
 
 use crate::{
@@ -40,6 +43,12 @@ pub struct Shop {
     pub(crate) config: Arc<Config>,
     pub(crate) tg: Arc<dyn Messenger>,
     pub(crate) sessions: Sessions,
+    /// `None` when Pakasir is not configured (QRIS and deposits are off).
+    pub(crate) pay: Option<Arc<dyn PaymentGateway>>,
+    /// Orders asked about at Pakasir in the last 4 s (its per-transaction limit).
+    pub(crate) status_guard: moka::sync::Cache<i64, ()>,
+    /// Wakes the outbox worker after a transaction queued messages.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
     sticker: Arc<std::sync::Mutex<Option<String>>>,
 }
 
@@ -52,9 +61,22 @@ pub(crate) struct Actor {
 }
 
 impl Shop {
-    pub fn new(db: Db, config: Arc<Config>, tg: Arc<dyn Messenger>) -> Self {
+    pub fn new(db: Db, config: Arc<Config>, tg: Arc<dyn Messenger>, pay: Option<Arc<dyn PaymentGateway>>) -> Self {
         let sessions = Sessions::new(Duration::from_secs(config.session_ttl_seconds));
-        Self { db, config, tg, sessions, sticker: Arc::default() }
+        let status_guard = moka::sync::Cache::builder().time_to_live(Duration::from_secs(4)).build();
+        Self { db, config, tg, sessions, pay, status_guard, outbox_wake: Arc::default(), sticker: Arc::default() }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn messenger(&self) -> &Arc<dyn Messenger> {
+        &self.tg
+    }
+
+    pub fn gateway(&self) -> Option<&Arc<dyn PaymentGateway>> {
+        self.pay.as_ref()
     }
 
     pub fn db(&self) -> &Db {
@@ -223,7 +245,22 @@ impl Shop {
                 }
                 None
             }
-            Callback::Checkout(_) | Callback::History(_) | Callback::Deposit => Some(texts::PAYMENT_SOON.to_string()),
+            Callback::Checkout(id) => self.checkout(actor, message_id, id).await?,
+            Callback::BackToCard => self.back_to_card(actor, message_id).await?,
+            Callback::PayQris => self.pay_qris(actor, message_id).await?,
+            Callback::PaySaldo => self.pay_saldo(actor, message_id).await?,
+            Callback::ConfirmSaldo => self.confirm_saldo(actor, message_id).await?,
+            Callback::CancelOrder(id) => self.cancel_order(actor, id).await?,
+            Callback::OrderStatus(id) => self.order_status(actor, id).await?,
+            Callback::History(page) => {
+                self.history(actor, page, message_id).await?;
+                None
+            }
+            Callback::Deposit => {
+                self.sessions.clear(actor.user.id);
+                self.ask_deposit(actor).await?;
+                None
+            }
             Callback::EditName | Callback::EditEmail | Callback::EditWhatsapp => {
                 self.ask_edit(actor, cb).await?;
                 None

@@ -71,7 +71,8 @@ impl Shop {
                 validate::email(text),
                 if flow == Flow::EditEmail { texts::BAD_EMAIL_EDIT } else { texts::BAD_EMAIL },
             ),
-            Flow::Card { .. } => return self.say(actor, texts::UNKNOWN_INPUT).await,
+            Flow::DepositAmount => return self.deposit_amount(actor, text).await,
+            Flow::Card { .. } | Flow::Checkout { .. } => return self.say(actor, texts::UNKNOWN_INPUT).await,
         };
         // Invalid input: say what is wrong and ask again (the flow stays).
         let Some(value) = value else { return self.say(actor, bad).await };

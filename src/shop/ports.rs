@@ -86,3 +86,13 @@ pub trait Messenger: Send + Sync {
     /// Downloads a file a user sent, refusing files over `max_bytes`.
     async fn download(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, SendError>;
 }
+
+/// The payment gateway (Pakasir v2), as the shop needs it.
+#[async_trait]
+pub trait PaymentGateway: Send + Sync {
+    async fn create(&self, order_id: &str, amount: i64) -> Result<crate::pakasir::Created, crate::pakasir::PakasirError>;
+    async fn status(&self, txn_id: &str) -> Result<crate::pakasir::TxStatus, crate::pakasir::PakasirError>;
+    async fn cancel(&self, txn_id: &str) -> Result<(), crate::pakasir::PakasirError>;
+    /// The hosted payment page for `[Checkout Page]`.
+    fn checkout_url(&self, txn_id: &str) -> String;
+}

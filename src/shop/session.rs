@@ -20,12 +20,16 @@ pub enum Flow {
     EditWhatsapp,
     /// A product card on screen: its message and the chosen quantity.
     Card { product_id: i64, qty: i64, message_id: i64 },
+    /// The checkout summary of a card (same message, edited).
+    Checkout { product_id: i64, qty: i64, message_id: i64 },
+    /// Waiting for a deposit amount.
+    DepositAmount,
 }
 
 impl Flow {
     /// Flows that take the next plain text message as their input.
     pub fn wants_text(&self) -> bool {
-        !matches!(self, Flow::Card { .. })
+        !matches!(self, Flow::Card { .. } | Flow::Checkout { .. })
     }
 }
 

@@ -4,6 +4,11 @@
 pub mod check;
 pub mod migrate;
 pub mod pool;
+pub mod groups;
+pub mod jobs;
+pub mod ledger;
+pub mod orders;
+pub mod outbox;
 pub mod products;
 pub mod security;
 pub mod stats;

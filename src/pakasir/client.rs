@@ -1,0 +1,99 @@
+//! HTTP client for Pakasir v2 with timeouts and retries. The API key travels only in the
+//! `X-Api-Key` header; URLs (which name the project) and keys never reach an error text.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+
+use super::{Created, PakasirError, TxStatus};
+use crate::{config::PakasirConfig, shop::ports::PaymentGateway};
+
+const ATTEMPTS: u32 = 3;
+
+pub struct PakasirClient {
+    http: reqwest::Client,
+    config: PakasirConfig,
+}
+
+impl PakasirClient {
+    pub fn new(config: PakasirConfig) -> Result<Self, PakasirError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|_| PakasirError::Unavailable("client".into()))?;
+        Ok(Self { http, config })
+    }
+
+    fn url(&self, path: &str, id: &str) -> String {
+        format!("{}/api/v2/{path}/{}/{id}", self.config.base_url, self.config.project)
+    }
+
+    /// Sends with retries on timeouts, connection errors and 5xx (backoff 0.5 s, 1 s).
+    async fn call<T: DeserializeOwned>(&self, what: &'static str, make: impl Fn() -> reqwest::RequestBuilder) -> Result<T, PakasirError> {
+        let mut last = PakasirError::Unavailable("no attempt".into());
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+            }
+            let resp = match make().header("X-Api-Key", self.config.api_key.expose()).send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    let kind = if e.is_timeout() { "timeout" } else if e.is_connect() { "connect" } else { "request" };
+                    tracing::warn!(call = what, attempt, kind, "pakasir request failed");
+                    last = PakasirError::Unavailable(kind.into());
+                    continue;
+                }
+            };
+            let status = resp.status().as_u16();
+            let body = resp.bytes().await.unwrap_or_default();
+            if (200..300).contains(&status) {
+                return serde_json::from_slice(&body).map_err(|_| {
+                    tracing::warn!(call = what, "pakasir answered invalid JSON");
+                    PakasirError::Invalid
+                });
+            }
+            let message = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(|m| m.chars().take(200).collect::<String>()))
+                .unwrap_or_default();
+            tracing::warn!(call = what, attempt, status, message = %message, "pakasir error answer");
+            match status {
+                429 => return Err(PakasirError::RateLimited),
+                500..=599 => last = PakasirError::Unavailable(format!("http {status}")),
+                _ => return Err(PakasirError::Refused { status, message }),
+            }
+        }
+        Err(last)
+    }
+}
+
+#[async_trait]
+impl PaymentGateway for PakasirClient {
+    async fn create(&self, order_id: &str, amount: i64) -> Result<Created, PakasirError> {
+        let url = self.url("create-transaction", order_id);
+        let body = serde_json::json!({"method": "qris", "amount": amount});
+        let created: Created = self.call("create", || self.http.post(&url).json(&body)).await?;
+        if created.order_id != order_id || created.amount != amount || created.qr_string.is_empty() {
+            tracing::warn!("pakasir create answer does not match the request");
+            return Err(PakasirError::Invalid);
+        }
+        Ok(created)
+    }
+
+    async fn status(&self, txn_id: &str) -> Result<TxStatus, PakasirError> {
+        let url = self.url("transaction-status", txn_id);
+        self.call("status", || self.http.get(&url)).await
+    }
+
+    async fn cancel(&self, txn_id: &str) -> Result<(), PakasirError> {
+        let url = self.url("cancel-transaction", txn_id);
+        let _: serde_json::Value = self.call("cancel", || self.http.post(&url)).await?;
+        Ok(())
+    }
+
+    fn checkout_url(&self, txn_id: &str) -> String {
+        format!("{}/pay-v2/{txn_id}", self.config.base_url)
+    }
+}

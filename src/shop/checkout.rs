@@ -1,0 +1,340 @@
+//! Checkout screens: summary, QRIS invoice, SALDO, cancel and status buttons, deposits, history.
+
+use super::{
+    keyboards,
+    payment::Verdict,
+    ports::{Button, Out},
+    session::Flow,
+    Actor, Result, Shop,
+};
+use crate::{
+    domain::{
+        callback::Callback,
+        money::parse_amount,
+        order::{Event, Kind, Status, MAX_DEPOSIT, MAX_ORDER_TOTAL, MIN_DEPOSIT},
+        paging::Page,
+        pricing::{subtotal, unit_price},
+        time::{wib, wib_time},
+    },
+    pakasir::PakasirError,
+    store::{
+        self,
+        orders::{CheckoutError, Order, Paid, Purchase},
+    },
+    texts,
+};
+
+const HISTORY_PER_PAGE: u32 = 5;
+
+impl Shop {
+    /// `[Lanjut ke pembayaran]` on a card: the card becomes the summary.
+    pub(crate) async fn checkout(&self, actor: &Actor, message_id: Option<i64>, id: i64) -> Result<Option<String>> {
+        let Some(Flow::Card { product_id, qty, message_id: card }) = self.sessions.get(actor.user.id) else {
+            return Ok(Some(texts::STALE_BUTTON.into()));
+        };
+        if product_id != id || message_id != Some(card) {
+            return Ok(Some(texts::STALE_BUTTON.into()));
+        }
+        self.show_summary(actor, product_id, qty, card).await
+    }
+
+    async fn show_summary(&self, actor: &Actor, product_id: i64, qty: i64, message_id: i64) -> Result<Option<String>> {
+        let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
+            self.sessions.clear(actor.user.id);
+            return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
+        };
+        if product.stock < qty {
+            return Ok(Some(texts::out_of_stock(product.stock)));
+        }
+        let unit = unit_price(&product, actor.role);
+        let sub = subtotal(unit, qty);
+        if sub > MAX_ORDER_TOTAL {
+            return Ok(Some(texts::TOTAL_TOO_LARGE.into()));
+        }
+        let rows = vec![
+            vec![Button::cb(texts::BTN_QRIS, Callback::PayQris), Button::cb(texts::BTN_SALDO, Callback::PaySaldo)],
+            vec![Button::cb(texts::BTN_BACK, Callback::BackToCard), Button::cb(texts::BTN_CANCEL, Callback::Cancel)],
+        ];
+        let out = Out::inline(texts::summary(&product.name, unit, qty, sub, 0, sub), rows);
+        let message_id = self.edit_or_send(actor, Some(message_id), out).await?;
+        self.sessions.set(actor.user.id, Flow::Checkout { product_id, qty, message_id });
+        Ok(None)
+    }
+
+    /// The checkout in progress, if the button was pressed on its message.
+    fn current_checkout(&self, actor: &Actor, message_id: Option<i64>) -> Option<(i64, i64, i64)> {
+        match self.sessions.get(actor.user.id) {
+            Some(Flow::Checkout { product_id, qty, message_id: m }) if message_id == Some(m) => Some((product_id, qty, m)),
+            _ => None,
+        }
+    }
+
+    pub(crate) async fn back_to_card(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+        let Some((product_id, qty, m)) = self.current_checkout(actor, message_id) else {
+            return Ok(Some(texts::STALE_BUTTON.into()));
+        };
+        let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
+            return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
+        };
+        let qty = qty.min(product.stock).max(1);
+        let out = Out::inline(
+            texts::product_card(&product, unit_price(&product, actor.role), qty),
+            keyboards::card(product_id, product.stock > 0),
+        );
+        let m = self.edit_or_send(actor, Some(m), out).await?;
+        self.sessions.set(actor.user.id, Flow::Card { product_id, qty, message_id: m });
+        Ok(None)
+    }
+
+    fn purchase(&self, product: &crate::domain::catalog::Product, actor: &Actor, qty: i64) -> Purchase {
+        Purchase::Product { product_id: product.id, quantity: qty, unit_price: unit_price(product, actor.role) }
+    }
+
+    /// `[QRIS]`: reserve, create the Pakasir transaction, send the QR invoice.
+    pub(crate) async fn pay_qris(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+        let Some((product_id, qty, m)) = self.current_checkout(actor, message_id) else {
+            return Ok(Some(texts::STALE_BUTTON.into()));
+        };
+        if self.pay.is_none() {
+            return Ok(Some(texts::QRIS_UNAVAILABLE.into()));
+        }
+        let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
+            return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
+        };
+        let purchase = self.purchase(&product, actor, qty);
+        let what = format!("{} × {qty}", product.name);
+        self.sessions.clear(actor.user.id);
+        if self.create_invoice(actor, purchase, &what).await? {
+            // The summary loses its buttons so it cannot be paid twice.
+            self.edit_or_send(actor, Some(m), Out::text(texts::SUMMARY_QRIS)).await?;
+        }
+        Ok(None)
+    }
+
+    /// Creates a pending order (or deposit) and its QRIS invoice message. False when it could
+    /// not (the person has been told why).
+    async fn create_invoice(&self, actor: &Actor, purchase: Purchase, what: &str) -> Result<bool> {
+        let Some(pay) = self.pay.clone() else {
+            self.say(actor, texts::QRIS_UNAVAILABLE).await?;
+            return Ok(false);
+        };
+        let user = actor.user.id;
+        let expires_at = store::now() + i64::try_from(self.config.payment_expiry_seconds).unwrap_or(600);
+        let created = self.db.call(move |c| Ok(store::orders::create_pending(c, user, &purchase, expires_at))).await?;
+        let order = match created {
+            Ok(o) => o,
+            Err(e) => {
+                self.checkout_refused(actor, e).await?;
+                return Ok(false);
+            }
+        };
+        tracing::info!(event = "order_created", order = order.id, invoice = %order.invoice_id, total = order.total, "order created");
+        let txn = match pay.create(&order.invoice_id, order.total).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(order = order.id, error = %e, "pakasir create failed");
+                self.db.call({
+                    let id = order.id;
+                    move |c| store::orders::close(c, id, Event::Cancel, None, &|_, _| Vec::new())
+                })
+                .await?;
+                self.say(actor, texts::PAYMENT_TRY_AGAIN).await?;
+                return Ok(false);
+            }
+        };
+        let (id, txn_id, fee, qr) = (order.id, txn.txn_id.clone(), txn.fee, txn.qr_string.clone());
+        self.db.call(move |c| store::orders::set_transaction(c, id, &txn_id, fee, &qr)).await?;
+        let png = match super::qr::png(&txn.qr_string) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(order = order.id, error = %e, "QR rendering failed");
+                Vec::new()
+            }
+        };
+        let caption = texts::qris_caption(&order.invoice_id, order.total, txn.fee, txn.total_payment, &wib_time(order.expires_at), what);
+        let rows = vec![
+            vec![Button::Url { text: texts::BTN_CHECKOUT_PAGE.into(), url: pay.checkout_url(&txn.txn_id) }],
+            vec![
+                Button::cb(texts::BTN_PAY_STATUS, Callback::OrderStatus(order.id)),
+                Button::cb(texts::BTN_CANCEL, Callback::CancelOrder(order.id)),
+            ],
+        ];
+        let message_id = self.tg.send_photo(actor.chat, png, Out::inline(caption, rows)).await?;
+        let (id, chat) = (order.id, actor.chat);
+        self.db.call(move |c| store::orders::set_message(c, id, chat, message_id)).await?;
+        Ok(true)
+    }
+
+    async fn checkout_refused(&self, actor: &Actor, e: CheckoutError) -> Result<Option<String>> {
+        // Every refusal is told as a message; the button press itself gets no pop-up.
+        match e {
+            CheckoutError::PendingExists(old) => {
+                let rows = vec![
+                    vec![Button::cb(texts::BTN_CANCEL_PREVIOUS, Callback::CancelOrder(old.id))],
+                    vec![Button::cb(texts::BTN_PAY_STATUS, Callback::OrderStatus(old.id))],
+                ];
+                self.tg.send(actor.chat, Out::inline(texts::pending_exists(&old.invoice_id, old.total), rows)).await?;
+                Ok(None)
+            }
+            CheckoutError::OutOfStock { available } => {
+                self.say(actor, &texts::out_of_stock(available)).await?;
+                Ok(None)
+            }
+            CheckoutError::ProductGone => {
+                self.say(actor, texts::PRODUCT_NOT_FOUND).await?;
+                Ok(None)
+            }
+            CheckoutError::InsufficientBalance { balance, total } => {
+                let rows = vec![vec![Button::cb(texts::BTN_DEPOSIT, Callback::Deposit)]];
+                self.tg.send(actor.chat, Out::inline(texts::saldo_short(total, balance), rows)).await?;
+                Ok(None)
+            }
+            CheckoutError::Store(e) => Err(e.into()),
+        }
+    }
+
+    /// `[SALDO]`: asks for confirmation, or shows the shortfall.
+    pub(crate) async fn pay_saldo(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+        let Some((product_id, qty, m)) = self.current_checkout(actor, message_id) else {
+            return Ok(Some(texts::STALE_BUTTON.into()));
+        };
+        let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
+            return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
+        };
+        let total = subtotal(unit_price(&product, actor.role), qty);
+        let id = actor.user.id;
+        let balance = self.db.call(move |c| store::users::get(c, id)).await?.map_or(0, |u| u.balance);
+        if balance < total {
+            let rows = vec![vec![Button::cb(texts::BTN_DEPOSIT, Callback::Deposit)]];
+            self.tg.send(actor.chat, Out::inline(texts::saldo_short(total, balance), rows)).await?;
+            return Ok(None);
+        }
+        let rows = vec![vec![
+            Button::cb(texts::BTN_CONFIRM, Callback::ConfirmSaldo),
+            Button::cb(texts::BTN_CANCEL, Callback::Cancel),
+        ]];
+        self.edit_or_send(actor, Some(m), Out::inline(texts::saldo_confirm(total, balance), rows)).await?;
+        Ok(None)
+    }
+
+    /// `[Konfirmasi]`: deduct and deliver in one transaction.
+    pub(crate) async fn confirm_saldo(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+        let Some((product_id, qty, m)) = self.current_checkout(actor, message_id) else {
+            return Ok(Some(texts::STALE_BUTTON.into()));
+        };
+        let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
+            return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
+        };
+        let purchase = self.purchase(&product, actor, qty);
+        let admins = self.notice_recipients().await?;
+        let user = actor.user.id;
+        let paid = self
+            .db
+            .call(move |c| Ok(store::orders::pay_with_balance(c, user, &purchase, &|o, items| Self::paid_messages(o, items, &admins))))
+            .await?;
+        self.sessions.clear(actor.user.id);
+        match paid {
+            Ok(order) => {
+                tracing::info!(event = "order_paid", order = order.id, invoice = %order.invoice_id, method = "saldo", "balance purchase");
+                self.edit_or_send(actor, Some(m), Out::text(texts::SUMMARY_SALDO)).await?;
+                self.outbox_wake.notify_one();
+                Ok(None)
+            }
+            Err(e) => self.checkout_refused(actor, e).await,
+        }
+    }
+
+    /// `[Batalkan]` on an invoice (or on the "pending order" notice).
+    pub(crate) async fn cancel_order(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
+        Ok(match self.close_order(order_id, Event::Cancel, Some(actor.user.id)).await? {
+            Some(_) => Some(texts::ORDER_CANCELLED.into()),
+            None => Some(self.order_gone_notice(actor, order_id).await?.into()),
+        })
+    }
+
+    async fn order_gone_notice(&self, actor: &Actor, order_id: i64) -> Result<&'static str> {
+        let order = self.db.call(move |c| store::orders::get(c, order_id)).await?;
+        Ok(match order {
+            Some(o) if o.user_id == actor.user.id => match o.status {
+                Status::Paid | Status::Refunded => texts::ALREADY_PAID,
+                _ => texts::ORDER_ALREADY_CLOSED,
+            },
+            // Someone else's order looks exactly like no order.
+            _ => texts::ORDER_NOT_FOUND,
+        })
+    }
+
+    /// `[Status Pembayaran]`: asks Pakasir now (within its rate limit).
+    pub(crate) async fn order_status(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
+        let order = self.db.call(move |c| store::orders::get(c, order_id)).await?;
+        let Some(order) = order.filter(|o| o.user_id == actor.user.id) else {
+            return Ok(Some(texts::ORDER_NOT_FOUND.into()));
+        };
+        if order.status != Status::Pending {
+            return Ok(Some(self.order_gone_notice(actor, order_id).await?.into()));
+        }
+        match self.query_status(&order).await {
+            Ok(None) | Err(PakasirError::RateLimited) => Ok(Some(texts::STATUS_TOO_FAST.into())),
+            Err(_) => Ok(Some(texts::PAYMENT_TRY_AGAIN.into())),
+            Ok(Some(status)) => match self.apply_status(&order, &status).await? {
+                Verdict::Applied(Paid::Delivered(_) | Paid::AlreadyPaid(_)) => Ok(Some(texts::PAYMENT_RECEIVED.into())),
+                Verdict::Applied(_) => Ok(Some(texts::ORDER_ALREADY_CLOSED.into())),
+                _ => Ok(Some(texts::NOT_PAID_YET.into())),
+            },
+        }
+    }
+
+    /// `[Deposit]`: asks for the amount.
+    pub(crate) async fn ask_deposit(&self, actor: &Actor) -> Result<()> {
+        if self.pay.is_none() {
+            return self.say(actor, texts::QRIS_UNAVAILABLE).await;
+        }
+        self.sessions.set(actor.user.id, Flow::DepositAmount);
+        self.say(actor, texts::ASK_DEPOSIT).await
+    }
+
+    pub(crate) async fn deposit_amount(&self, actor: &Actor, text: &str) -> Result<()> {
+        let Some(amount) = parse_amount(text).filter(|a| (MIN_DEPOSIT..=MAX_DEPOSIT).contains(a)) else {
+            return self.say(actor, texts::BAD_DEPOSIT).await;
+        };
+        self.sessions.clear(actor.user.id);
+        self.create_invoice(actor, Purchase::Deposit { amount }, texts::DEPOSIT_WHAT).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn history(&self, actor: &Actor, page: u32, message_id: Option<i64>) -> Result<()> {
+        let user = actor.user.id;
+        let per = i64::from(HISTORY_PER_PAGE);
+        let (total, orders) = self
+            .db
+            .call(move |c| {
+                let (total, _) = store::orders::history(c, user, 0, 0)?;
+                let p = Page::new(page, total, HISTORY_PER_PAGE);
+                store::orders::history(c, user, p.offset(), per)
+            })
+            .await?;
+        let p = Page::new(page, total, HISTORY_PER_PAGE);
+        let mut text = texts::list_title(texts::HISTORY_TITLE, p.page, p.pages);
+        if orders.is_empty() {
+            text.push_str("\n\n");
+            text.push_str(texts::NO_HISTORY);
+        }
+        for o in &orders {
+            text.push_str("\n\n");
+            text.push_str(&texts::history_line(&o.invoice_id, &wib(o.created_at), &order_what(o), o.total, o.status.as_str()));
+        }
+        let rows = vec![keyboards::nav(p, Callback::History, Callback::Home)];
+        self.edit_or_send(actor, message_id, Out::inline(text, rows)).await?;
+        Ok(())
+    }
+}
+
+fn order_what(o: &Order) -> String {
+    match o.kind {
+        Kind::Deposit => texts::DEPOSIT_WHAT.to_string(),
+        Kind::Order => o
+            .items
+            .first()
+            .map_or_else(|| "-".to_string(), |l| format!("{} × {}", l.product_name, l.quantity)),
+    }
+}

@@ -1,0 +1,274 @@
+//! Confirming payments (webhook, poller, on-demand), expiring and cancelling orders, and the
+//! messages each of those queues. The rules of SPEC §4 live here; the store applies them in one
+//! transaction each.
+
+use std::time::Duration;
+
+use super::{Result, Shop};
+use crate::{
+    domain::{
+        callback::Callback,
+        order::{Event, Kind},
+    },
+    pakasir::{PakasirError, TxStatus, WebhookBody},
+    store::{
+        self,
+        orders::{Order, Paid},
+        outbox::{Message, Payload, StoredButton},
+    },
+    texts,
+};
+
+/// A delivery longer than this goes out as a `.txt` document (Telegram allows 4096 characters).
+const MAX_INLINE_DELIVERY: usize = 3500;
+
+/// Why a payment notice was not acted on (the `webhook_rejected` reason).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    UnknownOrder,
+    NoTransaction,
+    TxnMismatch,
+    AmountMismatch,
+    Sandbox,
+    NotCompleted,
+    StatusMismatch,
+}
+
+impl Rejection {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Rejection::UnknownOrder => "unknown_order",
+            Rejection::NoTransaction => "no_transaction",
+            Rejection::TxnMismatch => "txn_id_mismatch",
+            Rejection::AmountMismatch => "amount_mismatch",
+            Rejection::Sandbox => "sandbox_not_allowed",
+            Rejection::NotCompleted => "not_completed",
+            Rejection::StatusMismatch => "status_mismatch",
+        }
+    }
+}
+
+/// What came of a payment notice.
+#[derive(Debug)]
+pub enum Verdict {
+    Applied(Paid),
+    Rejected(Rejection),
+    /// Pakasir could not be asked: the notice must come again (503).
+    Unavailable,
+}
+
+fn button(text: &str, cb: Callback) -> StoredButton {
+    StoredButton { text: text.to_string(), data: Some(cb.encode()), url: None }
+}
+
+impl Shop {
+    /// Admins (role and `ADMIN_IDS`) and whitelisted groups: who gets shop notices.
+    pub(crate) async fn notice_recipients(&self) -> Result<Vec<i64>> {
+        let mut ids = self
+            .db
+            .call(|c| {
+                let mut ids = store::users::admin_ids(c)?;
+                ids.extend(store::groups::all(c)?);
+                Ok(ids)
+            })
+            .await?;
+        ids.extend(self.config.admin_ids.iter().copied());
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    /// The messages a paid order or deposit sends: the delivery and the admin notices.
+    pub(crate) fn paid_messages(order: &Order, items: &[String], admins: &[i64]) -> Vec<Message> {
+        let mut out = Vec::new();
+        if let (Some(chat), Some(message_id)) = (order.chat_id, order.message_id) {
+            out.push(Message { chat_id: chat, payload: Payload::Delete { message_id } });
+        }
+        match order.kind {
+            Kind::Deposit => {
+                out.push(Message::text(order.user_id, texts::deposit_done(&order.invoice_id, order.total)));
+                out.extend(admins.iter().map(|a| Message::text(*a, texts::admin_deposit(&order.invoice_id, order.user_id, order.total))));
+            }
+            Kind::Order => {
+                let (name, qty) = order.items.first().map_or(("-", 0), |l| (l.product_name.as_str(), l.quantity));
+                let head = texts::delivery(&order.invoice_id, name, qty, order.total);
+                let inline = format!("{head}{}", texts::delivery_items(items));
+                if inline.chars().count() <= MAX_INLINE_DELIVERY {
+                    out.push(Message::text(order.user_id, inline));
+                } else {
+                    out.push(Message {
+                        chat_id: order.user_id,
+                        payload: Payload::Document {
+                            file_name: format!("{}.txt", order.invoice_id),
+                            content: texts::delivery_file(&order.invoice_id, name, items),
+                            caption: format!("{head}{}", texts::DELIVERY_FILE_NOTE),
+                        },
+                    });
+                }
+                let notice = texts::admin_new_order(&order.invoice_id, order.user_id, name, qty, order.total, order.method.as_str());
+                out.extend(admins.iter().map(|a| Message::text(*a, notice.clone())));
+            }
+        }
+        out
+    }
+
+    fn late_messages(order: &Order, admins: &[i64]) -> Vec<Message> {
+        let mut out = vec![Message::text(order.user_id, texts::late_payment_user(&order.invoice_id, order.total))];
+        out.extend(admins.iter().map(|a| Message::text(*a, texts::late_payment_admin(&order.invoice_id, order.user_id, order.total))));
+        out
+    }
+
+    /// The messages an expired or cancelled order sends: the QR goes, a notice comes.
+    fn closed_messages(order: &Order, event: Event) -> Vec<Message> {
+        let mut out = Vec::new();
+        if let (Some(chat), Some(message_id)) = (order.chat_id, order.message_id) {
+            out.push(Message { chat_id: chat, payload: Payload::Delete { message_id } });
+        }
+        let chat = order.chat_id.unwrap_or(order.user_id);
+        out.push(match event {
+            Event::Timer => Message {
+                chat_id: chat,
+                payload: Payload::Text {
+                    text: texts::expired_notice(&order.invoice_id),
+                    buttons: vec![vec![button(texts::BTN_BACK, Callback::Home)]],
+                },
+            },
+            _ => Message::text(chat, texts::cancelled_notice(&order.invoice_id)),
+        });
+        out
+    }
+
+    /// Applies a confirmed payment to an order. Idempotent.
+    pub(crate) async fn apply_payment(&self, order_id: i64) -> Result<Option<Paid>> {
+        let admins = self.notice_recipients().await?;
+        let paid = self
+            .db
+            .call(move |c| {
+                store::orders::confirm_payment(
+                    c,
+                    order_id,
+                    &|o, items| Self::paid_messages(o, items, &admins),
+                    &|o, _| Self::late_messages(o, &admins),
+                )
+            })
+            .await?;
+        match &paid {
+            Some(Paid::Delivered(o)) => tracing::info!(event = "order_paid", order = o.id, invoice = %o.invoice_id, "payment applied"),
+            Some(Paid::LateCredited(o)) => tracing::warn!(event = "late_payment", order = o.id, invoice = %o.invoice_id, "late payment credited"),
+            _ => {}
+        }
+        self.outbox_wake.notify_one();
+        Ok(paid)
+    }
+
+    /// Expires (timer) or cancels (user) a pending order. `None` if it was not pending or not
+    /// the user's.
+    pub(crate) async fn close_order(&self, order_id: i64, event: Event, by_user: Option<i64>) -> Result<Option<Order>> {
+        let closed = self
+            .db
+            .call(move |c| store::orders::close(c, order_id, event, by_user, &|o, _| Self::closed_messages(o, event)))
+            .await?;
+        if let Some(o) = &closed {
+            tracing::info!(event = "order_closed", order = o.id, status = o.status.as_str(), "order closed");
+            self.outbox_wake.notify_one();
+        }
+        Ok(closed)
+    }
+
+    /// Checks a Pakasir status answer against the stored order (SPEC §4) and applies it.
+    pub(crate) async fn apply_status(&self, order: &Order, status: &TxStatus) -> Result<Verdict> {
+        let Some(txn) = order.txn_id.as_deref() else { return Ok(Verdict::Rejected(Rejection::NoTransaction)) };
+        let rejection = if status.txn_id != txn || status.order_id != order.invoice_id {
+            Some(Rejection::StatusMismatch)
+        } else if status.amount != order.total {
+            Some(Rejection::AmountMismatch)
+        } else if status.is_sandbox && !self.sandbox_allowed() {
+            Some(Rejection::Sandbox)
+        } else if !status.completed() {
+            Some(Rejection::NotCompleted)
+        } else {
+            None
+        };
+        if let Some(r) = rejection {
+            return Ok(Verdict::Rejected(r));
+        }
+        Ok(match self.apply_payment(order.id).await? {
+            Some(paid) => Verdict::Applied(paid),
+            None => Verdict::Rejected(Rejection::UnknownOrder),
+        })
+    }
+
+    fn sandbox_allowed(&self) -> bool {
+        self.config.pakasir.as_ref().is_some_and(|p| p.sandbox)
+    }
+
+    /// Asks Pakasir about an order, at most once per 4 s per transaction (Pakasir's limit).
+    /// `Ok(None)` when it was asked too recently.
+    pub(crate) async fn query_status(&self, order: &Order) -> std::result::Result<Option<TxStatus>, PakasirError> {
+        let (Some(pay), Some(txn)) = (&self.pay, order.txn_id.as_deref()) else {
+            return Err(PakasirError::Invalid);
+        };
+        let mut first = false;
+        self.status_guard.get_with(order.id, || {
+            first = true;
+        });
+        if !first {
+            return Ok(None);
+        }
+        pay.status(txn).await.map(Some)
+    }
+
+    /// The webhook use case: the body is a hint; the status endpoint decides.
+    pub async fn pakasir_webhook(&self, body: WebhookBody) -> Result<Verdict> {
+        let invoice = body.order_id.clone();
+        let verdict = self.webhook_verdict(body).await?;
+        match &verdict {
+            Verdict::Rejected(r) => {
+                let reason = r.reason();
+                tracing::warn!(event = "webhook_rejected", reason, invoice = %invoice, "pakasir webhook rejected");
+                let detail = serde_json::json!({"reason": reason, "order_id": invoice.chars().take(40).collect::<String>()});
+                self.db.call(move |c| store::security::record(c, None, "webhook_rejected", &detail)).await?;
+            }
+            Verdict::Unavailable => tracing::warn!(event = "webhook_deferred", invoice = %invoice, "pakasir status unavailable"),
+            Verdict::Applied(_) => tracing::info!(event = "webhook_received", invoice = %invoice, "pakasir webhook applied"),
+        }
+        Ok(verdict)
+    }
+
+    async fn webhook_verdict(&self, body: WebhookBody) -> Result<Verdict> {
+        let invoice = body.order_id.clone();
+        let order = if crate::domain::order::is_invoice_id(&invoice) {
+            self.db.call(move |c| store::orders::by_invoice(c, &invoice)).await?
+        } else {
+            None
+        };
+        let Some(order) = order else { return Ok(Verdict::Rejected(Rejection::UnknownOrder)) };
+        let Some(txn) = order.txn_id.as_deref() else { return Ok(Verdict::Rejected(Rejection::NoTransaction)) };
+        if body.txn_id != txn {
+            return Ok(Verdict::Rejected(Rejection::TxnMismatch));
+        }
+        if body.amount != order.total {
+            return Ok(Verdict::Rejected(Rejection::AmountMismatch));
+        }
+        if body.is_sandbox && !self.sandbox_allowed() {
+            return Ok(Verdict::Rejected(Rejection::Sandbox));
+        }
+        if matches!(order.status, crate::domain::order::Status::Paid | crate::domain::order::Status::Refunded) {
+            // A replay of a payment already applied: nothing to ask Pakasir, nothing changes.
+            return Ok(Verdict::Applied(Paid::AlreadyPaid(order)));
+        }
+        let Some(pay) = &self.pay else { return Ok(Verdict::Unavailable) };
+        // The webhook bypasses the 4 s guard's skip (it must answer now), but still waits it out.
+        for _ in 0..3 {
+            match pay.status(txn).await {
+                Ok(status) => {
+                    self.status_guard.insert(order.id, ());
+                    return self.apply_status(&order, &status).await;
+                }
+                Err(PakasirError::RateLimited) => tokio::time::sleep(Duration::from_secs(4)).await,
+                Err(_) => return Ok(Verdict::Unavailable),
+            }
+        }
+        Ok(Verdict::Unavailable)
+    }
+}

@@ -1,0 +1,396 @@
+//! Orders and deposits: creation with stock reservation, and every status change, each in one
+//! write transaction together with its stock, ledger, job and outbox rows.
+
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+
+use super::{
+    jobs,
+    ledger::{self, EntryKind, LedgerError},
+    now, outbox, StoreError,
+};
+use crate::domain::order::{self, transition, Event, Kind, Method, Status};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    pub id: i64,
+    pub invoice_id: String,
+    pub user_id: i64,
+    pub kind: Kind,
+    pub subtotal: i64,
+    pub voucher_discount: i64,
+    pub fee: i64,
+    /// What the customer owes before Pakasir's fee (the amount sent to Pakasir).
+    pub total: i64,
+    pub method: Method,
+    pub status: Status,
+    pub txn_id: Option<String>,
+    pub qr_string: Option<String>,
+    pub chat_id: Option<i64>,
+    pub message_id: Option<i64>,
+    pub expires_at: i64,
+    pub paid_at: Option<i64>,
+    pub created_at: i64,
+    pub items: Vec<Line>,
+}
+
+/// One product line of an order (name kept as it was when bought).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub product_id: i64,
+    pub product_name: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+}
+
+const COLUMNS: &str = "id, invoice_id, user_id, kind, subtotal, voucher_discount, fee, total, method, status, txn_id,
+                       qr_string, chat_id, message_id, expires_at, paid_at, created_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
+    let kind: String = r.get(3)?;
+    let method: String = r.get(8)?;
+    let status: String = r.get(9)?;
+    Ok(Order {
+        id: r.get(0)?,
+        invoice_id: r.get(1)?,
+        user_id: r.get(2)?,
+        kind: if kind == "deposit" { Kind::Deposit } else { Kind::Order },
+        subtotal: r.get(4)?,
+        voucher_discount: r.get(5)?,
+        fee: r.get(6)?,
+        total: r.get(7)?,
+        method: if method == "saldo" { Method::Saldo } else { Method::Qris },
+        // The schema's CHECK admits only the five statuses.
+        status: Status::parse(&status).unwrap_or(Status::Cancelled),
+        txn_id: r.get(10)?,
+        qr_string: r.get(11)?,
+        chat_id: r.get(12)?,
+        message_id: r.get(13)?,
+        expires_at: r.get(14)?,
+        paid_at: r.get(15)?,
+        created_at: r.get(16)?,
+        items: Vec::new(),
+    })
+}
+
+fn with_lines(conn: &Connection, mut o: Order) -> Result<Order, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT product_id, product_name, quantity, unit_price FROM order_items WHERE order_id = ?1 ORDER BY product_id",
+    )?;
+    o.items = stmt
+        .query_map([o.id], |r| Ok(Line { product_id: r.get(0)?, product_name: r.get(1)?, quantity: r.get(2)?, unit_price: r.get(3)? }))?
+        .collect::<Result<_, _>>()?;
+    Ok(o)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<Order>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM orders WHERE id = ?1");
+    match conn.prepare_cached(&sql)?.query_row([id], from_row).optional()? {
+        Some(o) => Ok(Some(with_lines(conn, o)?)),
+        None => Ok(None),
+    }
+}
+
+pub fn by_invoice(conn: &Connection, invoice_id: &str) -> Result<Option<Order>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM orders WHERE invoice_id = ?1");
+    match conn.prepare_cached(&sql)?.query_row([invoice_id], from_row).optional()? {
+        Some(o) => Ok(Some(with_lines(conn, o)?)),
+        None => Ok(None),
+    }
+}
+
+pub fn pending_of(conn: &Connection, user_id: i64) -> Result<Option<Order>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM orders WHERE user_id = ?1 AND status = 'pending'");
+    match conn.prepare_cached(&sql)?.query_row([user_id], from_row).optional()? {
+        Some(o) => Ok(Some(with_lines(conn, o)?)),
+        None => Ok(None),
+    }
+}
+
+/// Pending QRIS orders with a Pakasir transaction, for the poller.
+pub fn pending_qris(conn: &Connection, limit: i64) -> Result<Vec<Order>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM orders WHERE status = 'pending' AND method = 'qris' AND txn_id IS NOT NULL
+         ORDER BY created_at LIMIT ?1"
+    );
+    let rows = conn.prepare_cached(&sql)?.query_map([limit], from_row)?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// A user's orders, newest first (history screen).
+pub fn history(conn: &Connection, user_id: i64, offset: i64, limit: i64) -> Result<(i64, Vec<Order>), StoreError> {
+    let total: i64 = conn.prepare_cached("SELECT count(*) FROM orders WHERE user_id = ?1")?.query_row([user_id], |r| r.get(0))?;
+    let sql = format!("SELECT {COLUMNS} FROM orders WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3");
+    let rows: Vec<Order> =
+        conn.prepare_cached(&sql)?.query_map(params![user_id, limit, offset], from_row)?.collect::<Result<_, _>>()?;
+    let rows = rows.into_iter().map(|o| with_lines(conn, o)).collect::<Result<_, _>>()?;
+    Ok((total, rows))
+}
+
+/// What to buy: one product line, or a deposit amount.
+#[derive(Clone, Debug)]
+pub enum Purchase {
+    Product { product_id: i64, quantity: i64, unit_price: i64 },
+    Deposit { amount: i64 },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckoutError {
+    #[error("masih ada pesanan yang belum dibayar")]
+    PendingExists(Box<Order>),
+    #[error("stok tidak cukup")]
+    OutOfStock { available: i64 },
+    #[error("produk tidak tersedia")]
+    ProductGone,
+    #[error("saldo tidak cukup")]
+    InsufficientBalance { balance: i64, total: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for CheckoutError {
+    fn from(e: rusqlite::Error) -> Self {
+        CheckoutError::Store(e.into())
+    }
+}
+
+fn invoice() -> String {
+    order::invoice_id(chrono::Utc::now().date_naive(), rand::random())
+}
+
+/// Inserts a pending order and reserves its stock; the caller's transaction commits it.
+fn insert_pending(
+    tx: &Connection,
+    user_id: i64,
+    purchase: &Purchase,
+    method: Method,
+    expires_at: i64,
+) -> Result<i64, CheckoutError> {
+    if let Some(existing) = pending_of(tx, user_id)? {
+        return Err(CheckoutError::PendingExists(Box::new(existing)));
+    }
+    let (kind, subtotal) = match purchase {
+        Purchase::Product { quantity, unit_price, .. } => (Kind::Order, unit_price.saturating_mul(*quantity)),
+        Purchase::Deposit { amount } => (Kind::Deposit, *amount),
+    };
+    let t = now();
+    let order_id: i64 = tx.prepare_cached(
+        "INSERT INTO orders (invoice_id, user_id, kind, subtotal, total, method, expires_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?7) RETURNING id",
+    )?
+    .query_row(params![invoice(), user_id, kind.as_str(), subtotal, method.as_str(), expires_at, t], |r| r.get(0))?;
+    if let Purchase::Product { product_id, quantity, unit_price } = purchase {
+        let name: String = tx
+            .prepare_cached("SELECT name FROM products WHERE id = ?1 AND active = 1")?
+            .query_row([product_id], |r| r.get(0))
+            .optional()?
+            .ok_or(CheckoutError::ProductGone)?;
+        // One statement picks and claims the items: two orders can never hold the same item.
+        let reserved = tx.prepare_cached(
+            "UPDATE stock_items SET status = 'reserved', order_id = ?1, updated_at = ?2
+             WHERE id IN (SELECT id FROM stock_items WHERE product_id = ?3 AND status = 'available' ORDER BY id LIMIT ?4)",
+        )?
+        .execute(params![order_id, t, product_id, quantity])?;
+        let reserved = i64::try_from(reserved).unwrap_or(0);
+        if reserved < *quantity {
+            return Err(CheckoutError::OutOfStock { available: reserved });
+        }
+        tx.prepare_cached(
+            "INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![order_id, product_id, name, quantity, unit_price])?;
+    }
+    Ok(order_id)
+}
+
+/// A QRIS order or deposit: pending, stock reserved, expiry job scheduled.
+pub fn create_pending(
+    conn: &mut Connection,
+    user_id: i64,
+    purchase: &Purchase,
+    expires_at: i64,
+) -> Result<Order, CheckoutError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let id = insert_pending(&tx, user_id, purchase, Method::Qris, expires_at)?;
+    jobs::schedule(&tx, jobs::EXPIRE_ORDER, id, expires_at)?;
+    let order = get(&tx, id)?.ok_or(CheckoutError::ProductGone)?;
+    tx.commit()?;
+    Ok(order)
+}
+
+/// Builds the messages a state change announces, from the order and (for a delivery) its items.
+pub type Compose<'a> = &'a dyn Fn(&Order, &[String]) -> Vec<outbox::Message>;
+
+/// A balance purchase: order, reservation, debit, sale and delivery in one transaction.
+pub fn pay_with_balance(
+    conn: &mut Connection,
+    user_id: i64,
+    purchase: &Purchase,
+    compose: Compose<'_>,
+) -> Result<Order, CheckoutError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let id = insert_pending(&tx, user_id, purchase, Method::Saldo, now())?;
+    let order = get(&tx, id)?.ok_or(CheckoutError::ProductGone)?;
+    match ledger::post(&tx, user_id, EntryKind::Purchase, -order.total, Some(id), Some(&order.invoice_id), None) {
+        Ok(_) => {}
+        Err(LedgerError::Insufficient { balance }) => {
+            return Err(CheckoutError::InsufficientBalance { balance, total: order.total })
+        }
+        Err(LedgerError::NoUser) => return Err(CheckoutError::ProductGone),
+        Err(LedgerError::Store(e)) => return Err(e.into()),
+    }
+    let order = mark_paid(&tx, order, compose)?;
+    tx.commit()?;
+    Ok(order)
+}
+
+/// pending → paid: reserved items become sold, sold counts grow, deposits are credited, and the
+/// delivery and notices go to the outbox.
+fn mark_paid(tx: &Connection, order: Order, compose: Compose<'_>) -> Result<Order, StoreError> {
+    let to = transition(order.status, Event::PaymentConfirmed).map_err(|e| StoreError::Migration(e.to_string()))?;
+    let t = now();
+    tx.prepare_cached("UPDATE orders SET status = ?2, paid_at = ?3, updated_at = ?3 WHERE id = ?1 AND status = 'pending'")?
+        .execute(params![order.id, to.as_str(), t])?;
+    let mut items = Vec::new();
+    match order.kind {
+        Kind::Order => {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE stock_items SET status = 'sold', updated_at = ?2 WHERE order_id = ?1 AND status = 'reserved'
+                 RETURNING id, content",
+            )?;
+            let mut sold: Vec<(i64, String)> =
+                stmt.query_map(params![order.id, t], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+            sold.sort_by_key(|(id, _)| *id);
+            items = sold.into_iter().map(|(_, c)| c).collect();
+            for line in &order.items {
+                tx.prepare_cached("UPDATE products SET sold_count = sold_count + ?2 WHERE id = ?1")?
+                    .execute(params![line.product_id, line.quantity])?;
+            }
+        }
+        Kind::Deposit => {
+            ledger::post(tx, order.user_id, EntryKind::Deposit, order.total, Some(order.id), Some(&order.invoice_id), None)
+                .map_err(|e| match e {
+                    LedgerError::Store(s) => s,
+                    other => StoreError::Migration(other.to_string()),
+                })?;
+        }
+    }
+    jobs::finish(tx, jobs::EXPIRE_ORDER, order.id)?;
+    let paid = Order { status: to, paid_at: Some(t), ..order };
+    for msg in compose(&paid, &items) {
+        outbox::enqueue(tx, &msg, Some(paid.id))?;
+    }
+    Ok(paid)
+}
+
+/// What a verified payment did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Paid {
+    /// The order is now paid; its delivery is in the outbox.
+    Delivered(Order),
+    /// Paid already (a replayed webhook, a poller racing a webhook): nothing changed.
+    AlreadyPaid(Order),
+    /// The order had expired or was cancelled: the amount went to the balance.
+    LateCredited(Order),
+    /// That late payment was credited before: nothing changed.
+    AlreadyCredited(Order),
+}
+
+/// Applies a payment that Pakasir confirmed. Idempotent on the order.
+pub fn confirm_payment(
+    conn: &mut Connection,
+    order_id: i64,
+    compose: Compose<'_>,
+    compose_late: Compose<'_>,
+) -> Result<Option<Paid>, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let Some(order) = get(&tx, order_id)? else { return Ok(None) };
+    let outcome = match order.status {
+        Status::Pending => Paid::Delivered(mark_paid(&tx, order, compose)?),
+        Status::Paid | Status::Refunded => Paid::AlreadyPaid(order),
+        Status::Expired | Status::Cancelled => {
+            let credited: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM ledger WHERE order_id = ?1 AND kind = 'late_payment')")?
+                .query_row([order.id], |r| r.get(0))?;
+            if credited {
+                Paid::AlreadyCredited(order)
+            } else {
+                ledger::post(&tx, order.user_id, EntryKind::LatePayment, order.total, Some(order.id), Some(&order.invoice_id), None)
+                    .map_err(|e| match e {
+                        LedgerError::Store(s) => s,
+                        other => StoreError::Migration(other.to_string()),
+                    })?;
+                for msg in compose_late(&order, &[]) {
+                    outbox::enqueue(&tx, &msg, Some(order.id))?;
+                }
+                Paid::LateCredited(order)
+            }
+        }
+    };
+    tx.commit()?;
+    Ok(Some(outcome))
+}
+
+/// pending → expired (timer) or cancelled (user): stock goes back, Pakasir is told (as a job),
+/// the QR message is removed and the notices are queued. `None` if the order was not pending
+/// (or, for a cancel, not the user's).
+pub fn close(
+    conn: &mut Connection,
+    order_id: i64,
+    event: Event,
+    by_user: Option<i64>,
+    compose: Compose<'_>,
+) -> Result<Option<Order>, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let Some(order) = get(&tx, order_id)? else { return Ok(None) };
+    if by_user.is_some_and(|u| u != order.user_id) {
+        return Ok(None);
+    }
+    let Ok(to) = transition(order.status, event) else {
+        jobs::finish(&tx, jobs::EXPIRE_ORDER, order.id)?;
+        tx.commit()?;
+        return Ok(None);
+    };
+    let t = now();
+    tx.prepare_cached("UPDATE orders SET status = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'pending'")?
+        .execute(params![order.id, to.as_str(), t])?;
+    tx.prepare_cached(
+        "UPDATE stock_items SET status = 'available', order_id = NULL, updated_at = ?2 WHERE order_id = ?1 AND status = 'reserved'",
+    )?
+    .execute(params![order.id, t])?;
+    jobs::finish(&tx, jobs::EXPIRE_ORDER, order.id)?;
+    if order.txn_id.is_some() {
+        jobs::schedule(&tx, jobs::CANCEL_AT_PAKASIR, order.id, t)?;
+    }
+    let closed = Order { status: to, ..order };
+    for msg in compose(&closed, &[]) {
+        outbox::enqueue(&tx, &msg, Some(closed.id))?;
+    }
+    tx.commit()?;
+    Ok(Some(closed))
+}
+
+/// Records Pakasir's answer to the create call.
+pub fn set_transaction(conn: &Connection, order_id: i64, txn_id: &str, fee: i64, qr_string: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE orders SET txn_id = ?2, fee = ?3, qr_string = ?4, updated_at = ?5 WHERE id = ?1")?
+        .execute(params![order_id, txn_id, fee, qr_string, now()])?;
+    Ok(())
+}
+
+/// Where the invoice message is (to delete it on expiry).
+pub fn set_message(conn: &Connection, order_id: i64, chat_id: i64, message_id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE orders SET chat_id = ?2, message_id = ?3 WHERE id = ?1")?
+        .execute(params![order_id, chat_id, message_id])?;
+    Ok(())
+}
+
+/// Stock items that belong to more than one order, or sold items without an order: must be none.
+pub fn integrity_violations(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row(
+        "SELECT (SELECT count(*) FROM stock_items WHERE status IN ('sold','reserved') AND order_id IS NULL)
+              + (SELECT count(*) FROM stock_items s JOIN orders o ON o.id = s.order_id
+                 WHERE (s.status = 'sold' AND o.status NOT IN ('paid','refunded'))
+                    OR (s.status = 'reserved' AND o.status <> 'pending'))",
+        [],
+        |r| r.get(0),
+    )?)
+}
