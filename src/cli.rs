@@ -38,14 +38,40 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The tamper-evident audit log (audit.db)
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Walk the hash chain; exit non-zero and name the first broken row if any
+    Verify,
+    /// Print recent entries
+    Tail {
+        /// Only entries by this actor id
+        #[arg(long, value_name = "ID")]
+        actor: Option<i64>,
+        /// Only entries with this action (e.g. rbac_deny, admin_command_executed)
+        #[arg(long, value_name = "A")]
+        action: Option<String>,
+        /// How many entries
+        #[arg(short = 'n', long, default_value_t = 20)]
+        n: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum DbCommand {
     /// Create or upgrade the schema of shop.db and audit.db
     Migrate,
-    /// integrity_check, cipher_integrity_check and foreign_key_check on both files
+    /// integrity_check, cipher_integrity_check and foreign_key_check on both files, plus the
+    /// money invariants (balance = ledger, stock matches order states)
     Check,
+    /// Counts of orders, stock, ledger and outbox, as JSON
+    Stats,
 }
 
 #[derive(Subcommand, Debug)]

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use quickcart::{
-    cli::{AdminCommand, Cli, Command, DbCommand},
+    cli::{AdminCommand, AuditCommand, Cli, Command, DbCommand},
     config::{self, Config, ProcessEnv},
     demo, ops,
     security::redact::mask_tokens,
@@ -52,12 +52,28 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let config = config()?;
             match command {
                 DbCommand::Migrate => println!("{}", ops::maintenance::db_migrate(&config)?),
+                DbCommand::Stats => println!("{}", ops::maintenance::db_stats(&config)?),
                 DbCommand::Check => {
                     let (report, healthy) = ops::maintenance::db_check(&config)?;
                     println!("{report}");
                     if !healthy {
                         return Ok(ExitCode::FAILURE);
                     }
+                }
+            }
+        }
+        Command::Audit { command } => {
+            let config = config()?;
+            match command {
+                AuditCommand::Verify => {
+                    let (report, intact) = ops::maintenance::audit_verify(&config)?;
+                    println!("{report}");
+                    if !intact {
+                        return Ok(ExitCode::FAILURE);
+                    }
+                }
+                AuditCommand::Tail { actor, action, n } => {
+                    println!("{}", ops::maintenance::audit_tail(&config, actor, action.as_deref(), n)?)
                 }
             }
         }

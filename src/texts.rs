@@ -383,3 +383,200 @@ pub const PAYMENT_RECEIVED: &str = "Pembayaran diterima. Produk segera dikirim."
 
 pub const SUMMARY_QRIS: &str = "Tagihan QRIS dibuat. Silakan bayar dengan QR di bawah.";
 pub const SUMMARY_SALDO: &str = "Dibayar dengan saldo. Produk dikirim di bawah.";
+
+// Admin results.
+pub fn user_missing(id: i64) -> String {
+    format!("Pengguna dengan id {id} tidak ditemukan (pengguna harus pernah membuka bot).")
+}
+
+pub fn product_deactivated(id: i64) -> String {
+    format!("✅ Produk {id} dinonaktifkan. Riwayat pesanan tetap tersimpan.")
+}
+
+pub fn stock_deleted(product: i64, stock: i64) -> String {
+    format!("✅ Item stok {stock} dari produk {product} dihapus.")
+}
+
+pub fn stock_not_found(product: i64, stock: i64) -> String {
+    format!("Item stok {stock} tidak ada pada produk {product}.")
+}
+
+pub fn stock_not_deletable(stock: i64) -> String {
+    format!("Item stok {stock} sedang dipesan atau sudah terjual, tidak dapat dihapus.")
+}
+
+pub fn all_stock_deleted(product: i64, n: usize) -> String {
+    format!("✅ {n} item stok tersedia dari produk {product} dihapus.")
+}
+
+pub fn id_changed(old: i64, new: i64) -> String {
+    format!("✅ ID produk {old} diubah menjadi {new}.")
+}
+
+pub fn category_changed(id: i64, category: &str) -> String {
+    format!("✅ Kategori produk {id} sekarang {}.", esc(category))
+}
+
+pub fn sold_changed(id: i64, before: i64, after: i64) -> String {
+    format!("✅ Jumlah terjual produk {id}: {before} → {after}.")
+}
+
+pub fn discount_text(d: Option<crate::domain::catalog::Discount>) -> String {
+    match d {
+        None => "tanpa diskon".into(),
+        Some(crate::domain::catalog::Discount::Percent(p)) => format!("{p}%"),
+        Some(crate::domain::catalog::Discount::Nominal(n)) => rupiah(n),
+    }
+}
+
+pub fn discount_changed(id: i64, d: Option<crate::domain::catalog::Discount>) -> String {
+    format!("✅ Diskon produk {id}: {}.", discount_text(d))
+}
+
+pub fn category_discount_changed(category: &str, d: Option<crate::domain::catalog::Discount>) -> String {
+    format!("✅ Diskon kategori {}: {}.", esc(category), discount_text(d))
+}
+
+pub fn category_missing(category: &str) -> String {
+    format!("Kategori {} tidak ditemukan.", esc(category))
+}
+
+pub fn reseller_price_changed(id: i64, price: Option<i64>) -> String {
+    match price {
+        Some(p) => format!("✅ Harga reseller produk {id}: {}.", rupiah(p)),
+        None => format!("✅ Harga reseller produk {id} dihapus."),
+    }
+}
+
+pub fn export_caption(id: i64, n: usize) -> String {
+    format!("Stok tersedia produk {id}: {n} item.")
+}
+
+pub fn export_empty(id: i64) -> String {
+    format!("Produk {id} tidak punya stok tersedia.")
+}
+
+pub fn user_info(i: &crate::store::users::Info, env_admin: bool) -> String {
+    let u = &i.user;
+    let mut flags = Vec::new();
+    if u.banned {
+        flags.push("diblokir admin".to_string());
+    }
+    if let Some(t) = u.blocked_until.filter(|t| *t > crate::store::now()) {
+        flags.push(format!("diblokir sampai {} WIB", crate::domain::time::wib(t)));
+    }
+    if env_admin {
+        flags.push("admin via ADMIN_IDS".into());
+    }
+    format!(
+        "<b>Info Pengguna</b>\nID: <code>{}</code>\nNama: {}\nUsername: {}\nEmail: {}\nWhatsApp: {}\nRole: {}\nSaldo: {}\nPesanan lunas: {}\nTotal belanja: {}\nTotal deposit: {}\nPesanan menunggu: {}\nTerdaftar: {} WIB\nStatus: {}",
+        u.id,
+        esc(&u.name),
+        u.username.as_deref().map(|n| format!("@{}", esc(n))).unwrap_or_else(|| "-".into()),
+        u.email.as_deref().map(esc).unwrap_or_else(|| "-".into()),
+        u.whatsapp.as_deref().map(esc).unwrap_or_else(|| "-".into()),
+        u.role.as_str(),
+        rupiah(u.balance),
+        i.orders_paid,
+        rupiah(i.spend),
+        rupiah(i.deposits),
+        i.pending,
+        crate::domain::time::wib(u.created_at),
+        if flags.is_empty() { "normal".to_string() } else { flags.join(", ") }
+    )
+}
+
+pub fn pm_to_user(text: &str) -> String {
+    format!("💬 <b>Pesan dari admin</b>\n\n{}", esc(text))
+}
+
+pub fn pm_sent(id: i64) -> String {
+    format!("✅ Pesan terkirim ke {id}.")
+}
+
+pub fn pm_failed(id: i64) -> String {
+    format!("Pesan ke {id} gagal: pengguna memblokir bot atau belum pernah membukanya.")
+}
+
+pub fn balance_changed(id: i64, before: i64, after: i64) -> String {
+    format!("✅ Saldo {id}: {} → {}.", rupiah(before), rupiah(after))
+}
+
+pub const BALANCE_UNCHANGED: &str = "Saldo tidak berubah.";
+
+pub fn balance_credited_user(amount: i64, after: i64) -> String {
+    format!("💰 Saldo Anda bertambah {} dari admin. Saldo sekarang {}.", rupiah(amount), rupiah(after))
+}
+
+pub fn banned_ok(id: i64) -> String {
+    format!("✅ Pengguna {id} diblokir.")
+}
+
+pub fn unbanned_ok(id: i64) -> String {
+    format!("✅ Blokir pengguna {id} dicabut.")
+}
+
+pub const CANNOT_BAN_ADMIN: &str = "Admin tidak dapat diblokir. Cabut dulu status adminnya.";
+pub const UNBANNED_USER: &str = "Blokir akun Anda sudah dicabut. Ketik /start untuk mulai.";
+
+pub fn role_set(id: i64, role: &str) -> String {
+    format!("✅ Pengguna {id} sekarang {role}.")
+}
+
+pub fn role_unchanged(id: i64, role: &str) -> String {
+    format!("Pengguna {id} sudah {role}.")
+}
+
+pub const CANNOT_REMOVE_ENV_ADMIN: &str = "Admin ini tercantum di ADMIN_IDS dan tidak dapat dicabut dari Telegram.";
+pub const CANNOT_DEMOTE_ADMIN: &str = "Pengguna ini admin. Cabut dulu dengan /rmadmin.";
+pub const YOU_ARE_RESELLER: &str = "🎉 Akun Anda sekarang <b>Reseller</b>: harga reseller berlaku untuk Anda.";
+pub const YOU_ARE_NOT_RESELLER: &str = "Status reseller akun Anda dicabut; harga normal berlaku.";
+pub const YOU_ARE_ADMIN: &str = "Anda sekarang admin. Ketik / untuk melihat perintah admin.";
+
+pub fn group_added(id: i64) -> String {
+    format!("✅ Grup {id} masuk whitelist notifikasi.")
+}
+
+pub fn group_exists(id: i64) -> String {
+    format!("Grup {id} sudah ada di whitelist.")
+}
+
+pub fn group_removed(id: i64) -> String {
+    format!("✅ Grup {id} dihapus dari whitelist.")
+}
+
+pub fn group_missing(id: i64) -> String {
+    format!("Grup {id} tidak ada di whitelist.")
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn version(version: &str, build: &str, uptime: &str, db_bytes: u64, users: i64, products: i64, paid: i64, stock: i64) -> String {
+    format!(
+        "<b>QuickCart {}</b>\nBuild: {}\nUptime: {}\nUkuran database: {:.1} MB\nPengguna: {users}\nProduk: {products}\nTransaksi lunas: {paid}\nStok tersedia: {stock}",
+        esc(version),
+        esc(build),
+        esc(uptime),
+        db_bytes as f64 / 1_048_576.0
+    )
+}
+
+// KIRIM PESAN.
+pub const ASK_MESSAGE: &str = "Tulis pesan untuk admin (teks, atau satu foto dengan keterangan):";
+pub const MESSAGE_SENT: &str = "✅ Pesan Anda sudah diteruskan ke admin. Balasan admin akan muncul di sini.";
+pub const MESSAGE_EMPTY: &str = "Pesan tidak boleh kosong. Tulis pesan Anda, atau /start untuk batal.";
+
+pub fn relay_to_admin(name: &str, id: i64, username: Option<&str>, text: &str) -> String {
+    format!(
+        "📩 <b>Pesan dari {}</b> (<code>{id}</code>{})\n\n{}\n\n<i>Balas (reply) pesan ini untuk menjawab.</i>",
+        esc(name),
+        username.map(|u| format!(", @{}", esc(u))).unwrap_or_default(),
+        esc(text)
+    )
+}
+
+pub fn admin_reply(text: &str) -> String {
+    format!("💬 <b>Balasan admin</b>\n\n{}", esc(text))
+}
+
+pub const REPLY_DELIVERED: &str = "✅ Balasan terkirim.";
+pub const REPLY_FAILED: &str = "Balasan gagal dikirim: pengguna memblokir bot.";

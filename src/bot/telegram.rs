@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use teloxide::{
     net::Download,
     payloads::{
-        AnswerCallbackQuerySetters, EditMessageTextSetters, SendDocumentSetters, SendMessageSetters,
+        AnswerCallbackQuerySetters, CopyMessageSetters, EditMessageTextSetters, SendDocumentSetters, SendMessageSetters,
         SendPhotoSetters, SetMyCommandsSetters,
     },
     prelude::Requester,
@@ -178,6 +178,14 @@ impl Messenger for TelegramMessenger {
         };
         self.bot.set_my_commands(cmds).scope(scope).await.map_err(map_err)?;
         Ok(())
+    }
+
+    async fn copy(&self, chat: i64, from_chat: i64, message: ports::MessageId, caption: Option<Out>) -> Result<ports::MessageId, SendError> {
+        let mut req = self.bot.copy_message(ChatId(chat), ChatId(from_chat), msg_id(message));
+        if let Some(c) = caption {
+            req = req.caption(c.text).parse_mode(ParseMode::Html);
+        }
+        Ok(i64::from(req.await.map_err(map_err)?.0))
     }
 
     async fn download(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, SendError> {

@@ -31,8 +31,10 @@ const DEMO_PROJECT: &str = "quickcart-demo";
 const DEMO_API_KEY: &str = "demo-api-key";
 const DEMO_WEBHOOK_SECRET: &str = "demo-webhook-secret";
 
-/// The demo catalogue: (id, name, category, price, description, stock items).
-const CATALOGUE: &[(i64, &str, Option<&str>, i64, &str, usize)] = &[
+/// One demo product: (id, name, category, price, description, stock items).
+type DemoProduct = (i64, &'static str, Option<&'static str>, i64, &'static str, usize);
+
+const CATALOGUE: &[DemoProduct] = &[
     (1, "Netflix Premium 1 Bulan", Some("Streaming"), 30_000, "Akun sharing 1 profil, garansi 30 hari.", 12),
     (2, "Spotify Premium 1 Bulan", Some("Streaming"), 20_000, "Upgrade akun Anda sendiri.", 8),
     (3, "YouTube Premium 1 Bulan", Some("Streaming"), 15_000, "Undangan family plan.", 3),

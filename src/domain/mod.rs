@@ -1,6 +1,7 @@
 //! Pure types and rules: money, prices, roles, input validation, command and callback grammars.
 //! Nothing in here does I/O.
 
+pub mod admin;
 pub mod callback;
 pub mod catalog;
 pub mod commands;

@@ -40,7 +40,10 @@ pub fn db_check(config: &Config) -> anyhow::Result<(String, bool)> {
             continue;
         }
         let conn = store::open_one(&path, key)?;
-        let problems = check::check(&conn)?;
+        let mut problems = check::check(&conn)?;
+        if file == store::SHOP_FILE && problems.is_empty() {
+            problems.extend(money_invariants(&conn)?);
+        }
         if problems.is_empty() {
             lines.push(format!("{file}: ok"));
         } else {
@@ -49,6 +52,26 @@ pub fn db_check(config: &Config) -> anyhow::Result<(String, bool)> {
         }
     }
     Ok((lines.join("\n"), healthy))
+}
+
+/// Balance = ledger for every user; no stock item sold or reserved outside its order's state.
+fn money_invariants(conn: &rusqlite::Connection) -> anyhow::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for (user, balance, sum) in store::ledger::mismatches(conn)? {
+        problems.push(format!("saldo pengguna {user} ({balance}) tidak sama dengan jumlah ledger ({sum})"));
+    }
+    let bad = store::orders::integrity_violations(conn)?;
+    if bad > 0 {
+        problems.push(format!("{bad} item stok tidak sesuai status pesanannya"));
+    }
+    Ok(problems)
+}
+
+/// `db stats`: counts as JSON (orders, stock, ledger, outbox, invariants).
+pub fn db_stats(config: &Config) -> anyhow::Result<String> {
+    let key = config.require_key()?;
+    let conn = store::open_one(&config.data_dir.join(store::SHOP_FILE), key)?;
+    Ok(serde_json::to_string_pretty(&store::stats::snapshot(&conn)?)?)
 }
 
 pub fn admin_set(config: &Config, user_id: i64, grant: bool) -> anyhow::Result<String> {
@@ -60,6 +83,20 @@ pub fn admin_set(config: &Config, user_id: i64, grant: bool) -> anyhow::Result<S
     let role = if grant { Role::Admin } else { Role::Customer };
     let before = store::users::set_role(&mut conn, user_id, role)?;
     tracing::info!(event = "role_changed", user = user_id, before = ?before.map(Role::as_str), after = role.as_str(), actor = "cli");
+    let mut audit = db.audit()?;
+    store::audit::append(
+        &mut audit,
+        &store::audit::Entry {
+            actor_type: "system",
+            action: "role_changed".into(),
+            entity_type: "user".into(),
+            entity_id: user_id.to_string(),
+            before: Some(serde_json::json!({"role": before.map(Role::as_str)})),
+            after: Some(serde_json::json!({"role": role.as_str()})),
+            metadata: serde_json::json!({"via": "cli"}),
+            ..Default::default()
+        },
+    )?;
     let mut msg = format!("pengguna {user_id} sekarang {}", role.as_str());
     if !grant && config.is_env_admin(user_id) {
         msg.push_str(" (tetap admin karena tercantum di ADMIN_IDS)");
@@ -77,4 +114,39 @@ fn tempfile_probe(dir: &Path) -> bool {
     let ok = std::fs::write(&probe, b"x").is_ok();
     let _ = std::fs::remove_file(&probe);
     ok
+}
+
+/// `audit verify`: (report, intact).
+pub fn audit_verify(config: &Config) -> anyhow::Result<(String, bool)> {
+    let conn = store::open_one(&config.data_dir.join(store::AUDIT_FILE), config.require_key()?)?;
+    Ok(match store::audit::verify(&conn)? {
+        store::audit::Verification::Intact { rows, head } => (format!("audit log ok: {rows} baris, hash terakhir {head}"), true),
+        store::audit::Verification::Broken { id, reason } => (format!("audit log RUSAK di baris {id}: {reason}"), false),
+    })
+}
+
+/// `audit tail`: one line per entry.
+pub fn audit_tail(config: &Config, actor: Option<i64>, action: Option<&str>, n: i64) -> anyhow::Result<String> {
+    let conn = store::open_one(&config.data_dir.join(store::AUDIT_FILE), config.require_key()?)?;
+    let rows = store::audit::tail(&conn, actor, action, n.clamp(1, 10_000))?;
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let at = chrono::DateTime::<chrono::Utc>::from_timestamp(r.at, 0).map(|t| t.to_rfc3339()).unwrap_or_default();
+            format!(
+                "{} {} {}:{} {} {}:{} before={} after={} meta={}",
+                r.id,
+                at,
+                r.actor_type,
+                r.actor_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
+                r.action,
+                r.entity_type,
+                r.entity_id,
+                r.before.as_deref().unwrap_or("-"),
+                r.after.as_deref().unwrap_or("-"),
+                r.metadata
+            )
+        })
+        .collect();
+    Ok(lines.join("\n"))
 }

@@ -129,6 +129,7 @@ impl Shop {
             }
         };
         tracing::info!(event = "order_created", order = order.id, invoice = %order.invoice_id, total = order.total, "order created");
+        self.audit_order(&order, "order_created", "user").await;
         let txn = match pay.create(&order.invoice_id, order.total).await {
             Ok(t) => t,
             Err(e) => {
@@ -236,6 +237,7 @@ impl Shop {
         match paid {
             Ok(order) => {
                 tracing::info!(event = "order_paid", order = order.id, invoice = %order.invoice_id, method = "saldo", "balance purchase");
+                self.audit_order(&order, "order_paid", "user").await;
                 self.edit_or_send(actor, Some(m), Out::text(texts::SUMMARY_SALDO)).await?;
                 self.outbox_wake.notify_one();
                 Ok(None)
@@ -277,7 +279,7 @@ impl Shop {
             Ok(None) | Err(PakasirError::RateLimited) => Ok(Some(texts::STATUS_TOO_FAST.into())),
             Err(_) => Ok(Some(texts::PAYMENT_TRY_AGAIN.into())),
             Ok(Some(status)) => match self.apply_status(&order, &status).await? {
-                Verdict::Applied(Paid::Delivered(_) | Paid::AlreadyPaid(_)) => Ok(Some(texts::PAYMENT_RECEIVED.into())),
+                Verdict::Applied(p) if matches!(*p, Paid::Delivered(_) | Paid::AlreadyPaid(_)) => Ok(Some(texts::PAYMENT_RECEIVED.into())),
                 Verdict::Applied(_) => Ok(Some(texts::ORDER_ALREADY_CLOSED.into())),
                 _ => Ok(Some(texts::NOT_PAID_YET.into())),
             },

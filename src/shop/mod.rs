@@ -10,6 +10,7 @@ pub mod onboarding;
 pub mod payment;
 pub mod ports;
 pub mod qr;
+pub mod relay;
 pub mod session;
 
 use std::{sync::Arc, time::Duration};
@@ -49,6 +50,9 @@ pub struct Shop {
     pub(crate) status_guard: moka::sync::Cache<i64, ()>,
     /// Wakes the outbox worker after a transaction queued messages.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Banned users already told once (they get one notice, then silence).
+    pub(crate) banned_notified: moka::sync::Cache<i64, ()>,
+    pub(crate) started: std::time::Instant,
     sticker: Arc<std::sync::Mutex<Option<String>>>,
 }
 
@@ -64,7 +68,19 @@ impl Shop {
     pub fn new(db: Db, config: Arc<Config>, tg: Arc<dyn Messenger>, pay: Option<Arc<dyn PaymentGateway>>) -> Self {
         let sessions = Sessions::new(Duration::from_secs(config.session_ttl_seconds));
         let status_guard = moka::sync::Cache::builder().time_to_live(Duration::from_secs(4)).build();
-        Self { db, config, tg, sessions, pay, status_guard, outbox_wake: Arc::default(), sticker: Arc::default() }
+        let banned_notified = moka::sync::Cache::builder().time_to_live(Duration::from_secs(86_400)).build();
+        Self {
+            db,
+            config,
+            tg,
+            sessions,
+            pay,
+            status_guard,
+            outbox_wake: Arc::default(),
+            banned_notified,
+            started: std::time::Instant::now(),
+            sticker: Arc::default(),
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -100,15 +116,24 @@ impl Shop {
 
     async fn dispatch(&self, inc: &Incoming) -> Result<()> {
         if !inc.private {
-            // Groups only receive admin notices; nothing a group member types is acted on.
-            if let Payload::Callback { callback_id, .. } = &inc.payload {
-                self.tg.answer_callback(callback_id, None).await?;
-            }
-            return Ok(());
+            return self.group_update(inc).await;
         }
         let actor = self.actor(inc).await?;
         if actor.user.banned && actor.role != Role::Admin {
             return self.banned(&actor, inc).await;
+        }
+        // An admin replying to a relayed KIRIM PESAN message answers that customer.
+        let reply = match &inc.payload {
+            Payload::Text { text, reply_to: Some(r), .. } if commands::split(text).is_none() => Some((*r, text.as_str(), None)),
+            Payload::Photo { message_id, caption, reply_to: Some(r), .. } => {
+                Some((*r, caption.as_deref().unwrap_or(""), Some(*message_id)))
+            }
+            _ => None,
+        };
+        if let Some((reply_to, text, photo)) = reply {
+            if self.admin_reply(actor.role, actor.chat, reply_to, text, photo).await? {
+                return Ok(());
+            }
         }
         match &inc.payload {
             Payload::Text { text, .. } => match commands::split(text) {
@@ -124,8 +149,33 @@ impl Shop {
                     None => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
                 }
             }
+            Payload::Photo { message_id, caption, .. } if self.sessions.get(actor.user.id) == Some(Flow::SendMessage) => {
+                self.relay_to_admins(&actor, caption.as_deref().unwrap_or(""), Some(*message_id)).await
+            }
             Payload::Photo { .. } | Payload::Other { .. } => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
         }
+    }
+
+    /// In groups only an admin's reply to a relayed message is acted on; everything else is
+    /// ignored (groups receive admin notices, nothing more).
+    async fn group_update(&self, inc: &Incoming) -> Result<()> {
+        let reply = match &inc.payload {
+            Payload::Callback { callback_id, .. } => {
+                self.tg.answer_callback(callback_id, None).await?;
+                return Ok(());
+            }
+            Payload::Text { text, reply_to: Some(r), .. } => Some((*r, text.as_str(), None)),
+            Payload::Photo { message_id, caption, reply_to: Some(r), .. } => {
+                Some((*r, caption.as_deref().unwrap_or(""), Some(*message_id)))
+            }
+            _ => None,
+        };
+        let Some((reply_to, text, photo)) = reply else { return Ok(()) };
+        let id = inc.sender.id;
+        let stored = self.db.call(move |c| store::users::get(c, id)).await?.map(|u| u.role);
+        let role = rbac::resolve_role(stored, id, &self.config.admin_ids);
+        self.admin_reply(role, inc.chat_id, reply_to, text, photo).await?;
+        Ok(())
     }
 
     async fn actor(&self, inc: &Incoming) -> Result<Actor> {
@@ -135,16 +185,29 @@ impl Shop {
         let role = rbac::resolve_role(Some(user.role), user.id, &self.config.admin_ids);
         if is_new {
             tracing::info!(user = user.id, "user created");
+            use crate::security::audit::{entry, EntryExt};
+            self.audit(entry(Some(user.id), "user", "user_created").entity("user", user.id)).await?;
         }
         Ok(Actor { user, role, chat: inc.chat_id, is_new })
     }
 
+    /// A banned user hears once that they are banned, then nothing.
     async fn banned(&self, actor: &Actor, inc: &Incoming) -> Result<()> {
-        if let Payload::Callback { callback_id, .. } = &inc.payload {
-            self.tg.answer_callback(callback_id, Some(texts::BANNED)).await?;
-        } else {
-            self.say(actor, texts::BANNED).await?;
+        let first = !self.banned_notified.contains_key(&actor.user.id);
+        self.banned_notified.insert(actor.user.id, ());
+        match &inc.payload {
+            Payload::Callback { callback_id, .. } => {
+                self.tg.answer_callback(callback_id, first.then_some(texts::BANNED)).await?;
+            }
+            _ if first => self.say(actor, texts::BANNED).await?,
+            _ => {}
         }
+        Ok(())
+    }
+
+    /// Writes an audit entry; the caller's operation fails if it cannot be written.
+    pub(crate) async fn audit(&self, entry: store::audit::Entry) -> Result<()> {
+        self.db.append_audit(entry).await?;
         Ok(())
     }
 
@@ -165,9 +228,11 @@ impl Shop {
                 "admin command denied"
             );
             let (user, cmd, role) = (actor.user.id, name.to_string(), actor.role.as_str());
-            self.db
-                .call(move |c| store::security::record(c, Some(user), "rbac_deny", &serde_json::json!({"command": cmd, "role": role, "reason": reason})))
-                .await?;
+            let detail = serde_json::json!({"command": cmd, "role": role, "reason": reason});
+            let meta = detail.clone();
+            self.db.call(move |c| store::security::record(c, Some(user), "rbac_deny", &detail)).await?;
+            use crate::security::audit::{entry, EntryExt};
+            self.audit(entry(Some(user), "user", "rbac_deny").entity("command", name).meta(meta)).await?;
             return Ok(());
         }
         if name == "skip" {
@@ -195,7 +260,7 @@ impl Shop {
                 texts::BTN_LIST => self.product_list(actor, Callback::AllProducts(1), None).await,
                 texts::BTN_STOCK => self.stock_list(actor, 1, None).await,
                 texts::BTN_ACCOUNT => self.account(actor, None).await,
-                _ => self.say(actor, texts::FEATURE_SOON).await,
+                _ => self.ask_message(actor).await,
             };
         }
         if let Some(flow) = self.sessions.get(actor.user.id).filter(Flow::wants_text) {

@@ -72,6 +72,7 @@ impl Shop {
                 if flow == Flow::EditEmail { texts::BAD_EMAIL_EDIT } else { texts::BAD_EMAIL },
             ),
             Flow::DepositAmount => return self.deposit_amount(actor, text).await,
+            Flow::SendMessage => return self.relay_to_admins(actor, text, None).await,
             Flow::Card { .. } | Flow::Checkout { .. } => return self.say(actor, texts::UNKNOWN_INPUT).await,
         };
         // Invalid input: say what is wrong and ask again (the flow stays).

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::{Result, Shop};
+use crate::security::audit::{entry, EntryExt};
 use crate::{
     domain::{
         callback::Callback,
@@ -51,7 +52,7 @@ impl Rejection {
 /// What came of a payment notice.
 #[derive(Debug)]
 pub enum Verdict {
-    Applied(Paid),
+    Applied(Box<Paid>),
     Rejected(Rejection),
     /// Pakasir could not be asked: the notice must come again (503).
     Unavailable,
@@ -138,8 +139,10 @@ impl Shop {
         out
     }
 
-    /// Applies a confirmed payment to an order. Idempotent.
+    /// Applies a confirmed payment to an order. Idempotent. Audited first: no payment is applied
+    /// unaudited.
     pub(crate) async fn apply_payment(&self, order_id: i64) -> Result<Option<Paid>> {
+        self.audit(entry(None, "pakasir", "payment_confirmed").entity("order", order_id)).await?;
         let admins = self.notice_recipients().await?;
         let paid = self
             .db
@@ -153,8 +156,14 @@ impl Shop {
             })
             .await?;
         match &paid {
-            Some(Paid::Delivered(o)) => tracing::info!(event = "order_paid", order = o.id, invoice = %o.invoice_id, "payment applied"),
-            Some(Paid::LateCredited(o)) => tracing::warn!(event = "late_payment", order = o.id, invoice = %o.invoice_id, "late payment credited"),
+            Some(Paid::Delivered(o)) => {
+                tracing::info!(event = "order_paid", order = o.id, invoice = %o.invoice_id, "payment applied");
+                self.audit_order(o, "order_paid", "pakasir").await;
+            }
+            Some(Paid::LateCredited(o)) => {
+                tracing::warn!(event = "late_payment", order = o.id, invoice = %o.invoice_id, "late payment credited");
+                self.audit_order(o, "balance_changed", "pakasir").await;
+            }
             _ => {}
         }
         self.outbox_wake.notify_one();
@@ -170,6 +179,8 @@ impl Shop {
             .await?;
         if let Some(o) = &closed {
             tracing::info!(event = "order_closed", order = o.id, status = o.status.as_str(), "order closed");
+            let (action, actor) = if event == Event::Timer { ("order_expired", "system") } else { ("order_cancelled", "user") };
+            self.audit_order(o, action, actor).await;
             self.outbox_wake.notify_one();
         }
         Ok(closed)
@@ -193,9 +204,21 @@ impl Shop {
             return Ok(Verdict::Rejected(r));
         }
         Ok(match self.apply_payment(order.id).await? {
-            Some(paid) => Verdict::Applied(paid),
+            Some(paid) => Verdict::Applied(Box::new(paid)),
             None => Verdict::Rejected(Rejection::UnknownOrder),
         })
+    }
+
+    /// Audits a state change that already committed (its absence is logged, not fatal).
+    pub(crate) async fn audit_order(&self, o: &Order, action: &str, actor_type: &'static str) {
+        let actor = if actor_type == "user" { Some(o.user_id) } else { None };
+        let e = entry(actor, actor_type, action)
+            .entity("order", o.id)
+            .after(serde_json::json!({"status": o.status.as_str(), "kind": o.kind.as_str(), "total": o.total, "user": o.user_id}))
+            .meta(serde_json::json!({"invoice": o.invoice_id}));
+        if let Err(e) = self.db.append_audit(e).await {
+            tracing::error!(error = %e, order = o.id, "audit: order event not recorded");
+        }
     }
 
     fn sandbox_allowed(&self) -> bool {
@@ -227,7 +250,9 @@ impl Shop {
                 let reason = r.reason();
                 tracing::warn!(event = "webhook_rejected", reason, invoice = %invoice, "pakasir webhook rejected");
                 let detail = serde_json::json!({"reason": reason, "order_id": invoice.chars().take(40).collect::<String>()});
+                let meta = detail.clone();
                 self.db.call(move |c| store::security::record(c, None, "webhook_rejected", &detail)).await?;
+                self.audit(entry(None, "pakasir", "webhook_rejected").entity("webhook", "pakasir").meta(meta)).await?;
             }
             Verdict::Unavailable => tracing::warn!(event = "webhook_deferred", invoice = %invoice, "pakasir status unavailable"),
             Verdict::Applied(_) => tracing::info!(event = "webhook_received", invoice = %invoice, "pakasir webhook applied"),
@@ -255,7 +280,7 @@ impl Shop {
         }
         if matches!(order.status, crate::domain::order::Status::Paid | crate::domain::order::Status::Refunded) {
             // A replay of a payment already applied: nothing to ask Pakasir, nothing changes.
-            return Ok(Verdict::Applied(Paid::AlreadyPaid(order)));
+            return Ok(Verdict::Applied(Box::new(Paid::AlreadyPaid(order))));
         }
         let Some(pay) = &self.pay else { return Ok(Verdict::Unavailable) };
         // The webhook bypasses the 4 s guard's skip (it must answer now), but still waits it out.

@@ -83,6 +83,9 @@ pub trait Messenger: Send + Sync {
     async fn send_photo(&self, chat: i64, png: Vec<u8>, caption: Out) -> Result<MessageId, SendError>;
     async fn send_document(&self, chat: i64, file_name: &str, bytes: Vec<u8>, caption: Out) -> Result<MessageId, SendError>;
     async fn set_commands(&self, scope: CommandScope, commands: &[(&str, &str)]) -> Result<(), SendError>;
+    /// Copies a message (any kind, media included) into another chat, optionally replacing its
+    /// caption.
+    async fn copy(&self, chat: i64, from_chat: i64, message: MessageId, caption: Option<Out>) -> Result<MessageId, SendError>;
     /// Downloads a file a user sent, refusing files over `max_bytes`.
     async fn download(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, SendError>;
 }

@@ -24,6 +24,8 @@ pub enum Flow {
     Checkout { product_id: i64, qty: i64, message_id: i64 },
     /// Waiting for a deposit amount.
     DepositAmount,
+    /// KIRIM PESAN: waiting for the message to the admins.
+    SendMessage,
 }
 
 impl Flow {

@@ -97,3 +97,25 @@ pub fn mismatches(conn: &Connection) -> Result<Vec<(i64, i64, i64)>, StoreError>
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
     Ok(rows)
 }
+
+/// `/transfer` (+amount, `admin_transfer`) or `/editbalance` (set, `admin_edit` with the
+/// difference), in one transaction. Returns (before, after); `None` if the user is unknown.
+pub fn admin_adjust(
+    conn: &mut Connection,
+    user_id: i64,
+    amount: i64,
+    set: bool,
+    admin_id: i64,
+) -> Result<Option<(i64, i64)>, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let before: Option<i64> =
+        tx.prepare_cached("SELECT balance FROM users WHERE id = ?1")?.query_row([user_id], |r| r.get(0)).optional()?;
+    let Some(before) = before else { return Ok(None) };
+    let (kind, delta) = if set { (EntryKind::AdminEdit, amount - before) } else { (EntryKind::AdminTransfer, amount) };
+    let after = post(&tx, user_id, kind, delta, None, None, Some(admin_id)).map_err(|e| match e {
+        LedgerError::Store(s) => s,
+        other => StoreError::Migration(other.to_string()),
+    })?;
+    tx.commit()?;
+    Ok(Some((before, after)))
+}

@@ -1,6 +1,7 @@
 //! Encrypted SQLite storage: two SQLCipher files, pooled connections, one repository module per
 //! aggregate. Every multi-row change happens inside one transaction in here.
 
+pub mod audit;
 pub mod check;
 pub mod migrate;
 pub mod pool;
@@ -10,6 +11,7 @@ pub mod ledger;
 pub mod orders;
 pub mod outbox;
 pub mod products;
+pub mod relay;
 pub mod security;
 pub mod stats;
 pub mod stock;
@@ -93,6 +95,17 @@ impl Db {
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
             f(&mut conn)
+        })
+        .await
+        .map_err(|_| StoreError::Join)?
+    }
+
+    /// Appends to the audit log (audit.db), off the async runtime.
+    pub async fn append_audit(&self, entry: audit::Entry) -> Result<i64, StoreError> {
+        let pool = self.audit.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            audit::append(&mut conn, &entry)
         })
         .await
         .map_err(|_| StoreError::Join)?

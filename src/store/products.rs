@@ -184,3 +184,92 @@ pub fn top_buyers(conn: &Connection, limit: i64) -> Result<Vec<(String, i64)>, S
     let rows = stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     Ok(rows)
 }
+
+fn discount_columns(d: Option<Discount>) -> (Option<&'static str>, i64) {
+    match d {
+        None => (None, 0),
+        Some(Discount::Percent(p)) => (Some("percent"), p),
+        Some(Discount::Nominal(n)) => (Some("nominal"), n),
+    }
+}
+
+/// `/del`: deactivates (orders keep their lines). Returns the previous active flag.
+pub fn deactivate(conn: &Connection, id: i64) -> Result<Option<bool>, StoreError> {
+    let before: Option<bool> =
+        conn.prepare_cached("SELECT active FROM products WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+    if before.is_some() {
+        conn.prepare_cached("UPDATE products SET active = 0, updated_at = ?2 WHERE id = ?1")?.execute(params![id, now()])?;
+    }
+    Ok(before)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum EditIdOutcome {
+    Done,
+    Missing,
+    Taken,
+}
+
+/// `/editid`: renumbers a product; stock items and order lines follow (ON UPDATE CASCADE).
+pub fn edit_id(conn: &mut Connection, old: i64, new: i64) -> Result<EditIdOutcome, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let exists = |id: i64| -> Result<bool, StoreError> {
+        Ok(tx.prepare_cached("SELECT 1 FROM products WHERE id = ?1")?.query_row([id], |_| Ok(())).optional()?.is_some())
+    };
+    if !exists(old)? {
+        return Ok(EditIdOutcome::Missing);
+    }
+    if old != new && exists(new)? {
+        return Ok(EditIdOutcome::Taken);
+    }
+    tx.execute("UPDATE products SET id = ?2, updated_at = ?3 WHERE id = ?1", params![old, new, now()])?;
+    tx.commit()?;
+    Ok(EditIdOutcome::Done)
+}
+
+/// `/editcategory`: returns the previous category name (`Some(None)` = none), `None` if no product.
+pub fn set_category(conn: &mut Connection, id: i64, category: Option<&str>) -> Result<Option<Option<String>>, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let Some(before) = get(&tx, id)? else { return Ok(None) };
+    let cat = category.map(|c| category_id(&tx, c)).transpose()?;
+    tx.execute("UPDATE products SET category_id = ?2, updated_at = ?3 WHERE id = ?1", params![id, cat, now()])?;
+    tx.commit()?;
+    Ok(Some(before.category))
+}
+
+/// `/editsold`: returns (before, after).
+pub fn edit_sold(conn: &Connection, id: i64, edit: &crate::domain::admin::SoldEdit) -> Result<Option<(i64, i64)>, StoreError> {
+    let Some(before) = get(conn, id)?.map(|p| p.sold_count) else { return Ok(None) };
+    let after = match edit {
+        crate::domain::admin::SoldEdit::Set(n) => *n,
+        crate::domain::admin::SoldEdit::Add(n) => before.saturating_add(*n),
+    };
+    conn.prepare_cached("UPDATE products SET sold_count = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![id, after, now()])?;
+    Ok(Some((before, after)))
+}
+
+/// `/disc`: returns the previous discount (`None` if no product).
+pub fn set_discount(conn: &Connection, id: i64, d: Option<Discount>) -> Result<Option<Option<Discount>>, StoreError> {
+    let Some(before) = get(conn, id)? else { return Ok(None) };
+    let (kind, value) = discount_columns(d);
+    conn.prepare_cached("UPDATE products SET discount_kind = ?2, discount_value = ?3, updated_at = ?4 WHERE id = ?1")?
+        .execute(params![id, kind, value, now()])?;
+    Ok(Some(before.discount))
+}
+
+/// `/discat`: `false` if there is no such category.
+pub fn set_category_discount(conn: &Connection, name: &str, d: Option<Discount>) -> Result<bool, StoreError> {
+    let (kind, value) = discount_columns(d);
+    Ok(conn
+        .prepare_cached("UPDATE categories SET discount_kind = ?2, discount_value = ?3 WHERE name = ?1")?
+        .execute(params![name, kind, value])?
+        == 1)
+}
+
+/// `/priceress`: returns the previous reseller price (`None` if no product).
+pub fn set_reseller_price(conn: &Connection, id: i64, price: Option<i64>) -> Result<Option<Option<i64>>, StoreError> {
+    let Some(before) = get(conn, id)? else { return Ok(None) };
+    conn.prepare_cached("UPDATE products SET reseller_price = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, price, now()])?;
+    Ok(Some(before.reseller_price))
+}

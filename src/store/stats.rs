@@ -17,3 +17,38 @@ pub fn totals(conn: &Connection) -> Result<Totals, StoreError> {
     )?
     .query_row([], |r| Ok(Totals { users: r.get(0)?, transactions: r.get(1)? }))?)
 }
+
+/// Counts for `quickcart db stats` (JSON) and for the invariant checks of `db check`.
+pub fn snapshot(conn: &Connection) -> Result<serde_json::Value, StoreError> {
+    let grouped = |sql: &str| -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
+        let mut stmt = conn.prepare(sql)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows.into_iter().map(|(k, v)| (k, serde_json::Value::from(v))).collect())
+    };
+    let one = |sql: &str| -> Result<i64, StoreError> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+    Ok(serde_json::json!({
+        "users": one("SELECT count(*) FROM users")?,
+        "products": one("SELECT count(*) FROM products")?,
+        "orders": grouped("SELECT status, count(*) FROM orders GROUP BY status")?,
+        "deposits": grouped("SELECT status, count(*) FROM orders WHERE kind = 'deposit' GROUP BY status")?,
+        "stock": grouped("SELECT status, count(*) FROM stock_items GROUP BY status")?,
+        "ledger": grouped("SELECT kind, sum(amount) FROM ledger GROUP BY kind")?,
+        "ledger_sum": one("SELECT coalesce(sum(amount), 0) FROM ledger")?,
+        "balance_sum": one("SELECT coalesce(sum(balance), 0) FROM users")?,
+        "sold_count_sum": one("SELECT coalesce(sum(sold_count), 0) FROM products")?,
+        "outbox": {
+            "pending": one("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed = 0")?,
+            "sent": one("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL")?,
+            "failed": one("SELECT count(*) FROM outbox WHERE failed = 1")?,
+        },
+        "items_in_two_orders": one(
+            "SELECT count(*) FROM (SELECT content, product_id FROM stock_items WHERE status = 'sold'
+             GROUP BY product_id, content HAVING count(DISTINCT order_id) > 1)"
+        )?,
+        "ledger_mismatches": super::ledger::mismatches(conn)?.len(),
+        "stock_violations": super::orders::integrity_violations(conn)?,
+        "security_events": grouped("SELECT kind, count(*) FROM security_events GROUP BY kind")?,
+    }))
+}

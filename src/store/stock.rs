@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{now, StoreError};
 
@@ -46,4 +46,44 @@ pub fn available(conn: &Connection, product_id: i64) -> Result<i64, StoreError> 
     Ok(conn
         .prepare_cached("SELECT count(*) FROM stock_items WHERE product_id = ?1 AND status = 'available'")?
         .query_row([product_id], |r| r.get(0))?)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    Deleted,
+    NotFound,
+    /// Reserved by a pending order, or already sold.
+    NotAvailable,
+}
+
+/// `/delstock`: deletes one unsold, unreserved item of a product.
+pub fn delete_one(conn: &Connection, product_id: i64, stock_id: i64) -> Result<DeleteOutcome, StoreError> {
+    let status: Option<String> = conn
+        .prepare_cached("SELECT status FROM stock_items WHERE id = ?1 AND product_id = ?2")?
+        .query_row(params![stock_id, product_id], |r| r.get(0))
+        .optional()?;
+    Ok(match status.as_deref() {
+        None | Some("deleted") => DeleteOutcome::NotFound,
+        Some("available") => {
+            conn.prepare_cached("UPDATE stock_items SET status = 'deleted', updated_at = ?2 WHERE id = ?1 AND status = 'available'")?
+                .execute(params![stock_id, now()])?;
+            DeleteOutcome::Deleted
+        }
+        Some(_) => DeleteOutcome::NotAvailable,
+    })
+}
+
+/// `/delallstock`: deletes every available item; returns how many.
+pub fn delete_available(conn: &Connection, product_id: i64) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached("UPDATE stock_items SET status = 'deleted', updated_at = ?2 WHERE product_id = ?1 AND status = 'available'")?
+        .execute(params![product_id, now()])?)
+}
+
+/// `/exportstock`: (stock id, content) of the available items.
+pub fn export_available(conn: &Connection, product_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, content FROM stock_items WHERE product_id = ?1 AND status = 'available' ORDER BY id")?;
+    let rows = stmt.query_map([product_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    Ok(rows)
 }

@@ -123,3 +123,47 @@ pub fn admin_ids(conn: &Connection) -> Result<Vec<i64>, StoreError> {
     let ids = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
     Ok(ids)
 }
+
+/// `/ban` and `/unban` (which also lifts an abuse block). Returns the previous flag.
+pub fn set_banned(conn: &Connection, id: i64, banned: bool) -> Result<Option<bool>, StoreError> {
+    let Some(before) = get(conn, id)? else { return Ok(None) };
+    conn.prepare_cached("UPDATE users SET banned = ?2, blocked_until = CASE WHEN ?2 = 0 THEN NULL ELSE blocked_until END, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, banned, now()])?;
+    Ok(Some(before.banned))
+}
+
+/// Sets the role of an existing user; `None` if the user is unknown.
+pub fn change_role(conn: &Connection, id: i64, role: Role) -> Result<Option<Role>, StoreError> {
+    let Some(before) = get(conn, id)? else { return Ok(None) };
+    conn.prepare_cached("UPDATE users SET role = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![id, role.as_str(), now()])?;
+    Ok(Some(before.role))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Info {
+    pub user: User,
+    pub orders_paid: i64,
+    pub spend: i64,
+    pub deposits: i64,
+    pub pending: i64,
+}
+
+/// `/info`: the profile with order counts and spend.
+pub fn info(conn: &Connection, id: i64) -> Result<Option<Info>, StoreError> {
+    let Some(user) = get(conn, id)? else { return Ok(None) };
+    let (orders_paid, spend, deposits, pending) = conn.prepare_cached(
+        "SELECT count(*) FILTER (WHERE kind = 'order' AND status = 'paid'),
+                coalesce(sum(total) FILTER (WHERE kind = 'order' AND status = 'paid'), 0),
+                coalesce(sum(total) FILTER (WHERE kind = 'deposit' AND status = 'paid'), 0),
+                count(*) FILTER (WHERE status = 'pending')
+         FROM orders WHERE user_id = ?1",
+    )?
+    .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    Ok(Some(Info { user, orders_paid, spend, deposits, pending }))
+}
+
+/// Marks a user who blocked the bot (sends to them are skipped).
+pub fn set_bot_blocked(conn: &Connection, id: i64, blocked: bool) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE users SET bot_blocked = ?2 WHERE id = ?1")?.execute(params![id, blocked])?;
+    Ok(())
+}
