@@ -70,10 +70,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     match (&config.webhook_url, &config.webhook_secret) {
         (Some(url), Some(secret)) => {
             let url = reqwest::Url::parse(url).context("TELEGRAM_WEBHOOK_URL tidak valid")?;
-            bot.set_webhook(url)
-                .secret_token(secret.expose().clone())
-                .await
-                .map_err(|e| anyhow::anyhow!("setWebhook gagal: {}", crate::security::redact::mask_tokens(&e.to_string())))?;
+            bot.set_webhook(url).secret_token(secret.expose().clone()).await.map_err(|e| {
+                anyhow::anyhow!("setWebhook gagal: {}", crate::security::redact::mask_tokens(&e.to_string()))
+            })?;
         }
         _ => tasks.push(tokio::spawn(bot::polling::run(bot, dispatcher.clone(), shutdown_rx))),
     }

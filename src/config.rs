@@ -121,12 +121,7 @@ fn non_empty(src: &dyn Source, key: &str) -> Option<String> {
     src.get(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
-fn parsed<T: FromStr>(
-    src: &dyn Source,
-    key: &'static str,
-    default: T,
-    why: &'static str,
-) -> Result<T, ConfigError> {
+fn parsed<T: FromStr>(src: &dyn Source, key: &'static str, default: T, why: &'static str) -> Result<T, ConfigError> {
     match non_empty(src, key) {
         None => Ok(default),
         Some(v) => v.parse().map_err(|_| ConfigError::Invalid { var: key, why }),
@@ -196,10 +191,7 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .map(|s| s.parse::<i64>().ok().filter(|id| *id > 0))
                 .collect::<Option<Vec<_>>>()
-                .ok_or(ConfigError::Invalid {
-                    var: "ADMIN_IDS",
-                    why: "harus daftar id Telegram dipisah koma",
-                })?,
+                .ok_or(ConfigError::Invalid { var: "ADMIN_IDS", why: "harus daftar id Telegram dipisah koma" })?,
         };
         let store_name = non_empty(src, "STORE_NAME").unwrap_or_else(|| "QuickCart".into());
         if store_name.chars().count() > 64 {
@@ -225,12 +217,24 @@ impl Config {
             },
             pakasir_poll_seconds: u64::from(bounded(src, "PAKASIR_POLL_SECONDS", 10, 4..=3600, "harus 4–3600 detik")?),
             throttle_limit: bounded(src, "TELEGRAM_THROTTLE_LIMIT", 8, 1..=10_000, "harus 1–10000")?,
-            throttle_window_seconds: bounded(src, "TELEGRAM_THROTTLE_WINDOW_SECONDS", 10, 1..=3600, "harus 1–3600 detik")?,
+            throttle_window_seconds: bounded(
+                src,
+                "TELEGRAM_THROTTLE_WINDOW_SECONDS",
+                10,
+                1..=3600,
+                "harus 1–3600 detik",
+            )?,
             log_dir: non_empty(src, "LOG_DIR").unwrap_or_else(|| "./logs".into()).into(),
             log_retention_days: bounded(src, "LOG_RETENTION_DAYS", 30, 1..=3650, "harus 1–3650 hari")?,
             backup_dir: non_empty(src, "BACKUP_DIR").unwrap_or_else(|| "./backups".into()).into(),
             backup_recipients_file: non_empty(src, "BACKUP_RECIPIENTS_FILE").map(PathBuf::from),
-            session_ttl_seconds: u64::from(bounded(src, "SESSION_TTL_SECONDS", 86_400, 60..=2_592_000, "harus 60–2592000 detik")?),
+            session_ttl_seconds: u64::from(bounded(
+                src,
+                "SESSION_TTL_SECONDS",
+                86_400,
+                60..=2_592_000,
+                "harus 60–2592000 detik",
+            )?),
             broadcast_rate: bounded(src, "BROADCAST_RATE", 25, 1..=30, "harus 1–30 pesan per detik")?,
             abuse_block_hours: bounded(src, "ABUSE_BLOCK_HOURS", 24, 1..=8760, "harus 1–8760 jam")?,
         })
@@ -246,10 +250,7 @@ impl Config {
             (None, None, None) => Ok(None),
             (Some(project), Some(api_key), Some(secret)) => {
                 if !project.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                    return Err(ConfigError::Invalid {
-                        var: "PAKASIR_PROJECT",
-                        why: "hanya huruf, angka, - dan _",
-                    });
+                    return Err(ConfigError::Invalid { var: "PAKASIR_PROJECT", why: "hanya huruf, angka, - dan _" });
                 }
                 Ok(Some(PakasirConfig {
                     project,
@@ -287,10 +288,7 @@ impl Config {
 }
 
 fn missing_pakasir(var: &'static str) -> ConfigError {
-    ConfigError::Missing {
-        var,
-        why: "PAKASIR_PROJECT, PAKASIR_API_KEY dan PAKASIR_WEBHOOK_SECRET diisi bersama",
-    }
+    ConfigError::Missing { var, why: "PAKASIR_PROJECT, PAKASIR_API_KEY dan PAKASIR_WEBHOOK_SECRET diisi bersama" }
 }
 
 fn default_addr(port: u16) -> SocketAddr {

@@ -53,7 +53,8 @@ pub const ASK_NAME: &str = "Siapa nama Anda? Ketik nama Anda, atau /skip untuk m
 pub const ASK_WHATSAPP: &str = "Nomor WhatsApp Anda? Contoh: 081234567890. Ketik /skip untuk melewati.";
 pub const ASK_EMAIL: &str = "Alamat email Anda? Contoh: nama@email.com. Ketik /skip untuk melewati.";
 pub const BAD_NAME: &str = "Nama harus 1–64 karakter. Silakan ketik lagi, atau /skip.";
-pub const BAD_WHATSAPP: &str = "Nomor WhatsApp tidak valid. Gunakan format 08xxxxxxxxxx atau +628xxxxxxxxxx. Silakan ketik lagi, atau /skip.";
+pub const BAD_WHATSAPP: &str =
+    "Nomor WhatsApp tidak valid. Gunakan format 08xxxxxxxxxx atau +628xxxxxxxxxx. Silakan ketik lagi, atau /skip.";
 pub const BAD_EMAIL: &str = "Alamat email tidak valid. Contoh: nama@email.com. Silakan ketik lagi, atau /skip.";
 pub const ONBOARDED: &str = "Terima kasih, data Anda sudah tersimpan.";
 pub const MENU_HINT: &str = "Pilih menu di bawah, atau ketik nomor produk.";
@@ -338,7 +339,10 @@ pub fn admin_new_order(invoice: &str, user_id: i64, product: &str, qty: i64, tot
 }
 
 pub fn admin_deposit(invoice: &str, user_id: i64, amount: i64) -> String {
-    format!("💰 <b>Deposit masuk</b>\nInvoice: <code>{invoice}</code>\nPengguna: <code>{user_id}</code>\nJumlah: {}", rupiah(amount))
+    format!(
+        "💰 <b>Deposit masuk</b>\nInvoice: <code>{invoice}</code>\nPengguna: <code>{user_id}</code>\nJumlah: {}",
+        rupiah(amount)
+    )
 }
 
 pub fn deposit_done(invoice: &str, amount: i64) -> String {
@@ -550,7 +554,16 @@ pub fn group_missing(id: i64) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn version(version: &str, build: &str, uptime: &str, db_bytes: u64, users: i64, products: i64, paid: i64, stock: i64) -> String {
+pub fn version(
+    version: &str,
+    build: &str,
+    uptime: &str,
+    db_bytes: u64,
+    users: i64,
+    products: i64,
+    paid: i64,
+    stock: i64,
+) -> String {
     format!(
         "<b>QuickCart {}</b>\nBuild: {}\nUptime: {}\nUkuran database: {:.1} MB\nPengguna: {users}\nProduk: {products}\nTransaksi lunas: {paid}\nStok tersedia: {stock}",
         esc(version),

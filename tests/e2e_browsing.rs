@@ -20,19 +20,13 @@ const NOT_FOUND: &str = "Produk tidak ditemukan";
 async fn onboarding_asks_in_order_validates_and_welcomes() {
     let mut app = App::start().await;
     // A small catalogue: 2 and 3 in stock, 1 sold out.
-    app.seed(&[1, 2, 3], "Streaming", |id| if id == 1 { 0 } else { 2 })
-        .await;
+    app.seed(&[1, 2, 3], "Streaming", |id| if id == 1 { 0 } else { 2 }).await;
     let u = 5001;
 
     app.say(u, "/start");
     app.wait_text(u, ASK_NAME).await;
     let first = app.tg.messages(u);
-    assert_eq!(
-        first[0].kind,
-        MsgKind::Sticker,
-        "the welcome sticker comes first:\n{}",
-        app.transcript(u)
-    );
+    assert_eq!(first[0].kind, MsgKind::Sticker, "the welcome sticker comes first:\n{}", app.transcript(u));
     assert_eq!(app.tg.calls_to("sendSticker").len(), 1);
 
     app.say(u, "Budi Santoso");
@@ -68,10 +62,7 @@ async fn onboarding_asks_in_order_validates_and_welcomes() {
         "{}",
         welcome.text
     );
-    assert_eq!(
-        labels(&welcome),
-        vec![vec!["Kategori", "Terlaris", "Semua Produk"]]
-    );
+    assert_eq!(labels(&welcome), vec![vec!["Kategori", "Terlaris", "Semua Produk"]]);
     app.wait_text_any(u, "data Anda sudah tersimpan").await;
 
     // The reply keyboard: the four fixed buttons, then the in-stock product ids.
@@ -89,17 +80,7 @@ async fn onboarding_asks_in_order_validates_and_welcomes() {
     app.say(u, "AKUN");
     let acc = app.wait_text(u, "Akun Saya").await;
     assert!(
-        has_all(
-            &acc.text,
-            &[
-                "Budi Santoso",
-                "81234567890",
-                "budi@example.com",
-                "@user5001",
-                "5001",
-                "Rp0"
-            ]
-        ),
+        has_all(&acc.text, &["Budi Santoso", "81234567890", "budi@example.com", "@user5001", "5001", "Rp0"]),
         "{}",
         acc.text
     );
@@ -111,11 +92,7 @@ async fn skip_keeps_defaults_and_returning_users_go_straight_to_the_menu() {
     let mut app = App::start().await;
     let (a, b) = (5101, 5102);
     let w = app.onboard(a).await;
-    assert!(
-        has_all(&w.text, &["User5101", "Total pengguna: 1"]),
-        "{}",
-        w.text
-    );
+    assert!(has_all(&w.text, &["User5101", "Total pengguna: 1"]), "{}", w.text);
 
     app.say(a, "AKUN");
     let acc = app.wait_text(a, "Akun Saya").await;
@@ -135,9 +112,7 @@ async fn skip_keeps_defaults_and_returning_users_go_straight_to_the_menu() {
     assert_eq!(app.tg.calls_to("sendSticker").len(), stickers);
     let since = app.last_mark(a);
     assert!(
-        app.new_messages(a, &since)
-            .iter()
-            .all(|m| !m.text.contains(ASK_NAME) && m.kind != MsgKind::Sticker),
+        app.new_messages(a, &since).iter().all(|m| !m.text.contains(ASK_NAME) && m.kind != MsgKind::Sticker),
         "{}",
         app.transcript(a)
     );
@@ -155,17 +130,12 @@ async fn many_products_keyboard_and_pagination_edit_in_place() {
     let mut app = App::start().await;
     // 27 products; 5 and 27 sold out: 25 in stock, the keyboard shows the first 24.
     let ids: Vec<i64> = (1..=27).collect();
-    app.seed(&ids, "Lisensi", |id| if id == 5 || id == 27 { 0 } else { 1 })
-        .await;
+    app.seed(&ids, "Lisensi", |id| if id == 5 || id == 27 { 0 } else { 1 }).await;
     let u = 5201;
     app.onboard(u).await;
 
     let kb = app.tg.reply_keyboard(u).expect("reply keyboard");
-    let expected: Vec<String> = (1..=26)
-        .filter(|id| *id != 5)
-        .take(24)
-        .map(|i: i64| i.to_string())
-        .collect();
+    let expected: Vec<String> = (1..=26).filter(|id| *id != 5).take(24).map(|i: i64| i.to_string()).collect();
     assert_eq!(kb.len(), 2 + 3, "{kb:?}");
     for row in &kb[2..] {
         assert_eq!(row.len(), 8, "8 per row: {kb:?}");
@@ -215,21 +185,71 @@ async fn many_products_keyboard_and_pagination_edit_in_place() {
     // /stock lists 30 per page: one page for 27 products.
     app.say(u, "/stock");
     let stock = app.wait_text(u, "Stok Produk").await;
-    assert!(
-        has_all(&stock.text, &["Produk 1 ", "Produk 27", "Rp27.000"]),
-        "{}",
-        stock.text
-    );
+    assert!(has_all(&stock.text, &["Produk 1 ", "Produk 27", "Rp27.000"]), "{}", stock.text);
+
+    // 31 products: /stock has two pages, navigated in place.
+    app.seed(&[28, 29, 30, 31], "Lisensi", |_| 0).await;
+    app.say(u, "/stock");
+    let s1 = app.wait_text(u, "Stok Produk (1/2)").await;
+    assert!(s1.text.contains("Produk 30") && !s1.text.contains("Produk 31"), "{}", s1.text);
+    app.press(u, "Selanjutnya 2/2");
+    let s2 = app.wait_text(u, "Stok Produk (2/2)").await;
+    assert_eq!(s2.message_id, s1.message_id);
+    assert!(s2.text.contains("Produk 31"), "{}", s2.text);
+    app.press(u, "Kembali");
+    let back = app.wait_text(u, "Stok Produk (1/2)").await;
+    assert_eq!(back.message_id, s1.message_id);
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_at_the_same_time_each_keep_their_own_flow() {
+    let mut app = App::start().await;
+    let users: Vec<i64> = (5901..=5906).collect();
+    for &u in &users {
+        app.say(u, "/start");
+    }
+    for &u in &users {
+        app.wait_text(u, ASK_NAME).await;
+    }
+    for &u in &users {
+        app.say(u, &format!("Pelanggan {u}"));
+    }
+    for &u in &users {
+        app.wait_text(u, ASK_WA).await;
+        app.say(u, &format!("0812{u}0000"));
+    }
+    for &u in &users {
+        app.wait_text(u, ASK_EMAIL).await;
+        app.say(u, "/skip");
+    }
+    for &u in &users {
+        let w = app.wait_text(u, "Selamat datang").await;
+        assert!(w.text.contains(&format!("Pelanggan {u}!")), "{}", w.text);
+    }
+    app.say(users[0], "/start");
+    let w = app.wait_text(users[0], "Selamat datang").await;
+    assert!(w.text.contains("Total pengguna: 6"), "{}", w.text);
+    for &u in &users {
+        app.say(u, "AKUN");
+        let acc = app.wait_text(u, "Akun Saya").await;
+        assert!(
+            acc.text.contains(&format!("Pelanggan {u}")) && acc.text.contains(&format!("812{u}0000")),
+            "{}",
+            acc.text
+        );
+        for &other in users.iter().filter(|o| **o != u) {
+            assert!(!acc.text.contains(&other.to_string()), "{}", acc.text);
+        }
+    }
     app.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn categories_best_sellers_and_all_products() {
     let mut app = App::start().await;
-    app.add_product("1", "Netflix Premium", "Streaming", "30000")
-        .await;
-    app.add_product("2", "Spotify Premium", "Streaming", "20000")
-        .await;
+    app.add_product("1", "Netflix Premium", "Streaming", "30000").await;
+    app.add_product("2", "Spotify Premium", "Streaming", "20000").await;
     app.add_product("3", "Kursus Rust", "-", "99000").await;
     app.add_product("4", "Canva Pro", "Desain", "45000").await;
     app.add_stock(1, &["n1", "n2"]).await;
@@ -254,11 +274,7 @@ async fn categories_best_sellers_and_all_products() {
     app.wait_text(u, "Pilih kategori").await;
     app.press(u, "Streaming");
     let list = app.wait_text(u, "Streaming (halaman 1/1)").await;
-    assert!(
-        has_all(&list.text, &["Netflix Premium", "Spotify Premium"]),
-        "{}",
-        list.text
-    );
+    assert!(has_all(&list.text, &["Netflix Premium", "Spotify Premium"]), "{}", list.text);
     app.press(u, "Kembali");
     app.wait_text(u, "Pilih kategori").await;
     app.press(u, "Kembali");
@@ -296,11 +312,7 @@ async fn categories_best_sellers_and_all_products() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn product_card_quantity_is_bounded_and_edited_in_place() {
     let mut app = App::start().await;
-    app.admin(
-        "/add 1|Netflix Premium|Streaming|30000|Akun sharing 1 profil",
-        "Produk ditambahkan",
-    )
-    .await;
+    app.admin("/add 1|Netflix Premium|Streaming|30000|Akun sharing 1 profil", "Produk ditambahkan").await;
     app.add_stock(1, &["a", "b", "c"]).await;
     let u = 5401;
     app.onboard(u).await;
@@ -326,14 +338,7 @@ async fn product_card_quantity_is_bounded_and_edited_in_place() {
         "{}",
         card.text
     );
-    assert_eq!(
-        labels(&card),
-        vec![
-            vec!["-", "+", "+2", "+5", "+10"],
-            vec!["Lanjut ke pembayaran"],
-            vec!["Batalkan"]
-        ]
-    );
+    assert_eq!(labels(&card), vec![vec!["-", "+", "+2", "+5", "+10"], vec!["Lanjut ke pembayaran"], vec!["Batalkan"]]);
 
     // [-] at 1: stays 1, a notice, no edit.
     app.press(u, "-");
@@ -356,17 +361,8 @@ async fn product_card_quantity_is_bounded_and_edited_in_place() {
 
     app.press(u, "-");
     let edited = app.wait_text(u, "Jumlah: 2").await;
-    assert_eq!(
-        (edited.message_id, edited.edits),
-        (card.message_id, 2),
-        "{}",
-        app.transcript(u)
-    );
-    assert_eq!(
-        app.tg.messages(u).iter().filter(|m| m.text.contains("Netflix Premium")).count(),
-        1,
-        "no second card"
-    );
+    assert_eq!((edited.message_id, edited.edits), (card.message_id, 2), "{}", app.transcript(u));
+    assert_eq!(app.tg.messages(u).iter().filter(|m| m.text.contains("Netflix Premium")).count(), 1, "no second card");
 
     // By typed id, with spaces; then [Batalkan] edits the card.
     app.say(u, " 1 ");
@@ -380,12 +376,7 @@ async fn product_card_quantity_is_bounded_and_edited_in_place() {
     for id in ["999", "999999", "0", "1000000"] {
         app.say(u, id);
         let m = app
-            .wait_msg_since(
-                u,
-                &app.last_mark(u),
-                |m| m.text.contains(NOT_FOUND) || m.text.contains(UNKNOWN),
-                id,
-            )
+            .wait_msg_since(u, &app.last_mark(u), |m| m.text.contains(NOT_FOUND) || m.text.contains(UNKNOWN), id)
             .await;
         assert!(!m.text.contains("Netflix"), "{}", m.text);
     }
@@ -403,8 +394,7 @@ async fn product_card_quantity_is_bounded_and_edited_in_place() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stock_order_and_account_edits() {
     let mut app = App::start().await;
-    app.add_product("1", "Netflix Premium", "Streaming", "12.500")
-        .await;
+    app.add_product("1", "Netflix Premium", "Streaming", "12.500").await;
     app.add_product("2", "Canva Pro", "-", "45000").await;
     app.add_stock(1, &["x1", "x2"]).await;
     let u = 5501;
@@ -414,13 +404,7 @@ async fn stock_order_and_account_edits() {
         app.say(u, how);
         let s = app.wait_text(u, "Stok Produk").await;
         assert!(
-            has_all(
-                &s.text,
-                &[
-                    "1. Netflix Premium — Rp12.500 · stok 2",
-                    "2. Canva Pro — Rp45.000 · stok 0"
-                ]
-            ),
+            has_all(&s.text, &["1. Netflix Premium — Rp12.500 · stok 2", "2. Canva Pro — Rp45.000 · stok 0"]),
             "{how}: {}",
             s.text
         );
@@ -431,10 +415,7 @@ async fn stock_order_and_account_edits() {
 
     app.say(u, "AKUN");
     let acc = app.wait_text(u, "Akun Saya").await;
-    assert_eq!(
-        labels(&acc)[0],
-        vec!["Ubah Nama", "Ubah Email", "Ubah Whatsapp"]
-    );
+    assert_eq!(labels(&acc)[0], vec!["Ubah Nama", "Ubah Email", "Ubah Whatsapp"]);
     assert!(acc.text.contains("Status: Member"), "{}", acc.text);
 
     app.press(u, "Ubah Nama");
@@ -470,9 +451,7 @@ async fn stock_order_and_account_edits() {
 
     // KIRIM PESAN answers (the feature arrives later).
     app.say(u, "KIRIM PESAN");
-    let m = app
-        .wait_msg_since(u, &app.last_mark(u), |m| !m.text.is_empty(), "any answer")
-        .await;
+    let m = app.wait_msg_since(u, &app.last_mark(u), |m| !m.text.is_empty(), "any answer").await;
     assert!(!m.text.contains("Perintah tidak dikenali"), "{}", m.text);
     app.finish().await;
 }
@@ -480,8 +459,7 @@ async fn stock_order_and_account_edits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flexible_navigation_drops_the_old_flow() {
     let mut app = App::start().await;
-    app.add_product("1", "Netflix Premium", "Streaming", "30000")
-        .await;
+    app.add_product("1", "Netflix Premium", "Streaming", "30000").await;
     app.add_stock(1, &["a"]).await;
     let u = 5601;
 
@@ -535,10 +513,8 @@ async fn flexible_navigation_drops_the_old_flow() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_and_forged_buttons_get_a_short_notice() {
     let mut app = App::start().await;
-    app.add_product("1", "Netflix Premium", "Streaming", "30000")
-        .await;
-    app.add_product("2", "Spotify Premium", "Streaming", "20000")
-        .await;
+    app.add_product("1", "Netflix Premium", "Streaming", "30000").await;
+    app.add_product("2", "Spotify Premium", "Streaming", "20000").await;
     app.add_stock(1, &["a", "b", "c"]).await;
     app.add_stock(2, &["d", "e"]).await;
     let (u, other) = (5701, 5702);
@@ -562,9 +538,7 @@ async fn stale_and_forged_buttons_get_a_short_notice() {
 
     // Forged data on the current card.
     let junk64 = "Z".repeat(64);
-    let random: String = (0..40)
-        .map(|_| char::from(rand::random::<u8>() % 94 + 33))
-        .collect();
+    let random: String = (0..40).map(|_| char::from(rand::random::<u8>() % 94 + 33)).collect();
     for data in [
         "q:1:99",
         "q:2:3",
@@ -579,7 +553,8 @@ async fn stale_and_forged_buttons_get_a_short_notice() {
         "",
         "::::",
         "\u{0}\u{1}\u{7f}",
-        "ðŸ˜€ä¸­",
+        "\u{f0}\u{9f}\u{98}\u{80}\u{e4}\u{b8}\u{ad}",
+        "😀中文",
         random.as_str(),
         junk64.as_str(),
     ] {
@@ -604,21 +579,12 @@ async fn stale_and_forged_buttons_get_a_short_notice() {
     app.wait_answer(u).await;
 
     // The owner's card was never touched by the other user, and still works.
-    let card = app
-        .tg
-        .messages(u)
-        .into_iter()
-        .find(|m| m.message_id == new.message_id)
-        .unwrap();
+    let card = app.tg.messages(u).into_iter().find(|m| m.message_id == new.message_id).unwrap();
     assert_eq!(card.edits, 0, "{}", app.transcript(u));
     app.press_data(u, new.message_id, "q:2:1");
     let edited = app.wait_text(u, "Jumlah: 2").await;
     assert_eq!(edited.message_id, new.message_id);
-    assert!(
-        app.tg.messages(other).iter().all(|m| !m.text.contains("Spotify Premium")),
-        "{}",
-        app.transcript(other)
-    );
+    assert!(app.tg.messages(other).iter().all(|m| !m.text.contains("Spotify Premium")), "{}", app.transcript(other));
 
     app.say(u, "/start");
     app.wait_text(u, "Selamat datang").await;
@@ -635,8 +601,7 @@ async fn stale_and_forged_buttons_get_a_short_notice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_input_gets_a_clear_indonesian_answer() {
     let mut app = App::start().await;
-    app.add_product("1", "Netflix Premium", "Streaming", "30000")
-        .await;
+    app.add_product("1", "Netflix Premium", "Streaming", "30000").await;
     let u = 5801;
 
     // A name full of HTML is shown as typed (escaped), never breaking the message.
@@ -674,11 +639,7 @@ async fn garbage_input_gets_a_clear_indonesian_answer() {
         app.wait_msg_since(
             u,
             &app.last_mark(u),
-            |m| {
-                m.text.contains(UNKNOWN)
-                    || m.text.contains(NOT_FOUND)
-                    || m.text.contains("Selamat datang")
-            },
+            |m| m.text.contains(UNKNOWN) || m.text.contains(NOT_FOUND) || m.text.contains("Selamat datang"),
             text,
         )
         .await;
@@ -697,8 +658,7 @@ async fn garbage_input_gets_a_clear_indonesian_answer() {
     app.tg.send_document(u, "x.bin", &[0, 159, 146, 150, 255], None);
     app.wait_text(u, UNSUPPORTED).await;
     app.mark_now(u);
-    app.tg
-        .send_document(u, "notes.txt", b"hello", Some("hanya keterangan"));
+    app.tg.send_document(u, "notes.txt", b"hello", Some("hanya keterangan"));
     app.wait_text(u, UNSUPPORTED).await;
 
     assert!(
@@ -711,5 +671,36 @@ async fn garbage_input_gets_a_clear_indonesian_answer() {
     app.say(ADMIN, "/stock");
     let s = app.wait_text(ADMIN, "Stok Produk").await;
     assert!(s.text.contains("Netflix Premium"), "{}", s.text);
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_on_an_older_card_leaves_the_current_card_alone() {
+    let mut app = App::start().await;
+    app.add_product("1", "Netflix Premium", "Streaming", "30000").await;
+    app.add_product("2", "Spotify Premium", "Streaming", "20000").await;
+    app.add_stock(1, &["a", "b"]).await;
+    app.add_stock(2, &["c", "d"]).await;
+    let u = 5751;
+    app.onboard(u).await;
+    app.say(u, "1");
+    let old = app.wait_text(u, "Netflix Premium").await;
+    let (_, cancel_old) = app.button(u, "Batalkan");
+    app.say(u, "2");
+    let new = app.wait_text(u, "Spotify Premium").await;
+
+    app.press_data(u, old.message_id, &cancel_old);
+    let notice = app.wait_answer(u).await;
+    assert!(notice.contains(STALE), "{notice:?}");
+    assert_eq!(
+        app.tg.messages(u).iter().find(|m| m.message_id == old.message_id).unwrap().edits,
+        0,
+        "{}",
+        app.transcript(u)
+    );
+    // The current card still works.
+    app.press(u, "+");
+    let edited = app.wait_text(u, "Jumlah: 2").await;
+    assert_eq!(edited.message_id, new.message_id);
     app.finish().await;
 }

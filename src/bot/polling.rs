@@ -3,12 +3,7 @@
 
 use std::time::Duration;
 
-use teloxide::{
-    payloads::GetUpdatesSetters,
-    prelude::Requester,
-    types::AllowedUpdate,
-    Bot, RequestError,
-};
+use teloxide::{payloads::GetUpdatesSetters, prelude::Requester, types::AllowedUpdate, Bot, RequestError};
 use tokio::sync::watch;
 
 use super::{dispatch::Dispatcher, updates::convert};

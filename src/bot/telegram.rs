@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use teloxide::{
     net::Download,
     payloads::{
-        AnswerCallbackQuerySetters, CopyMessageSetters, EditMessageTextSetters, SendDocumentSetters, SendMessageSetters,
-        SendPhotoSetters, SetMyCommandsSetters,
+        AnswerCallbackQuerySetters, CopyMessageSetters, EditMessageTextSetters, SendDocumentSetters,
+        SendMessageSetters, SendPhotoSetters, SetMyCommandsSetters,
     },
     prelude::Requester,
     types::{
@@ -180,7 +180,13 @@ impl Messenger for TelegramMessenger {
         Ok(())
     }
 
-    async fn copy(&self, chat: i64, from_chat: i64, message: ports::MessageId, caption: Option<Out>) -> Result<ports::MessageId, SendError> {
+    async fn copy(
+        &self,
+        chat: i64,
+        from_chat: i64,
+        message: ports::MessageId,
+        caption: Option<Out>,
+    ) -> Result<ports::MessageId, SendError> {
         let mut req = self.bot.copy_message(ChatId(chat), ChatId(from_chat), msg_id(message));
         if let Some(c) = caption {
             req = req.caption(c.text).parse_mode(ParseMode::Html);
@@ -194,10 +200,7 @@ impl Messenger for TelegramMessenger {
             return Err(SendError::Refused("file too large".into()));
         }
         let mut buf: Vec<u8> = Vec::new();
-        self.bot
-            .download_file(&file.path, &mut buf)
-            .await
-            .map_err(|_| SendError::Network("download failed".into()))?;
+        self.bot.download_file(&file.path, &mut buf).await.map_err(|_| SendError::Network("download failed".into()))?;
         if buf.len() as u64 > max_bytes {
             return Err(SendError::Refused("file too large".into()));
         }

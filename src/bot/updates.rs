@@ -5,11 +5,7 @@ use teloxide::types::{Message, Update, UpdateKind, User};
 use crate::shop::incoming::{Incoming, Payload, Sender};
 
 fn sender(u: &User) -> Option<Sender> {
-    Some(Sender {
-        id: i64::try_from(u.id.0).ok()?,
-        first_name: u.first_name.clone(),
-        username: u.username.clone(),
-    })
+    Some(Sender { id: i64::try_from(u.id.0).ok()?, first_name: u.first_name.clone(), username: u.username.clone() })
 }
 
 fn reply_to(m: &Message) -> Option<i64> {

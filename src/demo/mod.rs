@@ -58,7 +58,15 @@ pub async fn run(script_file: Option<&Path>) -> anyhow::Result<ExitCode> {
     let key = config.require_key()?.clone();
     seed(&Db::open(&config.data_dir, &key)?)?;
     let running = app::start(config).await?;
-    let mut demo = Demo { telegram, pakasir, running, user: DEMO_CUSTOMER, seen: HashMap::new(), calls_seen: 0, interactive: script_file.is_none() };
+    let mut demo = Demo {
+        telegram,
+        pakasir,
+        running,
+        user: DEMO_CUSTOMER,
+        seen: HashMap::new(),
+        calls_seen: 0,
+        interactive: script_file.is_none(),
+    };
     demo.settle().await;
     demo.flush(); // the startup calls (command menus) are not part of the conversation
     let result = match script_file {
@@ -126,7 +134,8 @@ struct Demo {
 
 impl Demo {
     async fn run_script(&mut self, path: &Path) -> anyhow::Result<ExitCode> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("skrip {} tidak dapat dibaca", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("skrip {} tidak dapat dibaca", path.display()))?;
         for line in text.lines() {
             let parsed = script::parse(line);
             if !matches!(parsed, Ok(Line::Skip)) {
@@ -217,7 +226,8 @@ impl Demo {
         self.pakasir.complete(&txn.order_id).ok_or("tagihan tidak ditemukan")?;
         let body = self.pakasir.webhook_body(&txn.order_id).ok_or("tagihan tidak ditemukan")?;
         let url = format!("http://{}/webhook/pakasir", self.running.http_addr);
-        let (status, _) = self.pakasir.post_webhook(&url, DEMO_WEBHOOK_SECRET, body).await.map_err(|_| "webhook gagal dikirim")?;
+        let (status, _) =
+            self.pakasir.post_webhook(&url, DEMO_WEBHOOK_SECRET, body).await.map_err(|_| "webhook gagal dikirim")?;
         if status != 200 {
             return Err(format!("webhook ditolak (HTTP {status})"));
         }
@@ -254,13 +264,7 @@ impl Demo {
         tokio::time::sleep(Duration::from_millis(50)).await;
         loop {
             let quiet = self.telegram.wait_idle(Duration::from_millis(120), Duration::from_secs(5)).await;
-            let outbox_empty = self
-                .running
-                .shop
-                .db()
-                .call(|c| store::outbox::due_count(c))
-                .await
-                .is_ok_and(|n| n == 0);
+            let outbox_empty = self.running.shop.db().call(|c| store::outbox::due_count(c)).await.is_ok_and(|n| n == 0);
             if quiet && outbox_empty && self.running.dispatcher.idle() {
                 return;
             }
@@ -294,7 +298,8 @@ impl Demo {
 
     /// Messages sent or edited since the last look, in message order per chat (own chat first).
     fn collect_new(&mut self) -> Vec<crate::testkit::BotMessage> {
-        let mut chats: Vec<i64> = self.telegram.calls().iter().filter_map(|c| c.params.get("chat_id")?.as_i64()).collect();
+        let mut chats: Vec<i64> =
+            self.telegram.calls().iter().filter_map(|c| c.params.get("chat_id")?.as_i64()).collect();
         chats.sort_unstable_by_key(|c| (*c != self.user, *c));
         chats.dedup();
         let mut out = Vec::new();

@@ -3,7 +3,9 @@
 
 use super::{
     catalog::{Discount, NO_CATEGORY},
-    commands::{parse_add, parse_addstock, product_id, NewProduct, StockImport, Usage, ADDSTOCK_USAGE, ADD_USAGE, MAX_PRICE},
+    commands::{
+        parse_add, parse_addstock, product_id, NewProduct, StockImport, Usage, ADDSTOCK_USAGE, ADD_USAGE, MAX_PRICE,
+    },
     money::parse_amount,
 };
 
@@ -23,22 +25,52 @@ pub enum AdminCommand {
     Add(NewProduct),
     AddStock(StockImport),
     Del(i64),
-    DelStock { product_id: i64, stock_id: i64 },
+    DelStock {
+        product_id: i64,
+        stock_id: i64,
+    },
     DelAllStock(i64),
-    EditId { old: i64, new: i64 },
+    EditId {
+        old: i64,
+        new: i64,
+    },
     /// `None` = Tanpa Kategori.
-    EditCategory { product_id: i64, category: Option<String> },
-    EditSold { product_id: i64, edit: SoldEdit },
+    EditCategory {
+        product_id: i64,
+        category: Option<String>,
+    },
+    EditSold {
+        product_id: i64,
+        edit: SoldEdit,
+    },
     /// `None` removes the discount.
-    Disc { product_id: i64, discount: Option<Discount> },
-    DisCat { category: String, discount: Option<Discount> },
+    Disc {
+        product_id: i64,
+        discount: Option<Discount>,
+    },
+    DisCat {
+        category: String,
+        discount: Option<Discount>,
+    },
     /// `None` removes the reseller price.
-    PriceRess { product_id: i64, price: Option<i64> },
+    PriceRess {
+        product_id: i64,
+        price: Option<i64>,
+    },
     ExportStock(i64),
     Info(i64),
-    Pm { user_id: i64, text: String },
-    Transfer { user_id: i64, amount: i64 },
-    EditBalance { user_id: i64, amount: i64 },
+    Pm {
+        user_id: i64,
+        text: String,
+    },
+    Transfer {
+        user_id: i64,
+        amount: i64,
+    },
+    EditBalance {
+        user_id: i64,
+        amount: i64,
+    },
     Ban(i64),
     Unban(i64),
     AddAdmin(i64),
@@ -49,7 +81,10 @@ pub enum AdminCommand {
     RmGroup(i64),
     Version,
     /// `/broadcast`, `/giveaway`, `/setformula`: parsed by the campaign module.
-    Campaign { name: String, args: String },
+    Campaign {
+        name: String,
+        args: String,
+    },
 }
 
 const fn usage(format: &'static str, example: &'static str) -> Usage {
@@ -83,7 +118,9 @@ pub fn usage_of(name: &str) -> Usage {
         "whitelist" => usage("/whitelist chat_id", "/whitelist -1001234567890"),
         "rm" => usage("/rm chat_id", "/rm -1001234567890"),
         "version" => usage("/version", "/version"),
-        "broadcast" => usage("/broadcast pesan, atau balas sebuah pesan dengan /broadcast", "/broadcast Promo hari ini!"),
+        "broadcast" => {
+            usage("/broadcast pesan, atau balas sebuah pesan dengan /broadcast", "/broadcast Promo hari ini!")
+        }
         "giveaway" => usage("/giveaway nominal|jumlah", "/giveaway 10000|5"),
         _ => usage(
             "/setformula, atau /setformula days=30|lt7=0.8|ge7=0.7|c12=0.6|c3=0.5|c4=0.4",
@@ -178,14 +215,21 @@ pub fn parse(name: &str, args: &str, document: Option<&str>) -> Result<AdminComm
                 }
                 "editcategory" => {
                     let (a, b) = two(args).ok_or_else(bad)?;
-                    C::EditCategory { product_id: product_id(a).ok_or_else(bad)?, category: category_name(b).ok_or_else(bad)? }
+                    C::EditCategory {
+                        product_id: product_id(a).ok_or_else(bad)?,
+                        category: category_name(b).ok_or_else(bad)?,
+                    }
                 }
                 "editsold" => {
                     let (a, b) = two(args).ok_or_else(bad)?;
                     let b = b.trim();
                     let edit = match b.strip_prefix('+') {
-                        Some(n) => SoldEdit::Add(n.parse::<i64>().ok().filter(|n| (1..=MAX_SOLD).contains(n)).ok_or_else(bad)?),
-                        None => SoldEdit::Set(b.parse::<i64>().ok().filter(|n| (0..=MAX_SOLD).contains(n)).ok_or_else(bad)?),
+                        Some(n) => {
+                            SoldEdit::Add(n.parse::<i64>().ok().filter(|n| (1..=MAX_SOLD).contains(n)).ok_or_else(bad)?)
+                        }
+                        None => {
+                            SoldEdit::Set(b.parse::<i64>().ok().filter(|n| (0..=MAX_SOLD).contains(n)).ok_or_else(bad)?)
+                        }
                     };
                     C::EditSold { product_id: product_id(a).ok_or_else(bad)?, edit }
                 }
@@ -243,11 +287,26 @@ mod tests {
         assert_eq!(parse("del", "3", None), Ok(AdminCommand::Del(3)));
         assert_eq!(parse("delstock", "3|120", None), Ok(AdminCommand::DelStock { product_id: 3, stock_id: 120 }));
         assert_eq!(parse("editid", "3|30", None), Ok(AdminCommand::EditId { old: 3, new: 30 }));
-        assert_eq!(parse("editcategory", "3|-", None), Ok(AdminCommand::EditCategory { product_id: 3, category: None }));
-        assert_eq!(parse("editsold", "3|+5", None), Ok(AdminCommand::EditSold { product_id: 3, edit: SoldEdit::Add(5) }));
-        assert_eq!(parse("editsold", "3|100", None), Ok(AdminCommand::EditSold { product_id: 3, edit: SoldEdit::Set(100) }));
-        assert_eq!(parse("disc", "3|10%", None), Ok(AdminCommand::Disc { product_id: 3, discount: Some(Discount::Percent(10)) }));
-        assert_eq!(parse("disc", "3|5.000", None), Ok(AdminCommand::Disc { product_id: 3, discount: Some(Discount::Nominal(5000)) }));
+        assert_eq!(
+            parse("editcategory", "3|-", None),
+            Ok(AdminCommand::EditCategory { product_id: 3, category: None })
+        );
+        assert_eq!(
+            parse("editsold", "3|+5", None),
+            Ok(AdminCommand::EditSold { product_id: 3, edit: SoldEdit::Add(5) })
+        );
+        assert_eq!(
+            parse("editsold", "3|100", None),
+            Ok(AdminCommand::EditSold { product_id: 3, edit: SoldEdit::Set(100) })
+        );
+        assert_eq!(
+            parse("disc", "3|10%", None),
+            Ok(AdminCommand::Disc { product_id: 3, discount: Some(Discount::Percent(10)) })
+        );
+        assert_eq!(
+            parse("disc", "3|5.000", None),
+            Ok(AdminCommand::Disc { product_id: 3, discount: Some(Discount::Nominal(5000)) })
+        );
         assert_eq!(parse("disc", "3|0", None), Ok(AdminCommand::Disc { product_id: 3, discount: None }));
         assert_eq!(
             parse("discat", "Streaming|15%", None),
@@ -256,7 +315,10 @@ mod tests {
         assert_eq!(parse("priceress", "3|-", None), Ok(AdminCommand::PriceRess { product_id: 3, price: None }));
         assert_eq!(parse("transfer", "42|50.000", None), Ok(AdminCommand::Transfer { user_id: 42, amount: 50_000 }));
         assert_eq!(parse("editbalance", "42|0", None), Ok(AdminCommand::EditBalance { user_id: 42, amount: 0 }));
-        assert_eq!(parse("pm", "42|Halo | dunia", None), Ok(AdminCommand::Pm { user_id: 42, text: "Halo | dunia".into() }));
+        assert_eq!(
+            parse("pm", "42|Halo | dunia", None),
+            Ok(AdminCommand::Pm { user_id: 42, text: "Halo | dunia".into() })
+        );
         assert_eq!(parse("whitelist", "-1001234567890", None), Ok(AdminCommand::Whitelist(-1_001_234_567_890)));
         assert_eq!(parse("version", "", None), Ok(AdminCommand::Version));
     }

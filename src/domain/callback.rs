@@ -172,7 +172,9 @@ mod tests {
 
     #[test]
     fn forged_data_is_refused() {
-        for bad in ["", "q:1:3", "q:0:1", "p:-5", "cats:0", "p:1:2", "cat:x:1", "all:99999999999", "acc:root", "p:1;DROP"] {
+        for bad in
+            ["", "q:1:3", "q:0:1", "p:-5", "cats:0", "p:1:2", "cat:x:1", "all:99999999999", "acc:root", "p:1;DROP"]
+        {
             assert_eq!(Callback::parse(bad), None, "{bad}");
         }
     }

@@ -5,9 +5,34 @@ use super::money::parse_amount;
 
 /// Every admin command of SPEC §5. The one permission check uses this list.
 pub const ADMIN_COMMANDS: [&str; 28] = [
-    "add", "addstock", "del", "delstock", "delallstock", "editid", "editcategory", "editsold", "disc", "discat",
-    "priceress", "exportstock", "info", "pm", "transfer", "editbalance", "ban", "unban", "addadmin", "rmadmin",
-    "addreseller", "rmress", "whitelist", "rm", "broadcast", "setformula", "version", "giveaway",
+    "add",
+    "addstock",
+    "del",
+    "delstock",
+    "delallstock",
+    "editid",
+    "editcategory",
+    "editsold",
+    "disc",
+    "discat",
+    "priceress",
+    "exportstock",
+    "info",
+    "pm",
+    "transfer",
+    "editbalance",
+    "ban",
+    "unban",
+    "addadmin",
+    "rmadmin",
+    "addreseller",
+    "rmress",
+    "whitelist",
+    "rm",
+    "broadcast",
+    "setformula",
+    "version",
+    "giveaway",
 ];
 
 /// Commands everyone sees in the `/` menu.
@@ -177,12 +202,32 @@ mod tests {
     #[test]
     fn add_formats() {
         let p = parse_add("1|Netflix 1 Bulan|Streaming|30000|Akun sharing").unwrap();
-        assert_eq!(p, NewProduct { id: Some(1), name: "Netflix 1 Bulan".into(), category: Some("Streaming".into()), price: 30_000, description: "Akun sharing".into() });
+        assert_eq!(
+            p,
+            NewProduct {
+                id: Some(1),
+                name: "Netflix 1 Bulan".into(),
+                category: Some("Streaming".into()),
+                price: 30_000,
+                description: "Akun sharing".into()
+            }
+        );
         let p = parse_add("-|Canva|-|15.000|-").unwrap();
         assert_eq!((p.id, p.category, p.price, p.description.as_str()), (None, None, 15_000, ""));
         let p = parse_add("2|A|B|1000|has | pipes").unwrap();
         assert_eq!(p.description, "has | pipes");
-        for bad in ["", "1|x", "0|A|B|1000|-", "x|A|B|1000|-", "1||B|1000|-", "1|A|B|0|-", "1|A|B|-5|-", "1|A|B|abc|-", "1|A|B|999999999999|-", "1000000|A|B|1000|-"] {
+        for bad in [
+            "",
+            "1|x",
+            "0|A|B|1000|-",
+            "x|A|B|1000|-",
+            "1||B|1000|-",
+            "1|A|B|0|-",
+            "1|A|B|-5|-",
+            "1|A|B|abc|-",
+            "1|A|B|999999999999|-",
+            "1000000|A|B|1000|-",
+        ] {
             assert_eq!(parse_add(bad), Err(ADD_USAGE), "{bad}");
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod callback;
+pub mod campaign;
 pub mod catalog;
 pub mod commands;
 pub mod money;

@@ -78,7 +78,18 @@ mod tests {
     fn emails() {
         assert_eq!(email("Budi@Example.com"), Some("budi@example.com".into()));
         assert_eq!(email("a.b+shop@mail.co.id"), Some("a.b+shop@mail.co.id".into()));
-        for bad in ["", "budi", "budi@", "@x.com", "a@b", "a b@x.com", "a@x.c", "a@-x.com", "a..b@x.com", "a@x.com'; DROP TABLE users;--"] {
+        for bad in [
+            "",
+            "budi",
+            "budi@",
+            "@x.com",
+            "a@b",
+            "a b@x.com",
+            "a@x.c",
+            "a@-x.com",
+            "a..b@x.com",
+            "a@x.com'; DROP TABLE users;--",
+        ] {
             assert_eq!(email(bad), None, "{bad}");
         }
     }

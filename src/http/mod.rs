@@ -38,7 +38,8 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/webhook/telegram", post(telegram_webhook))
-        .route("/webhook/pakasir", post(pakasir_webhook))
+        // The Pakasir webhook reads its body itself so that an oversized one is a security event.
+        .route("/webhook/pakasir", post(pakasir_webhook).layer(DefaultBodyLimit::disable()))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
@@ -78,19 +79,25 @@ fn reply(status: StatusCode, code: &str) -> (StatusCode, Json<serde_json::Value>
 }
 
 /// SPEC §4: secret (401), JSON (400), then the shop verifies against Pakasir's status endpoint.
-async fn pakasir_webhook(State(s): State<HttpState>, headers: HeaderMap, body: Bytes) -> (StatusCode, Json<serde_json::Value>) {
+async fn pakasir_webhook(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, Json<serde_json::Value>) {
     let Some(expected) = s.shop.config().pakasir.as_ref().map(|p| p.webhook_secret.clone()) else {
         return reply(StatusCode::NOT_FOUND, "not_configured");
     };
     let presented = headers.get("x-secret").and_then(|v| v.to_str().ok());
     if !secret_matches(presented, expected.expose()) {
-        tracing::warn!(event = "webhook_rejected", source = "pakasir", reason = "bad_secret");
-        let detail = json!({"reason": "bad_secret"});
-        let _ = s.db.call(move |c| crate::store::security::record(c, None, "webhook_rejected", &detail)).await;
+        webhook_event(&s, "bad_secret").await;
         return reply(StatusCode::UNAUTHORIZED, "bad_secret");
     }
+    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        webhook_event(&s, "body_too_large").await;
+        return reply(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
+    };
     let Ok(body) = serde_json::from_slice::<WebhookBody>(&body) else {
-        tracing::warn!(event = "webhook_rejected", source = "pakasir", reason = "malformed_body");
+        webhook_event(&s, "malformed_body").await;
         return reply(StatusCode::BAD_REQUEST, "malformed_body");
     };
     match s.shop.pakasir_webhook(body).await {
@@ -108,5 +115,19 @@ async fn pakasir_webhook(State(s): State<HttpState>, headers: HeaderMap, body: B
             tracing::error!(error = %e, "pakasir webhook failed");
             reply(StatusCode::SERVICE_UNAVAILABLE, "retry")
         }
+    }
+}
+
+/// A refused Pakasir webhook: a security event and an audit entry with the reason.
+async fn webhook_event(s: &HttpState, reason: &'static str) {
+    use crate::security::audit::{entry, EntryExt};
+    tracing::warn!(event = "webhook_rejected", source = "pakasir", reason);
+    let detail = json!({ "reason": reason });
+    let meta = detail.clone();
+    if let Err(e) = s.db.call(move |c| crate::store::security::record(c, None, "webhook_rejected", &detail)).await {
+        tracing::error!(error = %e, "security event not recorded");
+    }
+    if let Err(e) = s.db.append_audit(entry(None, "pakasir", "webhook_rejected").entity("webhook", "pakasir").meta(meta)).await {
+        tracing::error!(error = %e, "audit: webhook rejection not recorded");
     }
 }

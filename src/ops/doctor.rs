@@ -66,7 +66,11 @@ fn check_secrets(config: &Config, r: &mut Report) {
         Err(ConfigError::Missing { var, why } | ConfigError::Invalid { var, why }) => r.fail(format!("{var}: {why}")),
     }
     match &config.pakasir {
-        Some(p) => r.ok(format!("Pakasir project {} ({})", p.project, if p.sandbox { "sandbox diizinkan" } else { "produksi" })),
+        Some(p) => r.ok(format!(
+            "Pakasir project {} ({})",
+            p.project,
+            if p.sandbox { "sandbox diizinkan" } else { "produksi" }
+        )),
         None => r.warn("PAKASIR_* belum diisi: pembayaran QRIS tidak aktif"),
     }
     if config.admin_ids.is_empty() {

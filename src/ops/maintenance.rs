@@ -120,8 +120,12 @@ fn tempfile_probe(dir: &Path) -> bool {
 pub fn audit_verify(config: &Config) -> anyhow::Result<(String, bool)> {
     let conn = store::open_one(&config.data_dir.join(store::AUDIT_FILE), config.require_key()?)?;
     Ok(match store::audit::verify(&conn)? {
-        store::audit::Verification::Intact { rows, head } => (format!("audit log ok: {rows} baris, hash terakhir {head}"), true),
-        store::audit::Verification::Broken { id, reason } => (format!("audit log RUSAK di baris {id}: {reason}"), false),
+        store::audit::Verification::Intact { rows, head } => {
+            (format!("audit log ok: {rows} baris, hash terakhir {head}"), true)
+        }
+        store::audit::Verification::Broken { id, reason } => {
+            (format!("audit log RUSAK di baris {id}: {reason}"), false)
+        }
     })
 }
 
@@ -132,7 +136,8 @@ pub fn audit_tail(config: &Config, actor: Option<i64>, action: Option<&str>, n: 
     let lines: Vec<String> = rows
         .iter()
         .map(|r| {
-            let at = chrono::DateTime::<chrono::Utc>::from_timestamp(r.at, 0).map(|t| t.to_rfc3339()).unwrap_or_default();
+            let at =
+                chrono::DateTime::<chrono::Utc>::from_timestamp(r.at, 0).map(|t| t.to_rfc3339()).unwrap_or_default();
             format!(
                 "{} {} {}:{} {} {}:{} before={} after={} meta={}",
                 r.id,

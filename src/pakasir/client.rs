@@ -31,7 +31,11 @@ impl PakasirClient {
     }
 
     /// Sends with retries on timeouts, connection errors and 5xx (backoff 0.5 s, 1 s).
-    async fn call<T: DeserializeOwned>(&self, what: &'static str, make: impl Fn() -> reqwest::RequestBuilder) -> Result<T, PakasirError> {
+    async fn call<T: DeserializeOwned>(
+        &self,
+        what: &'static str,
+        make: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<T, PakasirError> {
         let mut last = PakasirError::Unavailable("no attempt".into());
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
@@ -40,7 +44,13 @@ impl PakasirClient {
             let resp = match make().header("X-Api-Key", self.config.api_key.expose()).send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    let kind = if e.is_timeout() { "timeout" } else if e.is_connect() { "connect" } else { "request" };
+                    let kind = if e.is_timeout() {
+                        "timeout"
+                    } else if e.is_connect() {
+                        "connect"
+                    } else {
+                        "request"
+                    };
                     tracing::warn!(call = what, attempt, kind, "pakasir request failed");
                     last = PakasirError::Unavailable(kind.into());
                     continue;
@@ -56,7 +66,9 @@ impl PakasirClient {
             }
             let message = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
-                .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(|m| m.chars().take(200).collect::<String>()))
+                .and_then(|v| {
+                    v.get("message").and_then(|m| m.as_str()).map(|m| m.chars().take(200).collect::<String>())
+                })
                 .unwrap_or_default();
             tracing::warn!(call = what, attempt, status, message = %message, "pakasir error answer");
             match status {

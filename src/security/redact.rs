@@ -12,9 +12,7 @@ fn bot_token_re() -> Option<&'static Regex> {
 
 /// True for strings shaped like a Telegram bot token (`123456:ABC-DEF...`).
 pub fn looks_like_bot_token(s: &str) -> bool {
-    bot_token_re()
-        .and_then(|re| re.find(s))
-        .is_some_and(|m| m.start() == 0 && m.end() == s.len())
+    bot_token_re().and_then(|re| re.find(s)).is_some_and(|m| m.start() == 0 && m.end() == s.len())
 }
 
 /// Replaces anything shaped like a bot token with a mask.

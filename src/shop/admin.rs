@@ -4,14 +4,13 @@
 use serde_json::json;
 
 use super::{
-    ports::{CommandScope, Out, SendError},
+    ports::{Out, SendError},
     Actor, Result, Shop,
 };
 use crate::{
     domain::{
         admin::{self, AdminCommand},
         catalog::NO_CATEGORY,
-        commands::PUBLIC_COMMANDS,
         role::Role,
     },
     security::audit::{entry, EntryExt},
@@ -61,7 +60,11 @@ impl Shop {
         let command = audited_command(name, args, &cmd);
         tracing::info!(event = "admin_command", admin = actor.user.id, command = name, "admin command");
         self.db
-            .append_audit(entry(Some(actor.user.id), "admin", "admin_command_executed").entity("command", name).meta(json!({ "command": command })))
+            .append_audit(
+                entry(Some(actor.user.id), "admin", "admin_command_executed")
+                    .entity("command", name)
+                    .meta(json!({ "command": command })),
+            )
             .await?;
         if let Some(effect) = self.run_admin(actor, cmd).await? {
             if let Err(e) = self.db.append_audit(effect).await {
@@ -82,7 +85,9 @@ impl Shop {
                 let (text, effect) = match added {
                     Ok(id) => (
                         texts::product_added(id, &new.name, new.price, new.category.as_deref().unwrap_or(NO_CATEGORY)),
-                        Some(audit("product_created").entity("product", id).after(json!({"id": id, "price": new.price}))),
+                        Some(
+                            audit("product_created").entity("product", id).after(json!({"id": id, "price": new.price})),
+                        ),
                     ),
                     Err(AddProductError::IdTaken(id)) => (texts::product_id_taken(id), None),
                     Err(AddProductError::NoFreeId) => (texts::NO_FREE_PRODUCT_ID.to_string(), None),
@@ -107,7 +112,11 @@ impl Shop {
                     }
                     Some(r) => {
                         self.say(actor, &texts::stock_added(id, r.added, r.duplicates, r.total)).await?;
-                        Ok(Some(audit("stock_added").entity("product", id).after(json!({"added": r.added, "duplicates": r.duplicates, "available": r.total}))))
+                        Ok(Some(
+                            audit("stock_added")
+                                .entity("product", id)
+                                .after(json!({"added": r.added, "duplicates": r.duplicates, "available": r.total})),
+                        ))
                     }
                 }
             }
@@ -115,7 +124,12 @@ impl Shop {
                 let before = self.db.call(move |c| store::products::deactivate(c, id)).await?;
                 let Some(before) = before else { return self.missing_product(actor, id).await };
                 self.say(actor, &texts::product_deactivated(id)).await?;
-                Ok(Some(audit("product_deactivated").entity("product", id).before(json!({"active": before})).after(json!({"active": false}))))
+                Ok(Some(
+                    audit("product_deactivated")
+                        .entity("product", id)
+                        .before(json!({"active": before}))
+                        .after(json!({"active": false})),
+                ))
             }
             AdminCommand::DelStock { product_id, stock_id } => {
                 let outcome = self.db.call(move |c| store::stock::delete_one(c, product_id, stock_id)).await?;
@@ -125,7 +139,9 @@ impl Shop {
                     DeleteOutcome::NotAvailable => texts::stock_not_deletable(stock_id),
                 };
                 self.say(actor, &text).await?;
-                Ok((outcome == DeleteOutcome::Deleted).then(|| audit("stock_deleted").entity("stock_item", stock_id).meta(json!({"product": product_id}))))
+                Ok((outcome == DeleteOutcome::Deleted).then(|| {
+                    audit("stock_deleted").entity("stock_item", stock_id).meta(json!({"product": product_id}))
+                }))
             }
             AdminCommand::DelAllStock(id) => {
                 let n = self
@@ -149,7 +165,12 @@ impl Shop {
                     }
                     EditIdOutcome::Done => {
                         self.say(actor, &texts::id_changed(old, new)).await?;
-                        Ok(Some(audit("product_changed").entity("product", new).before(json!({"id": old})).after(json!({"id": new}))))
+                        Ok(Some(
+                            audit("product_changed")
+                                .entity("product", new)
+                                .before(json!({"id": old}))
+                                .after(json!({"id": new})),
+                        ))
                     }
                 }
             }
@@ -159,13 +180,23 @@ impl Shop {
                 let Some(before) = before else { return self.missing_product(actor, product_id).await };
                 let shown = category.as_deref().unwrap_or(NO_CATEGORY);
                 self.say(actor, &texts::category_changed(product_id, shown)).await?;
-                Ok(Some(audit("product_changed").entity("product", product_id).before(json!({"category": before})).after(json!({"category": category}))))
+                Ok(Some(
+                    audit("product_changed")
+                        .entity("product", product_id)
+                        .before(json!({"category": before}))
+                        .after(json!({"category": category})),
+                ))
             }
             AdminCommand::EditSold { product_id, edit } => {
                 let r = self.db.call(move |c| store::products::edit_sold(c, product_id, &edit)).await?;
                 let Some((before, after)) = r else { return self.missing_product(actor, product_id).await };
                 self.say(actor, &texts::sold_changed(product_id, before, after)).await?;
-                Ok(Some(audit("product_changed").entity("product", product_id).before(json!({"sold": before})).after(json!({"sold": after}))))
+                Ok(Some(
+                    audit("product_changed")
+                        .entity("product", product_id)
+                        .before(json!({"sold": before}))
+                        .after(json!({"sold": after})),
+                ))
             }
             AdminCommand::Disc { product_id, discount } => {
                 let r = self.db.call(move |c| store::products::set_discount(c, product_id, discount)).await?;
@@ -186,13 +217,22 @@ impl Shop {
                     return Ok(None);
                 }
                 self.say(actor, &texts::category_discount_changed(&category, discount)).await?;
-                Ok(Some(audit("category_changed").entity("category", &category).after(json!({"discount": texts::discount_text(discount)}))))
+                Ok(Some(
+                    audit("category_changed")
+                        .entity("category", &category)
+                        .after(json!({"discount": texts::discount_text(discount)})),
+                ))
             }
             AdminCommand::PriceRess { product_id, price } => {
                 let r = self.db.call(move |c| store::products::set_reseller_price(c, product_id, price)).await?;
                 let Some(before) = r else { return self.missing_product(actor, product_id).await };
                 self.say(actor, &texts::reseller_price_changed(product_id, price)).await?;
-                Ok(Some(audit("product_changed").entity("product", product_id).before(json!({"reseller_price": before})).after(json!({"reseller_price": price}))))
+                Ok(Some(
+                    audit("product_changed")
+                        .entity("product", product_id)
+                        .before(json!({"reseller_price": before}))
+                        .after(json!({"reseller_price": price})),
+                ))
             }
             AdminCommand::ExportStock(id) => {
                 let items = self
@@ -271,7 +311,12 @@ impl Shop {
                 if !ban {
                     self.notify_user(id, texts::UNBANNED_USER).await;
                 }
-                Ok(Some(audit(if ban { "user_banned" } else { "user_unbanned" }).entity("user", id).before(json!({"banned": before})).after(json!({"banned": ban}))))
+                Ok(Some(
+                    audit(if ban { "user_banned" } else { "user_unbanned" })
+                        .entity("user", id)
+                        .before(json!({"banned": before}))
+                        .after(json!({"banned": ban})),
+                ))
             }
             AdminCommand::AddAdmin(id) => self.change_role(actor, id, Role::Admin).await,
             AdminCommand::RmAdmin(id) => {
@@ -287,7 +332,9 @@ impl Shop {
                 let add = matches!(cmd, AdminCommand::Whitelist(_));
                 let changed = self
                     .db
-                    .call(move |c| if add { store::groups::add(c, chat, admin) } else { store::groups::remove(c, chat) })
+                    .call(
+                        move |c| if add { store::groups::add(c, chat, admin) } else { store::groups::remove(c, chat) },
+                    )
                     .await?;
                 let text = match (add, changed) {
                     (true, true) => texts::group_added(chat),
@@ -296,7 +343,8 @@ impl Shop {
                     (false, false) => texts::group_missing(chat),
                 };
                 self.say(actor, &text).await?;
-                Ok(changed.then(|| audit(if add { "group_whitelisted" } else { "group_removed" }).entity("group", chat)))
+                Ok(changed
+                    .then(|| audit(if add { "group_whitelisted" } else { "group_removed" }).entity("group", chat)))
             }
             AdminCommand::Version => {
                 self.say(actor, &self.version_text().await?).await?;
@@ -346,11 +394,7 @@ impl Shop {
                 self.publish_admin_commands(id).await?;
                 self.notify_user(id, texts::YOU_ARE_ADMIN).await;
             }
-            (Role::Admin, _) => {
-                if let Err(e) = self.tg.set_commands(CommandScope::Chat(id), &PUBLIC_COMMANDS).await {
-                    tracing::info!(user = id, error = %e, "command menu not reset");
-                }
-            }
+            (Role::Admin, _) => self.publish_public_commands(id).await?,
             (_, Role::Reseller) => self.notify_user(id, texts::YOU_ARE_RESELLER).await,
             (Role::Reseller, _) => self.notify_user(id, texts::YOU_ARE_NOT_RESELLER).await,
             _ => {}
@@ -384,7 +428,11 @@ impl Shop {
             .await?;
         let up = self.started.elapsed().as_secs();
         let uptime = format!("{}h {}m {}s", up / 3600, up % 3600 / 60, up % 60);
-        let build = format!("{} ({})", option_env!("QUICKCART_BUILD").unwrap_or("lokal"), if cfg!(debug_assertions) { "debug" } else { "release" });
+        let build = format!(
+            "{} ({})",
+            option_env!("QUICKCART_BUILD").unwrap_or("lokal"),
+            if cfg!(debug_assertions) { "debug" } else { "release" }
+        );
         Ok(texts::version(env!("CARGO_PKG_VERSION"), &build, &uptime, size, counts.0, counts.1, counts.2, counts.3))
     }
 }

@@ -40,10 +40,26 @@ impl Shop {
                     id => self.db.call(move |c| store::products::category_name(c, id)).await?,
                 };
                 let title = title.unwrap_or_else(|| NO_CATEGORY.to_string());
-                self.listing(actor, Listing::Category(cat), &title, page, move |p| Callback::Category(cat, p), Callback::Categories(1)).await?
+                self.listing(
+                    actor,
+                    Listing::Category(cat),
+                    &title,
+                    page,
+                    move |p| Callback::Category(cat, p),
+                    Callback::Categories(1),
+                )
+                .await?
             }
             Callback::BestSellers(page) => {
-                self.listing(actor, Listing::BestSellers, texts::BEST_TITLE, page, Callback::BestSellers, Callback::Home).await?
+                self.listing(
+                    actor,
+                    Listing::BestSellers,
+                    texts::BEST_TITLE,
+                    page,
+                    Callback::BestSellers,
+                    Callback::Home,
+                )
+                .await?
             }
             _ => {
                 let page = if let Callback::AllProducts(p) = cb { p } else { 1 };
@@ -57,7 +73,10 @@ impl Shop {
     async fn categories(&self, page: u32) -> Result<Out> {
         let cats = self.db.call(|c| store::products::categories(c)).await?;
         if cats.is_empty() {
-            return Ok(Out::inline(texts::NO_PRODUCTS, vec![vec![super::ports::Button::cb(texts::BTN_BACK, Callback::Home)]]));
+            return Ok(Out::inline(
+                texts::NO_PRODUCTS,
+                vec![vec![super::ports::Button::cb(texts::BTN_BACK, Callback::Home)]],
+            ));
         }
         let p = Page::new(page, i64::try_from(cats.len()).unwrap_or(i64::MAX), PER_PAGE);
         let mut rows: Vec<Vec<super::ports::Button>> = cats
@@ -206,7 +225,8 @@ impl Shop {
         let price = unit_price(&product, actor.role);
         // Re-render when the quantity changed or the stock moved under the card.
         if new_qty != qty || product.stock < qty {
-            let out = Out::inline(texts::product_card(&product, price, new_qty), keyboards::card(id, product.stock > 0));
+            let out =
+                Out::inline(texts::product_card(&product, price, new_qty), keyboards::card(id, product.stock > 0));
             self.edit_or_send(actor, Some(card_msg), out).await?;
             self.sessions.set(actor.user.id, Flow::Card { product_id: id, qty: new_qty, message_id: card_msg });
         }

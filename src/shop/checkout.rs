@@ -64,7 +64,9 @@ impl Shop {
     /// The checkout in progress, if the button was pressed on its message.
     fn current_checkout(&self, actor: &Actor, message_id: Option<i64>) -> Option<(i64, i64, i64)> {
         match self.sessions.get(actor.user.id) {
-            Some(Flow::Checkout { product_id, qty, message_id: m }) if message_id == Some(m) => Some((product_id, qty, m)),
+            Some(Flow::Checkout { product_id, qty, message_id: m }) if message_id == Some(m) => {
+                Some((product_id, qty, m))
+            }
             _ => None,
         }
     }
@@ -134,11 +136,12 @@ impl Shop {
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!(order = order.id, error = %e, "pakasir create failed");
-                self.db.call({
-                    let id = order.id;
-                    move |c| store::orders::close(c, id, Event::Cancel, None, &|_, _| Vec::new())
-                })
-                .await?;
+                self.db
+                    .call({
+                        let id = order.id;
+                        move |c| store::orders::close(c, id, Event::Cancel, None, &|_, _| Vec::new())
+                    })
+                    .await?;
                 self.say(actor, texts::PAYMENT_TRY_AGAIN).await?;
                 return Ok(false);
             }
@@ -152,7 +155,14 @@ impl Shop {
                 Vec::new()
             }
         };
-        let caption = texts::qris_caption(&order.invoice_id, order.total, txn.fee, txn.total_payment, &wib_time(order.expires_at), what);
+        let caption = texts::qris_caption(
+            &order.invoice_id,
+            order.total,
+            txn.fee,
+            txn.total_payment,
+            &wib_time(order.expires_at),
+            what,
+        );
         let rows = vec![
             vec![Button::Url { text: texts::BTN_CHECKOUT_PAGE.into(), url: pay.checkout_url(&txn.txn_id) }],
             vec![
@@ -231,7 +241,11 @@ impl Shop {
         let user = actor.user.id;
         let paid = self
             .db
-            .call(move |c| Ok(store::orders::pay_with_balance(c, user, &purchase, &|o, items| Self::paid_messages(o, items, &admins))))
+            .call(move |c| {
+                Ok(store::orders::pay_with_balance(c, user, &purchase, &|o, items| {
+                    Self::paid_messages(o, items, &admins)
+                }))
+            })
             .await?;
         self.sessions.clear(actor.user.id);
         match paid {
@@ -279,7 +293,9 @@ impl Shop {
             Ok(None) | Err(PakasirError::RateLimited) => Ok(Some(texts::STATUS_TOO_FAST.into())),
             Err(_) => Ok(Some(texts::PAYMENT_TRY_AGAIN.into())),
             Ok(Some(status)) => match self.apply_status(&order, &status).await? {
-                Verdict::Applied(p) if matches!(*p, Paid::Delivered(_) | Paid::AlreadyPaid(_)) => Ok(Some(texts::PAYMENT_RECEIVED.into())),
+                Verdict::Applied(p) if matches!(*p, Paid::Delivered(_) | Paid::AlreadyPaid(_)) => {
+                    Ok(Some(texts::PAYMENT_RECEIVED.into()))
+                }
                 Verdict::Applied(_) => Ok(Some(texts::ORDER_ALREADY_CLOSED.into())),
                 _ => Ok(Some(texts::NOT_PAID_YET.into())),
             },
@@ -323,7 +339,13 @@ impl Shop {
         }
         for o in &orders {
             text.push_str("\n\n");
-            text.push_str(&texts::history_line(&o.invoice_id, &wib(o.created_at), &order_what(o), o.total, o.status.as_str()));
+            text.push_str(&texts::history_line(
+                &o.invoice_id,
+                &wib(o.created_at),
+                &order_what(o),
+                o.total,
+                o.status.as_str(),
+            ));
         }
         let rows = vec![keyboards::nav(p, Callback::History, Callback::Home)];
         self.edit_or_send(actor, message_id, Out::inline(text, rows)).await?;
@@ -334,9 +356,8 @@ impl Shop {
 fn order_what(o: &Order) -> String {
     match o.kind {
         Kind::Deposit => texts::DEPOSIT_WHAT.to_string(),
-        Kind::Order => o
-            .items
-            .first()
-            .map_or_else(|| "-".to_string(), |l| format!("{} × {}", l.product_name, l.quantity)),
+        Kind::Order => {
+            o.items.first().map_or_else(|| "-".to_string(), |l| format!("{} × {}", l.product_name, l.quantity))
+        }
     }
 }

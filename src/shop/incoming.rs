@@ -9,12 +9,33 @@ pub struct Sender {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Payload {
-    Text { message_id: i64, text: String, reply_to: Option<i64> },
-    Callback { callback_id: String, message_id: Option<i64>, data: String },
-    Document { message_id: i64, file_id: String, file_name: Option<String>, size: u64, caption: Option<String> },
-    Photo { message_id: i64, file_id: String, caption: Option<String>, reply_to: Option<i64> },
+    Text {
+        message_id: i64,
+        text: String,
+        reply_to: Option<i64>,
+    },
+    Callback {
+        callback_id: String,
+        message_id: Option<i64>,
+        data: String,
+    },
+    Document {
+        message_id: i64,
+        file_id: String,
+        file_name: Option<String>,
+        size: u64,
+        caption: Option<String>,
+    },
+    Photo {
+        message_id: i64,
+        file_id: String,
+        caption: Option<String>,
+        reply_to: Option<i64>,
+    },
     /// Stickers, voice notes, locations, …: answered with a short notice.
-    Other { message_id: i64 },
+    Other {
+        message_id: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

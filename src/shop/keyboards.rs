@@ -16,7 +16,9 @@ pub fn main_menu(product_ids: &[i64]) -> Vec<Vec<String>> {
         vec![texts::BTN_LIST.to_string(), texts::BTN_STOCK.to_string()],
         vec![texts::BTN_ACCOUNT.to_string(), texts::BTN_MESSAGE.to_string()],
     ];
-    rows.extend(product_ids.iter().take(24).collect::<Vec<_>>().chunks(8).map(|c| c.iter().map(|id| id.to_string()).collect()));
+    rows.extend(
+        product_ids.iter().take(24).collect::<Vec<_>>().chunks(8).map(|c| c.iter().map(|id| id.to_string()).collect()),
+    );
     rows
 }
 

@@ -124,7 +124,9 @@ impl Shop {
         }
         // An admin replying to a relayed KIRIM PESAN message answers that customer.
         let reply = match &inc.payload {
-            Payload::Text { text, reply_to: Some(r), .. } if commands::split(text).is_none() => Some((*r, text.as_str(), None)),
+            Payload::Text { text, reply_to: Some(r), .. } if commands::split(text).is_none() => {
+                Some((*r, text.as_str(), None))
+            }
             Payload::Photo { message_id, caption, reply_to: Some(r), .. } => {
                 Some((*r, caption.as_deref().unwrap_or(""), Some(*message_id)))
             }
@@ -143,13 +145,13 @@ impl Shop {
             Payload::Callback { callback_id, message_id, data } => {
                 self.callback(&actor, callback_id, *message_id, data).await
             }
-            Payload::Document { file_id, size, caption, .. } => {
-                match caption.as_deref().and_then(commands::split) {
-                    Some(cmd) => self.command(&actor, &cmd.name, cmd.args, Some((file_id.as_str(), *size))).await,
-                    None => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
-                }
-            }
-            Payload::Photo { message_id, caption, .. } if self.sessions.get(actor.user.id) == Some(Flow::SendMessage) => {
+            Payload::Document { file_id, size, caption, .. } => match caption.as_deref().and_then(commands::split) {
+                Some(cmd) => self.command(&actor, &cmd.name, cmd.args, Some((file_id.as_str(), *size))).await,
+                None => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
+            },
+            Payload::Photo { message_id, caption, .. }
+                if self.sessions.get(actor.user.id) == Some(Flow::SendMessage) =>
+            {
                 self.relay_to_admins(&actor, caption.as_deref().unwrap_or(""), Some(*message_id)).await
             }
             Payload::Photo { .. } | Payload::Other { .. } => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
@@ -278,10 +280,7 @@ impl Shop {
             return Ok(());
         };
         let notice = match cb {
-            Callback::Categories(_)
-            | Callback::Category(..)
-            | Callback::BestSellers(_)
-            | Callback::AllProducts(_) => {
+            Callback::Categories(_) | Callback::Category(..) | Callback::BestSellers(_) | Callback::AllProducts(_) => {
                 self.product_list(actor, cb, message_id).await?;
                 None
             }
@@ -304,11 +303,20 @@ impl Shop {
             }
             Callback::Qty(id, step) => self.change_qty(actor, message_id, id, step).await?,
             Callback::Cancel => {
-                self.sessions.clear(actor.user.id);
-                if let Some(m) = message_id {
-                    self.edit_or_send(actor, Some(m), Out::text(texts::CANCELLED)).await?;
+                // Only the flow on screen can be cancelled: an older card's button is stale.
+                let current = match self.sessions.get(actor.user.id) {
+                    Some(Flow::Card { message_id: m, .. } | Flow::Checkout { message_id: m, .. }) => Some(m),
+                    _ => None,
+                };
+                if current.is_some_and(|m| Some(m) != message_id) {
+                    Some(texts::STALE_BUTTON.to_string())
+                } else {
+                    self.sessions.clear(actor.user.id);
+                    if let Some(m) = message_id {
+                        self.edit_or_send(actor, Some(m), Out::text(texts::CANCELLED)).await?;
+                    }
+                    None
                 }
-                None
             }
             Callback::Checkout(id) => self.checkout(actor, message_id, id).await?,
             Callback::BackToCard => self.back_to_card(actor, message_id).await?,
@@ -362,16 +370,32 @@ impl Shop {
         Ok(())
     }
 
-    /// Publishes the `/` menus: public commands for everyone, admin commands per admin chat.
+    /// Publishes the `/` menus: public commands for everyone, admin commands per admin chat, and
+    /// the public menu again for chats that had the admin menu but are admins no longer (e.g.
+    /// revoked with `quickcart admin revoke` while the shop was down).
     pub async fn publish_commands(&self) -> Result<()> {
         self.tg.set_commands(ports::CommandScope::Default, &commands::PUBLIC_COMMANDS).await?;
-        let mut admins = self.db.call(|c| store::users::admin_ids(c)).await?;
+        let (mut admins, had_menu) =
+            self.db.call(|c| Ok((store::users::admin_ids(c)?, store::settings::admin_menu_chats(c)?))).await?;
         admins.extend(self.config.admin_ids.iter().copied());
         admins.sort_unstable();
         admins.dedup();
-        for id in admins {
-            self.publish_admin_commands(id).await?;
+        for id in had_menu.iter().filter(|id| !admins.contains(id)) {
+            self.publish_public_commands(*id).await?;
         }
+        for id in &admins {
+            self.publish_admin_commands(*id).await?;
+        }
+        Ok(())
+    }
+
+    /// Gives a chat the public menu only (an admin who was demoted).
+    pub(crate) async fn publish_public_commands(&self, chat: i64) -> Result<()> {
+        match self.tg.set_commands(ports::CommandScope::Chat(chat), &commands::PUBLIC_COMMANDS).await {
+            Ok(()) | Err(SendError::Refused(_)) | Err(SendError::Blocked) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.db.call(move |c| store::settings::set_admin_menu(c, chat, false)).await?;
         Ok(())
     }
 
@@ -380,8 +404,10 @@ impl Shop {
         all.extend(commands::ADMIN_COMMANDS.iter().map(|c| (*c, "Admin")));
         match self.tg.set_commands(ports::CommandScope::Chat(chat), &all).await {
             // An admin who never opened the bot has no chat yet; the menu is set at their /start.
-            Ok(()) | Err(SendError::Refused(_)) | Err(SendError::Blocked) => Ok(()),
-            Err(e) => Err(e.into()),
+            Ok(()) | Err(SendError::Refused(_)) | Err(SendError::Blocked) => {}
+            Err(e) => return Err(e.into()),
         }
+        self.db.call(move |c| store::settings::set_admin_menu(c, chat, true)).await?;
+        Ok(())
     }
 }

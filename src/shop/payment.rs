@@ -88,7 +88,11 @@ impl Shop {
         match order.kind {
             Kind::Deposit => {
                 out.push(Message::text(order.user_id, texts::deposit_done(&order.invoice_id, order.total)));
-                out.extend(admins.iter().map(|a| Message::text(*a, texts::admin_deposit(&order.invoice_id, order.user_id, order.total))));
+                out.extend(
+                    admins.iter().map(|a| {
+                        Message::text(*a, texts::admin_deposit(&order.invoice_id, order.user_id, order.total))
+                    }),
+                );
             }
             Kind::Order => {
                 let (name, qty) = order.items.first().map_or(("-", 0), |l| (l.product_name.as_str(), l.quantity));
@@ -106,7 +110,14 @@ impl Shop {
                         },
                     });
                 }
-                let notice = texts::admin_new_order(&order.invoice_id, order.user_id, name, qty, order.total, order.method.as_str());
+                let notice = texts::admin_new_order(
+                    &order.invoice_id,
+                    order.user_id,
+                    name,
+                    qty,
+                    order.total,
+                    order.method.as_str(),
+                );
                 out.extend(admins.iter().map(|a| Message::text(*a, notice.clone())));
             }
         }
@@ -115,7 +126,11 @@ impl Shop {
 
     fn late_messages(order: &Order, admins: &[i64]) -> Vec<Message> {
         let mut out = vec![Message::text(order.user_id, texts::late_payment_user(&order.invoice_id, order.total))];
-        out.extend(admins.iter().map(|a| Message::text(*a, texts::late_payment_admin(&order.invoice_id, order.user_id, order.total))));
+        out.extend(
+            admins
+                .iter()
+                .map(|a| Message::text(*a, texts::late_payment_admin(&order.invoice_id, order.user_id, order.total))),
+        );
         out
     }
 
@@ -179,7 +194,8 @@ impl Shop {
             .await?;
         if let Some(o) = &closed {
             tracing::info!(event = "order_closed", order = o.id, status = o.status.as_str(), "order closed");
-            let (action, actor) = if event == Event::Timer { ("order_expired", "system") } else { ("order_cancelled", "user") };
+            let (action, actor) =
+                if event == Event::Timer { ("order_expired", "system") } else { ("order_cancelled", "user") };
             self.audit_order(o, action, actor).await;
             self.outbox_wake.notify_one();
         }
@@ -249,13 +265,18 @@ impl Shop {
             Verdict::Rejected(r) => {
                 let reason = r.reason();
                 tracing::warn!(event = "webhook_rejected", reason, invoice = %invoice, "pakasir webhook rejected");
-                let detail = serde_json::json!({"reason": reason, "order_id": invoice.chars().take(40).collect::<String>()});
+                let detail =
+                    serde_json::json!({"reason": reason, "order_id": invoice.chars().take(40).collect::<String>()});
                 let meta = detail.clone();
                 self.db.call(move |c| store::security::record(c, None, "webhook_rejected", &detail)).await?;
                 self.audit(entry(None, "pakasir", "webhook_rejected").entity("webhook", "pakasir").meta(meta)).await?;
             }
-            Verdict::Unavailable => tracing::warn!(event = "webhook_deferred", invoice = %invoice, "pakasir status unavailable"),
-            Verdict::Applied(_) => tracing::info!(event = "webhook_received", invoice = %invoice, "pakasir webhook applied"),
+            Verdict::Unavailable => {
+                tracing::warn!(event = "webhook_deferred", invoice = %invoice, "pakasir status unavailable")
+            }
+            Verdict::Applied(_) => {
+                tracing::info!(event = "webhook_received", invoice = %invoice, "pakasir webhook applied")
+            }
         }
         Ok(verdict)
     }

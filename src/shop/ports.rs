@@ -81,11 +81,23 @@ pub trait Messenger: Send + Sync {
     /// Returns the sticker's file id (for reuse).
     async fn send_sticker(&self, chat: i64, file_id: Option<&str>) -> Result<Option<String>, SendError>;
     async fn send_photo(&self, chat: i64, png: Vec<u8>, caption: Out) -> Result<MessageId, SendError>;
-    async fn send_document(&self, chat: i64, file_name: &str, bytes: Vec<u8>, caption: Out) -> Result<MessageId, SendError>;
+    async fn send_document(
+        &self,
+        chat: i64,
+        file_name: &str,
+        bytes: Vec<u8>,
+        caption: Out,
+    ) -> Result<MessageId, SendError>;
     async fn set_commands(&self, scope: CommandScope, commands: &[(&str, &str)]) -> Result<(), SendError>;
     /// Copies a message (any kind, media included) into another chat, optionally replacing its
     /// caption.
-    async fn copy(&self, chat: i64, from_chat: i64, message: MessageId, caption: Option<Out>) -> Result<MessageId, SendError>;
+    async fn copy(
+        &self,
+        chat: i64,
+        from_chat: i64,
+        message: MessageId,
+        caption: Option<Out>,
+    ) -> Result<MessageId, SendError>;
     /// Downloads a file a user sent, refusing files over `max_bytes`.
     async fn download(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, SendError>;
 }
@@ -93,7 +105,11 @@ pub trait Messenger: Send + Sync {
 /// The payment gateway (Pakasir v2), as the shop needs it.
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
-    async fn create(&self, order_id: &str, amount: i64) -> Result<crate::pakasir::Created, crate::pakasir::PakasirError>;
+    async fn create(
+        &self,
+        order_id: &str,
+        amount: i64,
+    ) -> Result<crate::pakasir::Created, crate::pakasir::PakasirError>;
     async fn status(&self, txn_id: &str) -> Result<crate::pakasir::TxStatus, crate::pakasir::PakasirError>;
     async fn cancel(&self, txn_id: &str) -> Result<(), crate::pakasir::PakasirError>;
     /// The hosted payment page for `[Checkout Page]`.

@@ -19,9 +19,17 @@ pub enum Flow {
     EditEmail,
     EditWhatsapp,
     /// A product card on screen: its message and the chosen quantity.
-    Card { product_id: i64, qty: i64, message_id: i64 },
+    Card {
+        product_id: i64,
+        qty: i64,
+        message_id: i64,
+    },
     /// The checkout summary of a card (same message, edited).
-    Checkout { product_id: i64, qty: i64, message_id: i64 },
+    Checkout {
+        product_id: i64,
+        qty: i64,
+        message_id: i64,
+    },
     /// Waiting for a deposit amount.
     DepositAmount,
     /// KIRIM PESAN: waiting for the message to the admins.

@@ -191,7 +191,13 @@ mod tests {
     }
 
     fn entry(action: &str) -> Entry {
-        Entry { actor_id: Some(7), actor_type: "admin", action: action.into(), metadata: serde_json::json!({}), ..Entry::default() }
+        Entry {
+            actor_id: Some(7),
+            actor_type: "admin",
+            action: action.into(),
+            metadata: serde_json::json!({}),
+            ..Entry::default()
+        }
     }
 
     #[test]
@@ -204,7 +210,10 @@ mod tests {
         assert!(c.execute("UPDATE audit_log SET action = 'x' WHERE id = 2", []).is_err(), "trigger refuses updates");
         assert!(c.execute("DELETE FROM audit_log WHERE id = 2", []).is_err(), "trigger refuses deletes");
         c.execute_batch("DROP TRIGGER audit_no_update; UPDATE audit_log SET action = 'forged' WHERE id = 2;").unwrap();
-        assert_eq!(verify(&c).unwrap(), Verification::Broken { id: 2, reason: "hash does not match the row's content" });
+        assert_eq!(
+            verify(&c).unwrap(),
+            Verification::Broken { id: 2, reason: "hash does not match the row's content" }
+        );
         let tail = tail(&c, Some(7), None, 2).unwrap();
         assert_eq!(tail.iter().map(|r| r.id).collect::<Vec<_>>(), vec![2, 3]);
     }

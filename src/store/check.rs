@@ -20,7 +20,9 @@ pub fn check(conn: &Connection) -> Result<Vec<String>, StoreError> {
         problems.push(format!("cipher_integrity_check: {}", row?));
     }
     let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, String>(2)?)))? {
+    for row in
+        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, String>(2)?)))?
+    {
         let (table, rowid, parent) = row?;
         problems.push(format!("foreign_key_check: {table} row {} refers to a missing {parent}", rowid.unwrap_or(-1)));
     }

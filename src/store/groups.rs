@@ -13,7 +13,9 @@ pub fn all(conn: &Connection) -> Result<Vec<i64>, StoreError> {
 /// Returns false if the group was already whitelisted.
 pub fn add(conn: &Connection, chat_id: i64, by: i64) -> Result<bool, StoreError> {
     Ok(conn
-        .prepare_cached("INSERT INTO groups (chat_id, added_by, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?
+        .prepare_cached(
+            "INSERT INTO groups (chat_id, added_by, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+        )?
         .execute(params![chat_id, by, now()])?
         == 1)
 }

@@ -30,7 +30,9 @@ pub fn due(conn: &Connection, limit: i64) -> Result<Vec<Job>, StoreError> {
         "SELECT id, kind, ref_id, attempts FROM jobs WHERE done = 0 AND due_at <= ?1 ORDER BY due_at, id LIMIT ?2",
     )?;
     let rows = stmt
-        .query_map(params![now(), limit], |r| Ok(Job { id: r.get(0)?, kind: r.get(1)?, ref_id: r.get(2)?, attempts: r.get(3)? }))?
+        .query_map(params![now(), limit], |r| {
+            Ok(Job { id: r.get(0)?, kind: r.get(1)?, ref_id: r.get(2)?, attempts: r.get(3)? })
+        })?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
@@ -41,6 +43,7 @@ pub fn finish(conn: &Connection, kind: &str, ref_id: i64) -> Result<(), StoreErr
 }
 
 pub fn retry_later(conn: &Connection, id: i64, at: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE jobs SET attempts = attempts + 1, due_at = ?2 WHERE id = ?1")?.execute(params![id, at])?;
+    conn.prepare_cached("UPDATE jobs SET attempts = attempts + 1, due_at = ?2 WHERE id = ?1")?
+        .execute(params![id, at])?;
     Ok(())
 }

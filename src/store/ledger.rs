@@ -70,7 +70,8 @@ pub fn post(
         return Ok(balance);
     }
     let t = now();
-    tx.prepare_cached("UPDATE users SET balance = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![user_id, after, t])?;
+    tx.prepare_cached("UPDATE users SET balance = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![user_id, after, t])?;
     tx.prepare_cached(
         "INSERT INTO ledger (user_id, kind, amount, balance_after, order_id, note, actor_id, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

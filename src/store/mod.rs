@@ -3,16 +3,17 @@
 
 pub mod audit;
 pub mod check;
-pub mod migrate;
-pub mod pool;
 pub mod groups;
 pub mod jobs;
 pub mod ledger;
+pub mod migrate;
 pub mod orders;
 pub mod outbox;
+pub mod pool;
 pub mod products;
 pub mod relay;
 pub mod security;
+pub mod settings;
 pub mod stats;
 pub mod stock;
 pub mod users;

@@ -77,7 +77,9 @@ fn with_lines(conn: &Connection, mut o: Order) -> Result<Order, StoreError> {
         "SELECT product_id, product_name, quantity, unit_price FROM order_items WHERE order_id = ?1 ORDER BY product_id",
     )?;
     o.items = stmt
-        .query_map([o.id], |r| Ok(Line { product_id: r.get(0)?, product_name: r.get(1)?, quantity: r.get(2)?, unit_price: r.get(3)? }))?
+        .query_map([o.id], |r| {
+            Ok(Line { product_id: r.get(0)?, product_name: r.get(1)?, quantity: r.get(2)?, unit_price: r.get(3)? })
+        })?
         .collect::<Result<_, _>>()?;
     Ok(o)
 }
@@ -118,8 +120,10 @@ pub fn pending_qris(conn: &Connection, limit: i64) -> Result<Vec<Order>, StoreEr
 
 /// A user's orders, newest first (history screen).
 pub fn history(conn: &Connection, user_id: i64, offset: i64, limit: i64) -> Result<(i64, Vec<Order>), StoreError> {
-    let total: i64 = conn.prepare_cached("SELECT count(*) FROM orders WHERE user_id = ?1")?.query_row([user_id], |r| r.get(0))?;
-    let sql = format!("SELECT {COLUMNS} FROM orders WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3");
+    let total: i64 =
+        conn.prepare_cached("SELECT count(*) FROM orders WHERE user_id = ?1")?.query_row([user_id], |r| r.get(0))?;
+    let sql =
+        format!("SELECT {COLUMNS} FROM orders WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3");
     let rows: Vec<Order> =
         conn.prepare_cached(&sql)?.query_map(params![user_id, limit, offset], from_row)?.collect::<Result<_, _>>()?;
     let rows = rows.into_iter().map(|o| with_lines(conn, o)).collect::<Result<_, _>>()?;
@@ -248,8 +252,10 @@ pub fn pay_with_balance(
 fn mark_paid(tx: &Connection, order: Order, compose: Compose<'_>) -> Result<Order, StoreError> {
     let to = transition(order.status, Event::PaymentConfirmed).map_err(|e| StoreError::Migration(e.to_string()))?;
     let t = now();
-    tx.prepare_cached("UPDATE orders SET status = ?2, paid_at = ?3, updated_at = ?3 WHERE id = ?1 AND status = 'pending'")?
-        .execute(params![order.id, to.as_str(), t])?;
+    tx.prepare_cached(
+        "UPDATE orders SET status = ?2, paid_at = ?3, updated_at = ?3 WHERE id = ?1 AND status = 'pending'",
+    )?
+    .execute(params![order.id, to.as_str(), t])?;
     let mut items = Vec::new();
     match order.kind {
         Kind::Order => {
@@ -267,11 +273,19 @@ fn mark_paid(tx: &Connection, order: Order, compose: Compose<'_>) -> Result<Orde
             }
         }
         Kind::Deposit => {
-            ledger::post(tx, order.user_id, EntryKind::Deposit, order.total, Some(order.id), Some(&order.invoice_id), None)
-                .map_err(|e| match e {
-                    LedgerError::Store(s) => s,
-                    other => StoreError::Migration(other.to_string()),
-                })?;
+            ledger::post(
+                tx,
+                order.user_id,
+                EntryKind::Deposit,
+                order.total,
+                Some(order.id),
+                Some(&order.invoice_id),
+                None,
+            )
+            .map_err(|e| match e {
+                LedgerError::Store(s) => s,
+                other => StoreError::Migration(other.to_string()),
+            })?;
         }
     }
     jobs::finish(tx, jobs::EXPIRE_ORDER, order.id)?;
@@ -314,11 +328,19 @@ pub fn confirm_payment(
             if credited {
                 Paid::AlreadyCredited(order)
             } else {
-                ledger::post(&tx, order.user_id, EntryKind::LatePayment, order.total, Some(order.id), Some(&order.invoice_id), None)
-                    .map_err(|e| match e {
-                        LedgerError::Store(s) => s,
-                        other => StoreError::Migration(other.to_string()),
-                    })?;
+                ledger::post(
+                    &tx,
+                    order.user_id,
+                    EntryKind::LatePayment,
+                    order.total,
+                    Some(order.id),
+                    Some(&order.invoice_id),
+                    None,
+                )
+                .map_err(|e| match e {
+                    LedgerError::Store(s) => s,
+                    other => StoreError::Migration(other.to_string()),
+                })?;
                 for msg in compose_late(&order, &[]) {
                     outbox::enqueue(&tx, &msg, Some(order.id))?;
                 }
@@ -370,7 +392,13 @@ pub fn close(
 }
 
 /// Records Pakasir's answer to the create call.
-pub fn set_transaction(conn: &Connection, order_id: i64, txn_id: &str, fee: i64, qr_string: &str) -> Result<(), StoreError> {
+pub fn set_transaction(
+    conn: &Connection,
+    order_id: i64,
+    txn_id: &str,
+    fee: i64,
+    qr_string: &str,
+) -> Result<(), StoreError> {
     conn.prepare_cached("UPDATE orders SET txn_id = ?2, fee = ?3, qr_string = ?4, updated_at = ?5 WHERE id = ?1")?
         .execute(params![order_id, txn_id, fee, qr_string, now()])?;
     Ok(())

@@ -31,7 +31,9 @@ pub enum Payload {
         caption: String,
     },
     /// Remove a message (e.g. an expired QR invoice).
-    Delete { message_id: i64 },
+    Delete {
+        message_id: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -198,7 +198,8 @@ pub fn deactivate(conn: &Connection, id: i64) -> Result<Option<bool>, StoreError
     let before: Option<bool> =
         conn.prepare_cached("SELECT active FROM products WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
     if before.is_some() {
-        conn.prepare_cached("UPDATE products SET active = 0, updated_at = ?2 WHERE id = ?1")?.execute(params![id, now()])?;
+        conn.prepare_cached("UPDATE products SET active = 0, updated_at = ?2 WHERE id = ?1")?
+            .execute(params![id, now()])?;
     }
     Ok(before)
 }
@@ -228,7 +229,11 @@ pub fn edit_id(conn: &mut Connection, old: i64, new: i64) -> Result<EditIdOutcom
 }
 
 /// `/editcategory`: returns the previous category name (`Some(None)` = none), `None` if no product.
-pub fn set_category(conn: &mut Connection, id: i64, category: Option<&str>) -> Result<Option<Option<String>>, StoreError> {
+pub fn set_category(
+    conn: &mut Connection,
+    id: i64,
+    category: Option<&str>,
+) -> Result<Option<Option<String>>, StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let Some(before) = get(&tx, id)? else { return Ok(None) };
     let cat = category.map(|c| category_id(&tx, c)).transpose()?;
@@ -238,13 +243,21 @@ pub fn set_category(conn: &mut Connection, id: i64, category: Option<&str>) -> R
 }
 
 /// `/editsold`: returns (before, after).
-pub fn edit_sold(conn: &Connection, id: i64, edit: &crate::domain::admin::SoldEdit) -> Result<Option<(i64, i64)>, StoreError> {
+pub fn edit_sold(
+    conn: &Connection,
+    id: i64,
+    edit: &crate::domain::admin::SoldEdit,
+) -> Result<Option<(i64, i64)>, StoreError> {
     let Some(before) = get(conn, id)?.map(|p| p.sold_count) else { return Ok(None) };
     let after = match edit {
         crate::domain::admin::SoldEdit::Set(n) => *n,
         crate::domain::admin::SoldEdit::Add(n) => before.saturating_add(*n),
     };
-    conn.prepare_cached("UPDATE products SET sold_count = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![id, after, now()])?;
+    conn.prepare_cached("UPDATE products SET sold_count = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![
+        id,
+        after,
+        now()
+    ])?;
     Ok(Some((before, after)))
 }
 
@@ -269,7 +282,10 @@ pub fn set_category_discount(conn: &Connection, name: &str, d: Option<Discount>)
 /// `/priceress`: returns the previous reseller price (`None` if no product).
 pub fn set_reseller_price(conn: &Connection, id: i64, price: Option<i64>) -> Result<Option<Option<i64>>, StoreError> {
     let Some(before) = get(conn, id)? else { return Ok(None) };
-    conn.prepare_cached("UPDATE products SET reseller_price = ?2, updated_at = ?3 WHERE id = ?1")?
-        .execute(params![id, price, now()])?;
+    conn.prepare_cached("UPDATE products SET reseller_price = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![
+        id,
+        price,
+        now()
+    ])?;
     Ok(Some(before.reseller_price))
 }

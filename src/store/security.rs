@@ -4,7 +4,12 @@ use rusqlite::{params, Connection};
 
 use super::{now, StoreError};
 
-pub fn record(conn: &Connection, user_id: Option<i64>, kind: &str, detail: &serde_json::Value) -> Result<(), StoreError> {
+pub fn record(
+    conn: &Connection,
+    user_id: Option<i64>,
+    kind: &str,
+    detail: &serde_json::Value,
+) -> Result<(), StoreError> {
     conn.prepare_cached("INSERT INTO security_events (user_id, kind, detail, created_at) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![user_id, kind, detail.to_string(), now()])?;
     Ok(())

@@ -11,11 +11,12 @@ pub struct Totals {
 }
 
 pub fn totals(conn: &Connection) -> Result<Totals, StoreError> {
-    Ok(conn.prepare_cached(
-        "SELECT (SELECT count(*) FROM users WHERE erased = 0),
+    Ok(conn
+        .prepare_cached(
+            "SELECT (SELECT count(*) FROM users WHERE erased = 0),
                 (SELECT count(*) FROM orders WHERE status = 'paid' AND kind = 'order')",
-    )?
-    .query_row([], |r| Ok(Totals { users: r.get(0)?, transactions: r.get(1)? }))?)
+        )?
+        .query_row([], |r| Ok(Totals { users: r.get(0)?, transactions: r.get(1)? }))?)
 }
 
 /// Counts for `quickcart db stats` (JSON) and for the invariant checks of `db check`.

@@ -65,8 +65,10 @@ pub fn delete_one(conn: &Connection, product_id: i64, stock_id: i64) -> Result<D
     Ok(match status.as_deref() {
         None | Some("deleted") => DeleteOutcome::NotFound,
         Some("available") => {
-            conn.prepare_cached("UPDATE stock_items SET status = 'deleted', updated_at = ?2 WHERE id = ?1 AND status = 'available'")?
-                .execute(params![stock_id, now()])?;
+            conn.prepare_cached(
+                "UPDATE stock_items SET status = 'deleted', updated_at = ?2 WHERE id = ?1 AND status = 'available'",
+            )?
+            .execute(params![stock_id, now()])?;
             DeleteOutcome::Deleted
         }
         Some(_) => DeleteOutcome::NotAvailable,
@@ -76,14 +78,17 @@ pub fn delete_one(conn: &Connection, product_id: i64, stock_id: i64) -> Result<D
 /// `/delallstock`: deletes every available item; returns how many.
 pub fn delete_available(conn: &Connection, product_id: i64) -> Result<usize, StoreError> {
     Ok(conn
-        .prepare_cached("UPDATE stock_items SET status = 'deleted', updated_at = ?2 WHERE product_id = ?1 AND status = 'available'")?
+        .prepare_cached(
+            "UPDATE stock_items SET status = 'deleted', updated_at = ?2 WHERE product_id = ?1 AND status = 'available'",
+        )?
         .execute(params![product_id, now()])?)
 }
 
 /// `/exportstock`: (stock id, content) of the available items.
 pub fn export_available(conn: &Connection, product_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT id, content FROM stock_items WHERE product_id = ?1 AND status = 'available' ORDER BY id")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, content FROM stock_items WHERE product_id = ?1 AND status = 'available' ORDER BY id",
+    )?;
     let rows = stmt.query_map([product_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     Ok(rows)
 }

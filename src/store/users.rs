@@ -100,7 +100,8 @@ pub fn set_field(conn: &Connection, id: i64, field: Field, value: Option<&str>) 
 }
 
 pub fn set_onboarded(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE users SET onboarded = 1, updated_at = ?2 WHERE id = ?1")?.execute(params![id, now()])?;
+    conn.prepare_cached("UPDATE users SET onboarded = 1, updated_at = ?2 WHERE id = ?1")?
+        .execute(params![id, now()])?;
     Ok(())
 }
 
@@ -108,8 +109,11 @@ pub fn set_onboarded(conn: &Connection, id: i64) -> Result<(), StoreError> {
 /// Returns the previous role (`None` if the user was created).
 pub fn set_role(conn: &mut Connection, id: i64, role: Role) -> Result<Option<Role>, StoreError> {
     let (user, created) = get_or_create(conn, id, "Anonymous", None)?;
-    conn.prepare_cached("UPDATE users SET role = ?2, updated_at = ?3 WHERE id = ?1")?
-        .execute(params![id, role.as_str(), now()])?;
+    conn.prepare_cached("UPDATE users SET role = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![
+        id,
+        role.as_str(),
+        now()
+    ])?;
     Ok((!created).then_some(user.role))
 }
 
@@ -135,7 +139,11 @@ pub fn set_banned(conn: &Connection, id: i64, banned: bool) -> Result<Option<boo
 /// Sets the role of an existing user; `None` if the user is unknown.
 pub fn change_role(conn: &Connection, id: i64, role: Role) -> Result<Option<Role>, StoreError> {
     let Some(before) = get(conn, id)? else { return Ok(None) };
-    conn.prepare_cached("UPDATE users SET role = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![id, role.as_str(), now()])?;
+    conn.prepare_cached("UPDATE users SET role = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![
+        id,
+        role.as_str(),
+        now()
+    ])?;
     Ok(Some(before.role))
 }
 
@@ -151,14 +159,15 @@ pub struct Info {
 /// `/info`: the profile with order counts and spend.
 pub fn info(conn: &Connection, id: i64) -> Result<Option<Info>, StoreError> {
     let Some(user) = get(conn, id)? else { return Ok(None) };
-    let (orders_paid, spend, deposits, pending) = conn.prepare_cached(
-        "SELECT count(*) FILTER (WHERE kind = 'order' AND status = 'paid'),
+    let (orders_paid, spend, deposits, pending) = conn
+        .prepare_cached(
+            "SELECT count(*) FILTER (WHERE kind = 'order' AND status = 'paid'),
                 coalesce(sum(total) FILTER (WHERE kind = 'order' AND status = 'paid'), 0),
                 coalesce(sum(total) FILTER (WHERE kind = 'deposit' AND status = 'paid'), 0),
                 count(*) FILTER (WHERE status = 'pending')
          FROM orders WHERE user_id = ?1",
-    )?
-    .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     Ok(Some(Info { user, orders_paid, spend, deposits, pending }))
 }
 

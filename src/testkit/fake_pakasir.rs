@@ -118,11 +118,7 @@ fn qr_string(txn_id: &str, total: i64) -> String {
     let crc = body.bytes().fold(0xFFFF_u16, |mut crc, b| {
         crc ^= u16::from(b) << 8;
         for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
+            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
         }
         crc
     });
@@ -175,11 +171,7 @@ impl St {
             return (200, t.create_json());
         }
         self.counter += 1;
-        let txn_id = format!(
-            "TXN{:08}{:04}",
-            self.counter,
-            rand::random::<u16>() % 10_000
-        );
+        let txn_id = format!("TXN{:08}{:04}", self.counter, rand::random::<u16>() % 10_000);
         let fee = fee_for(amount);
         let txn = Txn {
             qr_string: qr_string(&txn_id, amount + fee),
@@ -204,18 +196,10 @@ impl St {
             return msg(404, "transaction not found");
         };
         // Only answered calls start a new window.
-        if self
-            .last_status
-            .get(txn_id)
-            .is_some_and(|at| at.elapsed() < self.status_interval)
-        {
+        if self.last_status.get(txn_id).is_some_and(|at| at.elapsed() < self.status_interval) {
             return msg(429, "rate limited");
         }
-        let amount = self
-            .amount_override
-            .get(&t.order_id)
-            .copied()
-            .unwrap_or(t.amount);
+        let amount = self.amount_override.get(&t.order_id).copied().unwrap_or(t.amount);
         let out = t.status_json(amount);
         self.last_status.insert(txn_id.to_owned(), Instant::now());
         (200, out)
@@ -250,28 +234,12 @@ impl FakePakasir {
             calls: Vec::new(),
             counter: 0,
         };
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap_or_default();
-        let fake = FakePakasir(Arc::new(Inner {
-            st: Mutex::new(st),
-            addr,
-            http,
-        }));
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_default();
+        let fake = FakePakasir(Arc::new(Inner { st: Mutex::new(st), addr, http }));
         let app = Router::new()
-            .route(
-                "/api/v2/create-transaction/{project}/{id}",
-                post(create_route),
-            )
-            .route(
-                "/api/v2/transaction-status/{project}/{id}",
-                get(status_route),
-            )
-            .route(
-                "/api/v2/cancel-transaction/{project}/{id}",
-                post(cancel_route),
-            )
+            .route("/api/v2/create-transaction/{project}/{id}", post(create_route))
+            .route("/api/v2/transaction-status/{project}/{id}", get(status_route))
+            .route("/api/v2/cancel-transaction/{project}/{id}", post(cancel_route))
             .route("/pay-v2/{id}", get(pay_page))
             .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"message": "not found"}))) })
             .with_state(fake.clone());
@@ -302,11 +270,7 @@ impl FakePakasir {
     ) -> Response {
         let me = self.clone();
         let task = tokio::spawn(async move {
-            let fault = me
-                .lock()
-                .faults
-                .get_mut(&route)
-                .and_then(VecDeque::pop_front);
+            let fault = me.lock().faults.get_mut(&route).and_then(VecDeque::pop_front);
             let answer = match fault {
                 Some(PakasirFault::ServerError(code)) => msg(code, "internal server error"),
                 Some(PakasirFault::Json(code, body)) => (code, body),
@@ -321,17 +285,10 @@ impl FakePakasir {
                     }
                 }
             };
-            me.lock().calls.push(PakasirCall {
-                route,
-                path,
-                status: answer.0,
-                at: Instant::now(),
-            });
+            me.lock().calls.push(PakasirCall { route, path, status: answer.0, at: Instant::now() });
             answer
         });
-        let (status, body) = task
-            .await
-            .unwrap_or_else(|_| msg(500, "fake pakasir task failed"));
+        let (status, body) = task.await.unwrap_or_else(|_| msg(500, "fake pakasir task failed"));
         let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (code, Json(body)).into_response()
     }
@@ -348,11 +305,7 @@ impl FakePakasir {
     }
 
     pub fn txn_by_order(&self, order_id: &str) -> Option<Txn> {
-        self.lock()
-            .txns
-            .iter()
-            .find(|t| t.order_id == order_id)
-            .cloned()
+        self.lock().txns.iter().find(|t| t.order_id == order_id).cloned()
     }
 
     pub fn txns(&self) -> Vec<Txn> {
@@ -381,10 +334,7 @@ impl FakePakasir {
     /// The next `n` calls to `route` misbehave as `fault`.
     pub fn fail_next(&self, route: PakasirRoute, n: usize, fault: PakasirFault) {
         let mut st = self.lock();
-        st.faults
-            .entry(route)
-            .or_default()
-            .extend(std::iter::repeat_n(fault, n));
+        st.faults.entry(route).or_default().extend(std::iter::repeat_n(fault, n));
     }
 
     pub fn calls(&self) -> Vec<PakasirCall> {
@@ -395,31 +345,14 @@ impl FakePakasir {
     /// or now. Also works for unpaid orders, to build forged webhooks.
     pub fn webhook_body(&self, order_id: &str) -> Option<Value> {
         let t = self.txn_by_order(order_id)?;
-        let completed_at = t
-            .completed_at
-            .clone()
-            .unwrap_or_else(|| rfc3339(Utc::now()));
-        Some(
-            json!({"txn_id": t.txn_id, "order_id": t.order_id, "amount": t.amount,
-                    "is_sandbox": t.is_sandbox, "status": "completed", "completed_at": completed_at}),
-        )
+        let completed_at = t.completed_at.clone().unwrap_or_else(|| rfc3339(Utc::now()));
+        Some(json!({"txn_id": t.txn_id, "order_id": t.order_id, "amount": t.amount,
+                    "is_sandbox": t.is_sandbox, "status": "completed", "completed_at": completed_at}))
     }
 
     /// POSTs `body` to `target_url` with header `X-Secret`; returns (status, body text).
-    pub async fn post_webhook(
-        &self,
-        target_url: &str,
-        secret: &str,
-        body: Value,
-    ) -> reqwest::Result<(u16, String)> {
-        let resp = self
-            .0
-            .http
-            .post(target_url)
-            .header("X-Secret", secret)
-            .json(&body)
-            .send()
-            .await?;
+    pub async fn post_webhook(&self, target_url: &str, secret: &str, body: Value) -> reqwest::Result<(u16, String)> {
+        let resp = self.0.http.post(target_url).header("X-Secret", secret).json(&body).send().await?;
         let status = resp.status().as_u16();
         Ok((status, resp.text().await?))
     }
@@ -432,10 +365,7 @@ async fn create_route(
     body: Bytes,
 ) -> Response {
     let path = format!("/api/v2/create-transaction/{project}/{order_id}");
-    p.serve(PakasirRoute::Create, path, headers, project, move |st| {
-        st.create(&order_id, &body)
-    })
-    .await
+    p.serve(PakasirRoute::Create, path, headers, project, move |st| st.create(&order_id, &body)).await
 }
 
 async fn status_route(
@@ -444,10 +374,7 @@ async fn status_route(
     headers: HeaderMap,
 ) -> Response {
     let path = format!("/api/v2/transaction-status/{project}/{txn_id}");
-    p.serve(PakasirRoute::Status, path, headers, project, move |st| {
-        st.status(&txn_id)
-    })
-    .await
+    p.serve(PakasirRoute::Status, path, headers, project, move |st| st.status(&txn_id)).await
 }
 
 async fn cancel_route(
@@ -456,10 +383,7 @@ async fn cancel_route(
     headers: HeaderMap,
 ) -> Response {
     let path = format!("/api/v2/cancel-transaction/{project}/{txn_id}");
-    p.serve(PakasirRoute::Cancel, path, headers, project, move |st| {
-        st.cancel(&txn_id)
-    })
-    .await
+    p.serve(PakasirRoute::Cancel, path, headers, project, move |st| st.cancel(&txn_id)).await
 }
 
 /// Stand-in for the hosted checkout page (`[Checkout Page]` button in demo mode).
@@ -492,62 +416,13 @@ mod tests {
         let c = reqwest::Client::new();
         let url = format!("{}/api/v2/create-transaction/shop/INV1", p.url());
         let body = json!({"method": "qris", "amount": 30000});
-        let a: Value = c
-            .post(&url)
-            .header("X-Api-Key", "k")
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let b: Value = c
-            .post(&url)
-            .header("X-Api-Key", "k")
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let a: Value = c.post(&url).header("X-Api-Key", "k").json(&body).send().await.unwrap().json().await.unwrap();
+        let b: Value = c.post(&url).header("X-Api-Key", "k").json(&body).send().await.unwrap().json().await.unwrap();
         assert_eq!(a, b);
-        assert_eq!(
-            (a["fee"].as_i64(), a["total_payment"].as_i64()),
-            (Some(520), Some(30520))
-        );
-        let s = format!(
-            "{}/api/v2/transaction-status/shop/{}",
-            p.url(),
-            a["txn_id"].as_str().unwrap()
-        );
-        assert_eq!(
-            c.get(&s)
-                .header("X-Api-Key", "k")
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
-        assert_eq!(
-            c.get(&s)
-                .header("X-Api-Key", "k")
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            429
-        );
-        assert_eq!(
-            c.get(&s)
-                .header("X-Api-Key", "bad")
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            401
-        );
+        assert_eq!((a["fee"].as_i64(), a["total_payment"].as_i64()), (Some(520), Some(30520)));
+        let s = format!("{}/api/v2/transaction-status/shop/{}", p.url(), a["txn_id"].as_str().unwrap());
+        assert_eq!(c.get(&s).header("X-Api-Key", "k").send().await.unwrap().status(), 200);
+        assert_eq!(c.get(&s).header("X-Api-Key", "k").send().await.unwrap().status(), 429);
+        assert_eq!(c.get(&s).header("X-Api-Key", "bad").send().await.unwrap().status(), 401);
     }
 }

@@ -109,11 +109,7 @@ pub struct FakeUser {
 impl FakeUser {
     /// `User<id>` / `@user<id>`, the same user `send_text` uses.
     pub fn new(id: i64) -> Self {
-        Self {
-            id,
-            first_name: format!("User{id}"),
-            username: Some(format!("user{id}")),
-        }
+        Self { id, first_name: format!("User{id}"), username: Some(format!("user{id}")) }
     }
 
     fn json(&self) -> Value {
@@ -189,10 +185,7 @@ pub struct FakeTelegram(Arc<Inner>);
 struct ApiErr(u16, Value);
 
 fn api_err(code: u16, description: &str) -> ApiErr {
-    ApiErr(
-        code,
-        json!({"ok": false, "error_code": code, "description": description}),
-    )
+    ApiErr(code, json!({"ok": false, "error_code": code, "description": description}))
 }
 
 fn bad(description: &str) -> ApiErr {
@@ -267,9 +260,8 @@ const STRING_KEYS: &[&str] = &[
 
 fn form_value(key: &str, v: String) -> Value {
     if !STRING_KEYS.contains(&key) {
-        if let Ok(
-            parsed @ (Value::Number(_) | Value::Bool(_) | Value::Object(_) | Value::Array(_)),
-        ) = serde_json::from_str::<Value>(&v)
+        if let Ok(parsed @ (Value::Number(_) | Value::Bool(_) | Value::Object(_) | Value::Array(_))) =
+            serde_json::from_str::<Value>(&v)
         {
             return parsed;
         }
@@ -294,16 +286,10 @@ async fn read_params(req: Request) -> Result<(Value, Option<FileIn>), String> {
     if let Some(q) = req.uri().query() {
         merge_query(q, &mut out);
     }
-    let ctype = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let ctype =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
     if ctype.starts_with("multipart/form-data") {
-        let mut mp = Multipart::from_request(req, &())
-            .await
-            .map_err(|e| e.body_text())?;
+        let mut mp = Multipart::from_request(req, &()).await.map_err(|e| e.body_text())?;
         // (name, filename, bytes)
         let mut parts: Vec<(String, Option<String>, Vec<u8>)> = Vec::new();
         while let Some(field) = mp.next_field().await.map_err(|e| e.body_text())? {
@@ -335,9 +321,7 @@ async fn read_params(req: Request) -> Result<(Value, Option<FileIn>), String> {
         }
         return Ok((Value::Object(out), file));
     }
-    let body = axum::body::to_bytes(req.into_body(), BODY_LIMIT)
-        .await
-        .map_err(|e| e.to_string())?;
+    let body = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await.map_err(|e| e.to_string())?;
     if ctype.starts_with("application/x-www-form-urlencoded") {
         merge_query(&String::from_utf8_lossy(&body), &mut out);
     } else if !body.iter().all(u8::is_ascii_whitespace) {
@@ -395,25 +379,17 @@ fn render_html(s: &str) -> Result<String, String> {
                         return Err(format!("Unexpected end tag at byte offset {pos}"));
                     }
                 } else {
-                    let name = inner
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_ascii_lowercase();
+                    let name = inner.split_whitespace().next().unwrap_or_default().to_ascii_lowercase();
                     if !HTML_TAGS.contains(&name.as_str()) {
-                        return Err(format!(
-                            "Unsupported start tag \"{name}\" at byte offset {pos}"
-                        ));
+                        return Err(format!("Unsupported start tag \"{name}\" at byte offset {pos}"));
                     }
                     stack.push(name);
                 }
             }
             '&' => {
                 let rest = s.get(pos + 1..).unwrap_or_default();
-                let decoded = rest
-                    .find(';')
-                    .filter(|&i| i <= 10)
-                    .and_then(|i| Some((i, decode_entity(rest.get(..i)?)?)));
+                let decoded =
+                    rest.find(';').filter(|&i| i <= 10).and_then(|i| Some((i, decode_entity(rest.get(..i)?)?)));
                 match decoded {
                     Some((i, ch)) => {
                         out.push(ch);
@@ -429,18 +405,14 @@ fn render_html(s: &str) -> Result<String, String> {
         }
     }
     match stack.pop() {
-        Some(open) => Err(format!(
-            "Can't find end tag corresponding to start tag \"{open}\""
-        )),
+        Some(open) => Err(format!("Can't find end tag corresponding to start tag \"{open}\"")),
         None => Ok(out),
     }
 }
 
 fn render(text: &str, parse_mode: Option<&str>) -> Result<String, ApiErr> {
     match parse_mode.map(str::to_ascii_lowercase).as_deref() {
-        Some("html") => {
-            render_html(text).map_err(|e| bad(&format!("Bad Request: can't parse entities: {e}")))
-        }
+        Some("html") => render_html(text).map_err(|e| bad(&format!("Bad Request: can't parse entities: {e}"))),
         // Markdown(V2) is shown as sent.
         _ => Ok(text.to_owned()),
     }
@@ -449,32 +421,19 @@ fn render(text: &str, parse_mode: Option<&str>) -> Result<String, ApiErr> {
 // ---- reply markup ----
 
 fn parse_inline(markup: Option<&Value>) -> Result<Vec<Vec<Button>>, ApiErr> {
-    let Some(rows) = markup
-        .and_then(|m| m.get("inline_keyboard"))
-        .and_then(Value::as_array)
-    else {
+    let Some(rows) = markup.and_then(|m| m.get("inline_keyboard")).and_then(Value::as_array) else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for row in rows {
         let mut r = Vec::new();
         for b in row.as_array().map(Vec::as_slice).unwrap_or_default() {
-            let callback_data = b
-                .get("callback_data")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            if callback_data
-                .as_ref()
-                .is_some_and(|d| d.is_empty() || d.len() > 64)
-            {
+            let callback_data = b.get("callback_data").and_then(Value::as_str).map(str::to_owned);
+            if callback_data.as_ref().is_some_and(|d| d.is_empty() || d.len() > 64) {
                 return Err(bad("Bad Request: BUTTON_DATA_INVALID"));
             }
             r.push(Button {
-                text: b
-                    .get("text")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
+                text: b.get("text").and_then(Value::as_str).unwrap_or_default().to_owned(),
                 callback_data,
                 url: b.get("url").and_then(Value::as_str).map(str::to_owned),
             });
@@ -497,11 +456,7 @@ fn parse_reply_keyboard(markup: Option<&Value>) -> Option<Option<Vec<Vec<String>
                     .iter()
                     .map(|b| match b {
                         Value::String(s) => s.clone(),
-                        b => b
-                            .get("text")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_owned(),
+                        b => b.get("text").and_then(Value::as_str).unwrap_or_default().to_owned(),
                     })
                     .collect()
             })
@@ -540,11 +495,7 @@ fn mime_of(name: &str) -> &'static str {
 const SEND_METHODS: &[&str] = &[
     "sendmessage", "sendphoto", "senddocument", "sendsticker", "copymessage", "forwardmessage",
 ];
-const EDIT_METHODS: &[&str] = &[
-    "editmessagetext",
-    "editmessagecaption",
-    "editmessagereplymarkup",
-];
+const EDIT_METHODS: &[&str] = &["editmessagetext", "editmessagecaption", "editmessagereplymarkup"];
 #[rustfmt::skip]
 const TRUE_METHODS: &[&str] = &[
     "setwebhook", "deletewebhook", "answercallbackquery", "sendchataction", "setmydescription",
@@ -564,11 +515,7 @@ impl St {
         let c = self.chats.get(&id);
         let name = c.and_then(|c| c.name.clone());
         if id < 0 {
-            let ty = if id < -1_000_000_000_000 {
-                "supergroup"
-            } else {
-                "group"
-            };
+            let ty = if id < -1_000_000_000_000 { "supergroup" } else { "group" };
             return json!({"id": id, "type": ty, "title": name.unwrap_or_else(|| format!("Group {id}"))});
         }
         let mut chat = json!({"id": id, "type": "private",
@@ -621,17 +568,11 @@ impl St {
         }
         let Some(rl) = self.rate else { return Ok(()) };
         let now = Instant::now();
-        while self
-            .sends
-            .front()
-            .is_some_and(|(t, _)| now.duration_since(*t) >= Duration::from_secs(1))
-        {
+        while self.sends.front().is_some_and(|(t, _)| now.duration_since(*t) >= Duration::from_secs(1)) {
             self.sends.pop_front();
         }
         let per_chat = self.sends.iter().filter(|(_, c)| *c == chat).count();
-        if self.sends.len() >= rl.global_per_sec as usize
-            || per_chat >= rl.per_chat_per_sec as usize
-        {
+        if self.sends.len() >= rl.global_per_sec as usize || per_chat >= rl.per_chat_per_sec as usize {
             return Err(too_many(rl.retry_after));
         }
         self.sends.push_back((now, chat));
@@ -651,19 +592,13 @@ impl St {
                     for k in ["can_join_groups", "can_read_all_group_messages"] {
                         o.insert(k.into(), json!(true));
                     }
-                    for k in [
-                        "supports_inline_queries",
-                        "can_connect_to_business",
-                        "has_main_web_app",
-                    ] {
+                    for k in ["supports_inline_queries", "can_connect_to_business", "has_main_web_app"] {
                         o.insert(k.into(), json!(false));
                     }
                 }
                 Ok(me)
             }
-            "getwebhookinfo" => {
-                Ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}))
-            }
+            "getwebhookinfo" => Ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})),
             m if TRUE_METHODS.contains(&m) => Ok(json!(true)),
             "setmycommands" => {
                 let cmds = p_json(p, "commands").unwrap_or_else(|| json!([]));
@@ -674,27 +609,16 @@ impl St {
                 self.commands.remove(&commands_key(p));
                 Ok(json!(true))
             }
-            "getmycommands" => Ok(self
-                .commands
-                .get(&commands_key(p))
-                .cloned()
-                .unwrap_or_else(|| json!([]))),
-            "sendmessage" | "sendphoto" | "senddocument" | "sendsticker" => {
-                self.send(method, p, file)
-            }
+            "getmycommands" => Ok(self.commands.get(&commands_key(p)).cloned().unwrap_or_else(|| json!([]))),
+            "sendmessage" | "sendphoto" | "senddocument" | "sendsticker" => self.send(method, p, file),
             "copymessage" | "forwardmessage" => self.copy(method, p),
             m if EDIT_METHODS.contains(&m) => self.edit(m, p),
             "deletemessage" => self.delete(p),
             "getfile" => {
                 let id = p_str(p, "file_id").unwrap_or_default();
-                let f = self
-                    .files
-                    .get(&id)
-                    .ok_or_else(|| bad("Bad Request: invalid file id"))?;
+                let f = self.files.get(&id).ok_or_else(|| bad("Bad Request: invalid file id"))?;
                 let uid = id.replacen("FILE", "U", 1);
-                Ok(
-                    json!({"file_id": id, "file_unique_id": uid, "file_size": f.bytes.len(), "file_path": f.path}),
-                )
+                Ok(json!({"file_id": id, "file_unique_id": uid, "file_size": f.bytes.len(), "file_path": f.path}))
             }
             "getchat" => {
                 let id = p_i64(p, "chat_id").ok_or_else(|| bad("Bad Request: chat not found"))?;
@@ -716,10 +640,7 @@ impl St {
     /// Common base of every message the bot sends into `chat`.
     fn new_bot_raw(&mut self, chat: i64) -> (i64, Value) {
         let id = self.chat(chat).alloc_id();
-        (
-            id,
-            json!({"message_id": id, "date": now_unix(), "chat": self.chat_json(chat), "from": self.bot_user()}),
-        )
+        (id, json!({"message_id": id, "date": now_unix(), "chat": self.chat_json(chat), "from": self.bot_user()}))
     }
 
     fn send(&mut self, method: &str, p: &Value, file: Option<&FileIn>) -> Result<Value, ApiErr> {
@@ -731,15 +652,7 @@ impl St {
             _ => MsgKind::Text,
         };
         let parse_mode = p_str(p, "parse_mode");
-        let raw_text = p_str(
-            p,
-            if kind == MsgKind::Text {
-                "text"
-            } else {
-                "caption"
-            },
-        )
-        .unwrap_or_default();
+        let raw_text = p_str(p, if kind == MsgKind::Text { "text" } else { "caption" }).unwrap_or_default();
         let text = render(&raw_text, parse_mode.as_deref())?;
         if kind == MsgKind::Text && text.trim().is_empty() {
             return Err(bad("Bad Request: message text is empty"));
@@ -753,14 +666,10 @@ impl St {
         let markup = p_json(p, "reply_markup");
         let inline_buttons = parse_inline(markup.as_ref())?;
         let reply_params = p_json(p, "reply_parameters").unwrap_or_default();
-        let reply_to =
-            p_i64(p, "reply_to_message_id").or_else(|| p_i64(&reply_params, "message_id"));
-        let lenient = p_bool(p, "allow_sending_without_reply")
-            || p_bool(&reply_params, "allow_sending_without_reply");
+        let reply_to = p_i64(p, "reply_to_message_id").or_else(|| p_i64(&reply_params, "message_id"));
+        let lenient = p_bool(p, "allow_sending_without_reply") || p_bool(&reply_params, "allow_sending_without_reply");
         let reply_raw = match reply_to.map(|r| self.chat(chat).raw.get(&r).cloned()) {
-            Some(None) if !lenient => {
-                return Err(bad("Bad Request: message to be replied not found"))
-            }
+            Some(None) if !lenient => return Err(bad("Bad Request: message to be replied not found")),
             found => found.flatten(),
         };
         // The media: an uploaded part, or a file_id the fake knows (URLs/unknown ids: no bytes).
@@ -773,9 +682,7 @@ impl St {
         let (file_name, file_bytes) = match file.filter(|(f, _, _)| f == field) {
             Some((_, name, bytes)) => (Some(name.clone()), Some(bytes.clone())),
             None => {
-                let known = p_str(p, field)
-                    .and_then(|id| self.files.get(&id))
-                    .map(|f| f.bytes.clone());
+                let known = p_str(p, field).and_then(|id| self.files.get(&id)).map(|f| f.bytes.clone());
                 (None, known)
             }
         };
@@ -787,10 +694,7 @@ impl St {
                 if !text.is_empty() {
                     o.insert("caption".into(), json!(text));
                 }
-                let name = file_name
-                    .clone()
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| "document".into());
+                let name = file_name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "document".into());
                 let media = self.media_json(kind, &name, file_bytes.clone().unwrap_or_default());
                 o.insert(field.into(), media);
             }
@@ -817,8 +721,7 @@ impl St {
             raw_text,
             inline_buttons,
             reply_keyboard: reply_keyboard.flatten(),
-            file_name: file_name
-                .or_else(|| (kind == MsgKind::Document).then(|| "document".to_owned())),
+            file_name: file_name.or_else(|| (kind == MsgKind::Document).then(|| "document".to_owned())),
             file_bytes,
             deleted: false,
             edits: 0,
@@ -832,33 +735,16 @@ impl St {
         let from = p_i64(p, "from_chat_id").ok_or_else(|| bad("Bad Request: chat not found"))?;
         let src_id = p_i64(p, "message_id").unwrap_or_default();
         let is_copy = method == "copymessage";
-        let Some(src) = self
-            .chats
-            .get(&from)
-            .and_then(|c| c.raw.get(&src_id))
-            .cloned()
-        else {
+        let Some(src) = self.chats.get(&from).and_then(|c| c.raw.get(&src_id)).cloned() else {
             let what = if is_copy { "copy" } else { "forward" };
             return Err(bad(&format!("Bad Request: message to {what} not found")));
         };
         let (id, mut raw) = self.new_bot_raw(chat);
         let markup = p_json(p, "reply_markup");
-        let inline_buttons = if is_copy {
-            parse_inline(markup.as_ref())?
-        } else {
-            Vec::new()
-        };
+        let inline_buttons = if is_copy { parse_inline(markup.as_ref())? } else { Vec::new() };
         let mut parse_mode = None;
         if let (Some(o), Some(s)) = (raw.as_object_mut(), src.as_object()) {
-            for k in [
-                "text",
-                "entities",
-                "caption",
-                "caption_entities",
-                "photo",
-                "document",
-                "sticker",
-            ] {
+            for k in ["text", "entities", "caption", "caption_entities", "photo", "document", "sticker"] {
                 if let Some(v) = s.get(k) {
                     o.insert(k.into(), v.clone());
                 }
@@ -877,31 +763,18 @@ impl St {
                 o.insert("forward_origin".into(), origin);
             }
         }
-        let text = raw
-            .get("text")
-            .or_else(|| raw.get("caption"))
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let text = raw.get("text").or_else(|| raw.get("caption")).and_then(Value::as_str).unwrap_or_default();
         let doc = raw.get("document");
-        let file_name = doc
-            .and_then(|d| d.get("file_name"))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let file_name = doc.and_then(|d| d.get("file_name")).and_then(Value::as_str).map(str::to_owned);
         let file_bytes = ["document", "photo", "sticker"].iter().find_map(|k| {
             let m = raw.get(*k)?;
             let m = m.as_array().and_then(|a| a.last()).unwrap_or(m);
-            self.files
-                .get(m.get("file_id")?.as_str()?)
-                .map(|f| f.bytes.clone())
+            self.files.get(m.get("file_id")?.as_str()?).map(|f| f.bytes.clone())
         });
         let msg = BotMessage {
             chat_id: chat,
             message_id: id,
-            kind: if is_copy {
-                MsgKind::Copy
-            } else {
-                MsgKind::Forward
-            },
+            kind: if is_copy { MsgKind::Copy } else { MsgKind::Forward },
             text: text.to_owned(),
             raw_text: text.to_owned(),
             inline_buttons,
@@ -915,11 +788,7 @@ impl St {
         let c = self.chat(chat);
         c.raw.insert(id, raw.clone());
         c.bot_messages.push(msg);
-        Ok(if is_copy {
-            json!({"message_id": id})
-        } else {
-            raw
-        })
+        Ok(if is_copy { json!({"message_id": id}) } else { raw })
     }
 
     fn edit(&mut self, method: &str, p: &Value) -> Result<Value, ApiErr> {
@@ -934,11 +803,7 @@ impl St {
         let parse_mode = p_str(p, "parse_mode");
         let c = self.chats.get_mut(&chat).ok_or_else(not_found)?;
         let raw = c.raw.get_mut(&id).ok_or_else(not_found)?;
-        let Some(msg) = c
-            .bot_messages
-            .iter_mut()
-            .find(|m| m.message_id == id && !m.deleted)
-        else {
+        let Some(msg) = c.bot_messages.iter_mut().find(|m| m.message_id == id && !m.deleted) else {
             return Err(if c.bot_messages.iter().any(|m| m.message_id == id) {
                 not_found()
             } else {
@@ -947,23 +812,15 @@ impl St {
         };
         let has_text = raw.get("text").is_some();
         let (new_raw, field) = match method {
-            "editmessagetext" if !has_text => {
-                return Err(bad("Bad Request: there is no text in the message to edit"))
-            }
+            "editmessagetext" if !has_text => return Err(bad("Bad Request: there is no text in the message to edit")),
             "editmessagecaption" if has_text => {
-                return Err(bad(
-                    "Bad Request: there is no caption in the message to edit",
-                ))
+                return Err(bad("Bad Request: there is no caption in the message to edit"))
             }
             "editmessagetext" => (p_str(p, "text").unwrap_or_default(), Some("text")),
             "editmessagecaption" => (p_str(p, "caption").unwrap_or_default(), Some("caption")),
             _ => (msg.raw_text.clone(), None),
         };
-        let new_text = if field.is_some() {
-            render(&new_raw, parse_mode.as_deref())?
-        } else {
-            msg.text.clone()
-        };
+        let new_text = if field.is_some() { render(&new_raw, parse_mode.as_deref())? } else { msg.text.clone() };
         if field == Some("text") && new_text.trim().is_empty() {
             return Err(bad("Bad Request: message text is empty"));
         }
@@ -1008,11 +865,7 @@ impl St {
 /// setMyCommands/getMyCommands key: canonical scope JSON + language code.
 fn commands_key(p: &Value) -> String {
     let scope = p_json(p, "scope").unwrap_or_else(|| json!({"type": "default"}));
-    format!(
-        "{}|{}",
-        scope,
-        p_str(p, "language_code").unwrap_or_default()
-    )
+    format!("{}|{}", scope, p_str(p, "language_code").unwrap_or_default())
 }
 
 async fn api_route(
@@ -1034,30 +887,17 @@ async fn api_route(
             (s, b, Value::Null, None)
         }
         (Some(tok), Ok((params, file))) => {
-            let bot_id = tok
-                .split(':')
-                .next()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(1);
+            let bot_id = tok.split(':').next().and_then(|s| s.parse().ok()).unwrap_or(1);
             let (s, b) = tg.dispatch(bot_id, &method, &params, file.as_ref()).await;
             (s, b, params, file)
         }
     };
-    tg.record(Call {
-        method,
-        params,
-        file,
-        at: Instant::now(),
-        outcome: status,
-    });
+    tg.record(Call { method, params, file, at: Instant::now(), outcome: status });
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     (code, Json(body)).into_response()
 }
 
-async fn file_route(
-    AxState(tg): AxState<FakeTelegram>,
-    Path((_token, path)): Path<(String, String)>,
-) -> Response {
+async fn file_route(AxState(tg): AxState<FakeTelegram>, Path((_token, path)): Path<(String, String)>) -> Response {
     let st = tg.lock();
     match st.files.values().find(|f| f.path == path) {
         Some(f) => (StatusCode::OK, f.bytes.clone()).into_response(),
@@ -1074,17 +914,9 @@ impl FakeTelegram {
     pub async fn start() -> std::io::Result<FakeTelegram> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let st = St {
-            next_update_id: 100_000,
-            bot_id: 1,
-            ..St::default()
-        };
-        let tg = FakeTelegram(Arc::new(Inner {
-            st: Mutex::new(st),
-            updates: Notify::new(),
-            changed: Notify::new(),
-            addr,
-        }));
+        let st = St { next_update_id: 100_000, bot_id: 1, ..St::default() };
+        let tg =
+            FakeTelegram(Arc::new(Inner { st: Mutex::new(st), updates: Notify::new(), changed: Notify::new(), addr }));
         let app = Router::new()
             .route("/file/{token}/{*path}", get(file_route))
             .route("/{token}/{method}", any(api_route))
@@ -1126,13 +958,7 @@ impl FakeTelegram {
         self.0.changed.notify_waiters();
     }
 
-    async fn dispatch(
-        &self,
-        bot_id: i64,
-        method: &str,
-        p: &Value,
-        file: Option<&FileIn>,
-    ) -> (u16, Value) {
+    async fn dispatch(&self, bot_id: i64, method: &str, p: &Value, file: Option<&FileIn>) -> (u16, Value) {
         let fault = {
             let mut st = self.lock();
             st.bot_id = bot_id;
@@ -1162,22 +988,13 @@ impl FakeTelegram {
             {
                 let mut st = self.lock();
                 // Telegram remembers allowed_updates across calls and drops other kinds.
-                if let Some(kinds) =
-                    p_json(p, "allowed_updates").and_then(|v| v.as_array().cloned())
-                {
-                    let kinds: Vec<String> = kinds
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect();
+                if let Some(kinds) = p_json(p, "allowed_updates").and_then(|v| v.as_array().cloned()) {
+                    let kinds: Vec<String> = kinds.iter().filter_map(Value::as_str).map(str::to_owned).collect();
                     st.allowed_updates = (!kinds.is_empty()).then_some(kinds);
                 }
                 let allowed = st.allowed_updates.clone();
-                let is_allowed = |u: &Value| {
-                    allowed
-                        .as_ref()
-                        .is_none_or(|a| a.iter().any(|k| u.get(k.as_str()).is_some()))
-                };
+                let is_allowed =
+                    |u: &Value| allowed.as_ref().is_none_or(|a| a.iter().any(|k| u.get(k.as_str()).is_some()));
                 // An offset confirms (drops) every earlier update.
                 st.queue.retain(|(id, u)| *id >= offset && is_allowed(u));
                 let batch: Vec<(i64, Value)> = st.queue.iter().take(limit).cloned().collect();
@@ -1202,38 +1019,19 @@ impl FakeTelegram {
     /// Calls to one method (case-insensitive name).
     pub fn calls_to(&self, method: &str) -> Vec<Call> {
         let m = method.to_ascii_lowercase();
-        self.lock()
-            .calls
-            .iter()
-            .filter(|c| c.method == m)
-            .cloned()
-            .collect()
+        self.lock().calls.iter().filter(|c| c.method == m).cloned().collect()
     }
 
     /// Commands set by `setMyCommands` for `scope` (`None` = default scope), as (command, description).
-    pub fn my_commands(
-        &self,
-        scope: Option<&Value>,
-        language_code: Option<&str>,
-    ) -> Vec<(String, String)> {
+    pub fn my_commands(&self, scope: Option<&Value>, language_code: Option<&str>) -> Vec<(String, String)> {
         let mut p = json!({"language_code": language_code.unwrap_or_default()});
         if let (Some(s), Some(o)) = (scope, p.as_object_mut()) {
             o.insert("scope".into(), s.clone());
         }
         let st = self.lock();
-        let cmds = st
-            .commands
-            .get(&commands_key(&p))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let cmds = st.commands.get(&commands_key(&p)).and_then(Value::as_array).cloned().unwrap_or_default();
         cmds.iter()
-            .map(|c| {
-                (
-                    p_str(c, "command").unwrap_or_default(),
-                    p_str(c, "description").unwrap_or_default(),
-                )
-            })
+            .map(|c| (p_str(c, "command").unwrap_or_default(), p_str(c, "description").unwrap_or_default()))
             .collect()
     }
 
@@ -1243,8 +1041,7 @@ impl FakeTelegram {
         let mut st = self.lock();
         st.next_update_id += 1;
         let id = st.next_update_id;
-        st.queue
-            .push_back((id, json!({"update_id": id, key: payload})));
+        st.queue.push_back((id, json!({"update_id": id, key: payload})));
         st.last_activity = Some(Instant::now());
         drop(st);
         self.0.updates.notify_waiters();
@@ -1290,13 +1087,7 @@ impl FakeTelegram {
     }
 
     /// A text message from `user` in any chat (negative id = group), optionally a reply.
-    pub fn send_text_as(
-        &self,
-        user: &FakeUser,
-        chat_id: i64,
-        text: &str,
-        reply_to_message_id: Option<i64>,
-    ) -> i64 {
+    pub fn send_text_as(&self, user: &FakeUser, chat_id: i64, text: &str, reply_to_message_id: Option<i64>) -> i64 {
         self.inject_message(user, chat_id, reply_to_message_id, |_, m| {
             m.insert("text".into(), json!(text));
             if let Some(e) = bot_command_entities(text) {
@@ -1306,19 +1097,10 @@ impl FakeTelegram {
     }
 
     /// The user uploads a document (downloadable by the bot via getFile).
-    pub fn send_document(
-        &self,
-        user_id: i64,
-        file_name: &str,
-        bytes: &[u8],
-        caption: Option<&str>,
-    ) -> i64 {
+    pub fn send_document(&self, user_id: i64, file_name: &str, bytes: &[u8], caption: Option<&str>) -> i64 {
         let bytes = bytes.to_vec();
         self.inject_message(&FakeUser::new(user_id), user_id, None, |st, m| {
-            m.insert(
-                "document".into(),
-                st.media_json(MsgKind::Document, file_name, bytes),
-            );
+            m.insert("document".into(), st.media_json(MsgKind::Document, file_name, bytes));
             insert_caption(m, caption);
         })
     }
@@ -1326,10 +1108,7 @@ impl FakeTelegram {
     /// The user sends a photo.
     pub fn send_photo(&self, user_id: i64, caption: Option<&str>) -> i64 {
         self.inject_message(&FakeUser::new(user_id), user_id, None, |st, m| {
-            m.insert(
-                "photo".into(),
-                st.media_json(MsgKind::Photo, "p.jpg", TINY_PNG.to_vec()),
-            );
+            m.insert("photo".into(), st.media_json(MsgKind::Photo, "p.jpg", TINY_PNG.to_vec()));
             insert_caption(m, caption);
         })
     }
@@ -1337,10 +1116,7 @@ impl FakeTelegram {
     /// The user sends a sticker.
     pub fn send_sticker(&self, user_id: i64) -> i64 {
         self.inject_message(&FakeUser::new(user_id), user_id, None, |st, m| {
-            m.insert(
-                "sticker".into(),
-                st.media_json(MsgKind::Sticker, "s.webp", Vec::new()),
-            );
+            m.insert("sticker".into(), st.media_json(MsgKind::Sticker, "s.webp", Vec::new()));
         })
     }
 
@@ -1355,15 +1131,10 @@ impl FakeTelegram {
             let mut st = self.lock();
             st.next_cbq += 1;
             let chat = st.chat_json(chat_id);
-            let message = st
-                .chats
-                .get(&chat_id)
-                .and_then(|c| c.raw.get(&message_id))
-                .cloned()
-                .unwrap_or_else(
-                    // Telegram sends an "inaccessible message" (date 0) when it is gone.
-                    || json!({"message_id": message_id, "date": 0, "chat": chat}),
-                );
+            let message = st.chats.get(&chat_id).and_then(|c| c.raw.get(&message_id)).cloned().unwrap_or_else(
+                // Telegram sends an "inaccessible message" (date 0) when it is gone.
+                || json!({"message_id": message_id, "date": 0, "chat": chat}),
+            );
             (format!("{}", 4_000_000_000_000_u64 + st.next_cbq), message)
         };
         let q = json!({"id": cbq_id, "from": user.json(), "message": message,
@@ -1385,19 +1156,12 @@ impl FakeTelegram {
 
     /// Non-deleted bot messages in `chat`, oldest first.
     pub fn messages(&self, chat: i64) -> Vec<BotMessage> {
-        self.all_messages(chat)
-            .into_iter()
-            .filter(|m| !m.deleted)
-            .collect()
+        self.all_messages(chat).into_iter().filter(|m| !m.deleted).collect()
     }
 
     /// All bot messages in `chat`, deleted ones included.
     pub fn all_messages(&self, chat: i64) -> Vec<BotMessage> {
-        self.lock()
-            .chats
-            .get(&chat)
-            .map(|c| c.bot_messages.clone())
-            .unwrap_or_default()
+        self.lock().chats.get(&chat).map(|c| c.bot_messages.clone()).unwrap_or_default()
     }
 
     pub fn last_message(&self, chat: i64) -> Option<BotMessage> {
@@ -1406,30 +1170,20 @@ impl FakeTelegram {
 
     /// Newest non-deleted message that carries inline buttons.
     pub fn last_with_buttons(&self, chat: i64) -> Option<BotMessage> {
-        self.messages(chat)
-            .into_iter()
-            .rev()
-            .find(|m| !m.inline_buttons.is_empty())
+        self.messages(chat).into_iter().rev().find(|m| !m.inline_buttons.is_empty())
     }
 
     /// A button (case-insensitive label substring) on the newest message with buttons.
     pub fn find_button(&self, chat: i64, label: &str) -> Option<(i64, Button)> {
         let m = self.last_with_buttons(chat)?;
         let needle = label.to_lowercase();
-        let b = m
-            .inline_buttons
-            .iter()
-            .flatten()
-            .find(|b| b.text.to_lowercase().contains(&needle))?;
+        let b = m.inline_buttons.iter().flatten().find(|b| b.text.to_lowercase().contains(&needle))?;
         Some((m.message_id, b.clone()))
     }
 
     /// The chat's current reply keyboard.
     pub fn reply_keyboard(&self, chat: i64) -> Option<Vec<Vec<String>>> {
-        self.lock()
-            .chats
-            .get(&chat)
-            .and_then(|c| c.reply_keyboard.clone())
+        self.lock().chats.get(&chat).and_then(|c| c.reply_keyboard.clone())
     }
 
     /// First non-deleted message satisfying `pred` (edits count), waiting up to `timeout`.
@@ -1451,21 +1205,13 @@ impl FakeTelegram {
             if now >= deadline {
                 return None;
             }
-            let _ =
-                tokio::time::timeout_at(deadline.min(now + Duration::from_millis(100)), notified)
-                    .await;
+            let _ = tokio::time::timeout_at(deadline.min(now + Duration::from_millis(100)), notified).await;
         }
     }
 
     /// `wait_for` a message whose displayed text contains `needle` (case-sensitive).
-    pub async fn wait_for_text(
-        &self,
-        chat: i64,
-        needle: &str,
-        timeout: Duration,
-    ) -> Option<BotMessage> {
-        self.wait_for(chat, |m| m.text.contains(needle), timeout)
-            .await
+    pub async fn wait_for_text(&self, chat: i64, needle: &str, timeout: Duration) -> Option<BotMessage> {
+        self.wait_for(chat, |m| m.text.contains(needle), timeout).await
     }
 
     /// True once no update is pending and no call (other than getUpdates) or injection happened
@@ -1524,11 +1270,10 @@ fn insert_caption(m: &mut Map<String, Value>, caption: Option<&str>) {
 
 /// A valid 1×1 PNG, used for injected photos.
 pub const TINY_PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
-    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
-    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
-    0x42, 0x60, 0x82,
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
+    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
 
 #[cfg(test)]
@@ -1538,14 +1283,8 @@ mod tests {
 
     #[test]
     fn html_is_validated_and_rendered() {
-        assert_eq!(
-            render_html("<b>Total</b>: Rp 1 &amp; 2 &lt;3 & more").unwrap(),
-            "Total: Rp 1 & 2 <3 & more"
-        );
-        assert_eq!(
-            render_html("<a href=\"https://x\">link</a>&#33;").unwrap(),
-            "link!"
-        );
+        assert_eq!(render_html("<b>Total</b>: Rp 1 &amp; 2 &lt;3 & more").unwrap(), "Total: Rp 1 & 2 <3 & more");
+        assert_eq!(render_html("<a href=\"https://x\">link</a>&#33;").unwrap(), "link!");
         assert!(render_html("a < b").is_err());
         assert!(render_html("<b>open").is_err());
         assert!(render_html("<b><i>x</b></i>").is_err());
@@ -1555,10 +1294,7 @@ mod tests {
     fn form_values_are_typed() {
         assert_eq!(form_value("chat_id", "42".into()), json!(42));
         assert_eq!(form_value("caption", "42".into()), json!("42"));
-        assert_eq!(
-            form_value("reply_markup", "{\"a\":1}".into()),
-            json!({"a": 1})
-        );
+        assert_eq!(form_value("reply_markup", "{\"a\":1}".into()), json!({"a": 1}));
     }
 
     #[tokio::test]
@@ -1582,32 +1318,15 @@ mod tests {
     async fn edits_update_the_view_in_place() {
         let tg = FakeTelegram::start().await.unwrap();
         let kb = json!({"inline_keyboard": [[{"text": "Beli", "callback_data": "buy:1"}]]});
-        let (s, sent) = tg
-            .dispatch(
-                1,
-                "sendmessage",
-                &json!({"chat_id": 5, "text": "hi", "reply_markup": kb}),
-                None,
-            )
-            .await;
+        let (s, sent) =
+            tg.dispatch(1, "sendmessage", &json!({"chat_id": 5, "text": "hi", "reply_markup": kb}), None).await;
         assert_eq!(s, 200);
         let id = sent["result"]["message_id"].as_i64().unwrap();
-        assert_eq!(
-            tg.find_button(5, "bel").unwrap().1.callback_data.as_deref(),
-            Some("buy:1")
-        );
-        let p =
-            json!({"chat_id": 5, "message_id": id, "text": "<b>paid</b>", "parse_mode": "HTML"});
+        assert_eq!(tg.find_button(5, "bel").unwrap().1.callback_data.as_deref(), Some("buy:1"));
+        let p = json!({"chat_id": 5, "message_id": id, "text": "<b>paid</b>", "parse_mode": "HTML"});
         assert_eq!(tg.dispatch(1, "editmessagetext", &p, None).await.0, 200);
-        assert_eq!(
-            tg.dispatch(1, "editmessagetext", &p, None).await.0,
-            400,
-            "not modified"
-        );
+        assert_eq!(tg.dispatch(1, "editmessagetext", &p, None).await.0, 400, "not modified");
         let m = tg.last_message(5).unwrap();
-        assert_eq!(
-            (m.text.as_str(), m.edits, m.inline_buttons.len()),
-            ("paid", 1, 0)
-        );
+        assert_eq!((m.text.as_str(), m.edits, m.inline_buttons.len()), ("paid", 1, 0));
     }
 }

@@ -5,6 +5,4 @@ pub mod fake_pakasir;
 pub mod fake_telegram;
 
 pub use fake_pakasir::{FakePakasir, PakasirCall, PakasirFault, PakasirRoute, Txn};
-pub use fake_telegram::{
-    BotMessage, Button, Call, FakeTelegram, FakeUser, Fault, MsgKind, RateLimit,
-};
+pub use fake_telegram::{BotMessage, Button, Call, FakeTelegram, FakeUser, Fault, MsgKind, RateLimit};

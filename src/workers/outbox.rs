@@ -48,7 +48,9 @@ async fn drain(shop: &Shop) -> Result<Option<Duration>, store::StoreError> {
             let result = send(shop, row.chat_id, &row.payload).await;
             let id = row.id;
             match result {
-                Ok(()) | Err(SendError::NotModified) => shop.db().call(move |c| store::outbox::mark_sent(c, id)).await?,
+                Ok(()) | Err(SendError::NotModified) => {
+                    shop.db().call(move |c| store::outbox::mark_sent(c, id)).await?
+                }
                 Err(SendError::RetryAfter(d)) => {
                     let at = store::now() + i64::try_from(d.as_secs()).unwrap_or(30).max(1);
                     shop.db().call(move |c| store::outbox::retry_at(c, id, at)).await?;
@@ -100,9 +102,10 @@ async fn send(shop: &Shop, chat: i64, payload: &Payload) -> Result<(), SendError
             };
             tg.send(chat, Out { text: text.clone(), keyboard }).await.map(|_| ())
         }
-        Payload::Document { file_name, content, caption } => {
-            tg.send_document(chat, file_name, content.clone().into_bytes(), Out::text(caption.clone())).await.map(|_| ())
-        }
+        Payload::Document { file_name, content, caption } => tg
+            .send_document(chat, file_name, content.clone().into_bytes(), Out::text(caption.clone()))
+            .await
+            .map(|_| ()),
         Payload::Delete { message_id } => tg.delete(chat, *message_id).await,
     }
 }

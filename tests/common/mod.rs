@@ -122,9 +122,7 @@ impl App {
     /// `cli`) afterwards, e.g. to `admin grant` before the first start.
     pub async fn prepare(adjust: impl FnOnce(&mut BTreeMap<String, String>)) -> App {
         let tg = FakeTelegram::start().await.expect("fake telegram");
-        let pakasir = FakePakasir::start(PAKASIR_PROJECT, PAKASIR_API_KEY)
-            .await
-            .expect("fake pakasir");
+        let pakasir = FakePakasir::start(PAKASIR_PROJECT, PAKASIR_API_KEY).await.expect("fake pakasir");
         let dir = tempfile::tempdir().expect("tempdir");
         let mut env = BTreeMap::new();
         let mut set = |k: &str, v: String| {
@@ -159,10 +157,7 @@ impl App {
             marks: HashMap::new(),
             presses: 0,
             last_press: HashMap::new(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .expect("http client"),
+            http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("http client"),
         }
     }
 
@@ -173,11 +168,7 @@ impl App {
     /// A `Command` for the binary with exactly this app's environment, in its temp dir.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
-        cmd.args(args)
-            .env_clear()
-            .envs(&self.env)
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null());
+        cmd.args(args).env_clear().envs(&self.env).current_dir(self.dir.path()).stdin(Stdio::null());
         for k in ["PATH", "HOME"] {
             if let Ok(v) = std::env::var(k) {
                 cmd.env(k, v);
@@ -194,45 +185,55 @@ impl App {
     /// Starts `serve` (again) on fresh ports and waits until it answers `/healthz` and polls.
     pub async fn spawn(&mut self) {
         assert!(self.child.is_none(), "already running");
-        self.env.insert("HTTP_BIND".into(), free_addr());
-        self.env.insert("METRICS_BIND".into(), free_addr());
-        self.base_url = format!("http://{}", self.env["HTTP_BIND"]);
-        self.runs += 1;
-        let stderr = File::create(self.stderr_path(self.runs)).expect("stderr file");
-        let stdout = File::create(self.dir.path().join(format!("serve-{}.stdout", self.runs)))
-            .expect("stdout file");
-        let polls_before = self.polling_calls();
-        let child = self
-            .command(&["serve"])
-            .stdout(Stdio::from(stdout))
-            .stderr(Stdio::from(stderr))
-            .spawn()
-            .expect("spawn quickcart serve");
-        self.child = Some(child);
-        self.wait_ready(polls_before).await;
+        // A port picked as free can be taken by a parallel test before the binary binds it:
+        // then start again on other ports.
+        for attempt in 1..=3 {
+            self.env.insert("HTTP_BIND".into(), free_addr());
+            self.env.insert("METRICS_BIND".into(), free_addr());
+            self.base_url = format!("http://{}", self.env["HTTP_BIND"]);
+            self.runs += 1;
+            let stderr = File::create(self.stderr_path(self.runs)).expect("stderr file");
+            let stdout =
+                File::create(self.dir.path().join(format!("serve-{}.stdout", self.runs))).expect("stdout file");
+            let polls_before = self.polling_calls();
+            let child = self
+                .command(&["serve"])
+                .stdout(Stdio::from(stdout))
+                .stderr(Stdio::from(stderr))
+                .spawn()
+                .expect("spawn quickcart serve");
+            self.child = Some(child);
+            match self.wait_ready(polls_before).await {
+                Ok(()) => return,
+                Err(status) => {
+                    self.child = None;
+                    let err = std::fs::read_to_string(self.stderr_path(self.runs)).unwrap_or_default();
+                    let port_clash = err.contains("HTTP_BIND") || err.contains("METRICS_BIND");
+                    assert!(
+                        port_clash && attempt < 3,
+                        "quickcart serve exited during start ({status}); stderr:\n{}",
+                        self.stderr()
+                    );
+                }
+            }
+        }
     }
 
     fn polling_calls(&self) -> usize {
-        self.tg
-            .calls()
-            .iter()
-            .filter(|c| matches!(c.method.as_str(), "deletewebhook" | "setwebhook"))
-            .count()
+        self.tg.calls().iter().filter(|c| matches!(c.method.as_str(), "deletewebhook" | "setwebhook")).count()
     }
 
-    async fn wait_ready(&mut self, polls_before: usize) {
+    /// Ok once healthy and polling; Err(exit status) if the process ended during start.
+    async fn wait_ready(&mut self, polls_before: usize) -> Result<(), ExitStatus> {
         let deadline = Instant::now() + READY_TIMEOUT;
         let url = format!("{}/healthz", self.base_url);
         loop {
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                panic!(
-                    "quickcart serve exited during start ({status}); stderr:\n{}",
-                    self.stderr()
-                );
+                return Err(status);
             }
             let healthy = matches!(self.http.get(&url).send().await, Ok(r) if r.status() == 200);
             if healthy && self.polling_calls() > polls_before {
-                return;
+                return Ok(());
             }
             assert!(
                 Instant::now() < deadline,
@@ -254,9 +255,7 @@ impl App {
     /// SIGTERM, then waits (up to 15 s) for the exit. Panics if it does not exit in time.
     pub async fn stop(&mut self) -> ExitStatus {
         let mut child = self.child.take().expect("not running");
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
         let deadline = Instant::now() + STOP_TIMEOUT;
         loop {
             if let Some(status) = child.try_wait().expect("wait") {
@@ -265,10 +264,7 @@ impl App {
             if Instant::now() >= deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!(
-                    "quickcart serve did not exit within {STOP_TIMEOUT:?} of SIGTERM; stderr:\n{}",
-                    self.stderr()
-                );
+                panic!("quickcart serve did not exit within {STOP_TIMEOUT:?} of SIGTERM; stderr:\n{}", self.stderr());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -296,11 +292,7 @@ impl App {
     pub async fn finish(mut self) {
         if self.child.is_some() {
             let status = self.stop().await;
-            assert!(
-                status.success(),
-                "serve exited with {status}; stderr:\n{}",
-                self.stderr()
-            );
+            assert!(status.success(), "serve exited with {status}; stderr:\n{}", self.stderr());
         }
         self.assert_no_panic();
     }
@@ -319,10 +311,7 @@ impl App {
 
     pub fn assert_no_panic(&self) {
         let err = self.stderr();
-        assert!(
-            !err.contains("panicked"),
-            "the binary panicked; stderr:\n{err}"
-        );
+        assert!(!err.contains("panicked"), "the binary panicked; stderr:\n{err}");
     }
 
     // ------------------------------------------------------------------ conversation
@@ -365,10 +354,7 @@ impl App {
     /// The (message id, callback data) of a button on the newest message with buttons.
     pub fn button(&self, user: i64, label: &str) -> (i64, String) {
         let Some(m) = self.tg.last_with_buttons(user) else {
-            panic!(
-                "no message with buttons for {user}; chat:\n{}",
-                self.transcript(user)
-            )
+            panic!("no message with buttons for {user}; chat:\n{}", self.transcript(user))
         };
         let wanted = label.to_lowercase();
         let all: Vec<_> = m.inline_buttons.iter().flatten().collect();
@@ -377,16 +363,9 @@ impl App {
             .find(|b| b.text.to_lowercase() == wanted)
             .or_else(|| all.iter().find(|b| b.text.to_lowercase().contains(&wanted)));
         let Some(b) = b else {
-            panic!(
-                "no button {label:?} on message {}; chat:\n{}",
-                m.message_id,
-                self.transcript(user)
-            )
+            panic!("no button {label:?} on message {}; chat:\n{}", m.message_id, self.transcript(user))
         };
-        let data = b
-            .callback_data
-            .clone()
-            .unwrap_or_else(|| panic!("button {label:?} has no callback data"));
+        let data = b.callback_data.clone().unwrap_or_else(|| panic!("button {label:?} has no callback data"));
         (m.message_id, data)
     }
 
@@ -394,8 +373,7 @@ impl App {
     pub fn press_data(&mut self, user: i64, message_id: i64, data: &str) -> i64 {
         self.marks.insert(user, self.mark(user));
         self.presses += 1;
-        self.last_press
-            .insert(user, (4_000_000_000_000_u64 + self.presses).to_string());
+        self.last_press.insert(user, (4_000_000_000_000_u64 + self.presses).to_string());
         self.tg.press(user, message_id, data)
     }
 
@@ -412,8 +390,7 @@ impl App {
 
     /// Waits for a message new or edited since `mark` that contains `needle`.
     pub async fn wait_text_since(&self, user: i64, mark: &Mark, needle: &str) -> BotMessage {
-        self.wait_msg_since(user, mark, |m| m.text.contains(needle), needle)
-            .await
+        self.wait_msg_since(user, mark, |m| m.text.contains(needle), needle).await
     }
 
     /// Waits for a message new or edited since `mark` satisfying `pred`.
@@ -424,11 +401,7 @@ impl App {
         pred: impl Fn(&BotMessage) -> bool,
         what: &str,
     ) -> BotMessage {
-        match self
-            .tg
-            .wait_for(user, |m| mark.is_new(m) && pred(m), WAIT)
-            .await
-        {
+        match self.tg.wait_for(user, |m| mark.is_new(m) && pred(m), WAIT).await {
             Some(m) => m,
             None => panic!(
                 "no new message matching {what:?} for {user} within {WAIT:?}; chat:\n{}\n--- stderr:\n{}",
@@ -445,11 +418,7 @@ impl App {
 
     /// Bot messages new or edited since `mark`.
     pub fn new_messages(&self, user: i64, mark: &Mark) -> Vec<BotMessage> {
-        self.tg
-            .messages(user)
-            .into_iter()
-            .filter(|m| mark.is_new(m))
-            .collect()
+        self.tg.messages(user).into_iter().filter(|m| mark.is_new(m)).collect()
     }
 
     /// Calls since `mark` (by index).
@@ -460,27 +429,16 @@ impl App {
     /// Waits for the `answerCallbackQuery` of the user's last press and returns its text (empty
     /// when the answer carried none).
     pub async fn wait_answer(&self, user: i64) -> String {
-        let id = self
-            .last_press
-            .get(&user)
-            .cloned()
-            .expect("the user pressed nothing");
+        let id = self.last_press.get(&user).cloned().expect("the user pressed nothing");
         let deadline = Instant::now() + WAIT;
         loop {
             let answer = self
                 .tg
                 .calls_to("answerCallbackQuery")
                 .into_iter()
-                .find(|c| {
-                    c.params.get("callback_query_id").and_then(Value::as_str) == Some(id.as_str())
-                });
+                .find(|c| c.params.get("callback_query_id").and_then(Value::as_str) == Some(id.as_str()));
             if let Some(c) = answer {
-                return c
-                    .params
-                    .get("text")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
+                return c.params.get("text").and_then(Value::as_str).unwrap_or_default().to_string();
             }
             assert!(
                 Instant::now() < deadline,
@@ -495,18 +453,30 @@ impl App {
     pub async fn wait_delivered(&self, update_id: i64) {
         let deadline = Instant::now() + WAIT;
         while self.tg.delivered_update_id() < update_id {
-            assert!(
-                Instant::now() < deadline,
-                "update {update_id} was never fetched by the bot"
-            );
+            assert!(Instant::now() < deadline, "update {update_id} was never fetched by the bot");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
-    /// After update `update_id` was fetched, gives the bot ~1 s and checks that no call since
-    /// call index `since` put anything in front of `user` (send, edit, copy, forward).
-    pub async fn assert_silent(&self, user: i64, since: usize, update_id: i64) {
+    /// Once every injected update has been fetched by the bot, gives it ~1 s and checks that no
+    /// call since call index `since` (see [`App::calls_len`]) put anything in front of `user`
+    /// (send, edit, copy, forward).
+    pub async fn assert_silent(&self, user: i64, since: usize) {
+        let deadline = Instant::now() + WAIT;
+        while self.tg.pending_updates() > 0 {
+            assert!(Instant::now() < deadline, "the bot did not fetch its updates within {WAIT:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.assert_no_visible_call(user, since).await;
+    }
+
+    /// [`App::assert_silent`] for one known update (the id `say` returned).
+    pub async fn assert_silent_after(&self, user: i64, since: usize, update_id: i64) {
         self.wait_delivered(update_id).await;
+        self.assert_no_visible_call(user, since).await;
+    }
+
+    async fn assert_no_visible_call(&self, user: i64, since: usize) {
         tokio::time::sleep(SILENCE).await;
         let visible: Vec<Call> = self
             .calls_since(since)
@@ -517,10 +487,7 @@ impl App {
         assert!(
             visible.is_empty(),
             "expected silence towards {user}, got: {:#?}",
-            visible
-                .iter()
-                .map(|c| (&c.method, &c.params))
-                .collect::<Vec<_>>()
+            visible.iter().map(|c| (&c.method, &c.params)).collect::<Vec<_>>()
         );
     }
 
@@ -534,11 +501,7 @@ impl App {
                     "#{}{}{} {:?}: {}",
                     m.message_id,
                     if m.deleted { " (deleted)" } else { "" },
-                    if m.edits > 0 {
-                        format!(" (edits {})", m.edits)
-                    } else {
-                        String::new()
-                    },
+                    if m.edits > 0 { format!(" (edits {})", m.edits) } else { String::new() },
                     m.kind,
                     m.text
                 );
@@ -577,20 +540,12 @@ impl App {
 
     /// `/add` a product as the `ADMIN_IDS` admin and waits for the confirmation.
     pub async fn add_product(&mut self, id: &str, name: &str, category: &str, price: &str) {
-        self.admin(
-            &format!("/add {id}|{name}|{category}|{price}|-"),
-            "Produk ditambahkan",
-        )
-        .await;
+        self.admin(&format!("/add {id}|{name}|{category}|{price}|-"), "Produk ditambahkan").await;
     }
 
     /// `/addstock id|items…` as the admin; waits for the report.
     pub async fn add_stock(&mut self, id: i64, items: &[&str]) -> BotMessage {
-        self.admin(
-            &format!("/addstock {id}|{}", items.join("\n")),
-            "Total stok tersedia",
-        )
-        .await
+        self.admin(&format!("/addstock {id}|{}", items.join("\n")), "Total stok tersedia").await
     }
 
     /// Sends several admin commands at once (they are handled in order) and waits until `needle`
@@ -605,20 +560,11 @@ impl App {
     }
 
     /// Waits until at least `n` messages new since `mark` contain `needle`.
-    pub async fn wait_count_since(
-        &self,
-        user: i64,
-        mark: &Mark,
-        needle: &str,
-        n: usize,
-    ) -> Vec<BotMessage> {
+    pub async fn wait_count_since(&self, user: i64, mark: &Mark, needle: &str, n: usize) -> Vec<BotMessage> {
         let deadline = Instant::now() + WAIT + Duration::from_millis(200 * n as u64);
         loop {
-            let hits: Vec<BotMessage> = self
-                .new_messages(user, mark)
-                .into_iter()
-                .filter(|m| m.text.contains(needle))
-                .collect();
+            let hits: Vec<BotMessage> =
+                self.new_messages(user, mark).into_iter().filter(|m| m.text.contains(needle)).collect();
             if hits.len() >= n {
                 return hits;
             }
@@ -636,10 +582,8 @@ impl App {
     /// Adds products `ids` (named `Produk <id>`, category `cat`, price `1000 * id`) and gives
     /// product `id` the stock `stock(id)` (items `item-<id>-<n>`), all as the admin.
     pub async fn seed(&mut self, ids: &[i64], cat: &str, stock: impl Fn(i64) -> usize) {
-        let adds: Vec<String> = ids
-            .iter()
-            .map(|id| format!("/add {id}|Produk {id}|{cat}|{}|Deskripsi {id}", 1000 * id))
-            .collect();
+        let adds: Vec<String> =
+            ids.iter().map(|id| format!("/add {id}|Produk {id}|{cat}|{}|Deskripsi {id}", 1000 * id)).collect();
         self.admin_batch(&adds, "Produk ditambahkan").await;
         let stocks: Vec<String> = ids
             .iter()
@@ -656,11 +600,7 @@ impl App {
 
     /// `GET path` on `HTTP_BIND`.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.base_url))
-            .send()
-            .await
-            .expect("http get")
+        self.http.get(format!("{}{path}", self.base_url)).send().await.expect("http get")
     }
 }
 
@@ -690,10 +630,7 @@ pub fn has_all(text: &str, needles: &[&str]) -> bool {
 
 /// Labels of a message's inline buttons, row by row.
 pub fn labels(m: &BotMessage) -> Vec<Vec<String>> {
-    m.inline_buttons
-        .iter()
-        .map(|r| r.iter().map(|b| b.text.clone()).collect())
-        .collect()
+    m.inline_buttons.iter().map(|r| r.iter().map(|b| b.text.clone()).collect()).collect()
 }
 
 /// All inline button labels, flattened.

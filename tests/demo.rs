@@ -1,0 +1,171 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! `quickcart demo --script FILE` (issue 2 point 9): the whole shop in a terminal, no token, no
+//! network; the transcript format and the exit code.
+
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_quickcart");
+
+/// Runs a demo script in a clean environment (no DATABASE_KEY, no token: the demo needs none).
+fn run_demo(script: &str) -> (Output, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("script.txt");
+    std::fs::write(&file, script).unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.arg("demo").arg("--script").arg(&file).env_clear().current_dir(dir.path()).stdin(Stdio::null());
+    for k in ["PATH", "HOME"] {
+        if let Ok(v) = std::env::var(k) {
+            cmd.env(k, v);
+        }
+    }
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&out.stderr));
+    (out, text)
+}
+
+/// The transcript lines from the one that is exactly `> input` up to the next input line.
+fn answer_to<'a>(transcript: &'a str, input: &str) -> Vec<&'a str> {
+    let want = format!("> {input}");
+    let lines: Vec<&str> = transcript.lines().collect();
+    let start =
+        lines.iter().position(|l| *l == want).unwrap_or_else(|| panic!("no input line {want:?} in:\n{transcript}"));
+    lines[start + 1..].iter().take_while(|l| !l.starts_with("> ")).copied().collect()
+}
+
+const SCRIPT: &str = r"# onboarding
+/start
+Budi Demo
+08123
+081234567890
+/skip
+# browsing
+:press Kategori
+:press Streaming
+:press Kembali
+:press Kembali
+:press Semua Produk
+:press Selanjutnya
+:press Kembali
+STOK
+/order
+AKUN
+# a card by typed id
+3
+:press +10
+:press -
+:press -
+:as admin
+/add 20|Produk Demo Baru|-|12.500|Deskripsi demo
+/addstock 20|kode-1\nkode-2\nkode-2
+:as customer
+20
+:quit
+this line is never reached
+";
+
+#[test]
+fn script_transcript_shows_the_conversation() {
+    let (out, t) = run_demo(SCRIPT);
+    assert!(out.status.success(), "exit {:?}:\n{t}", out.status);
+
+    // Every non-comment input is echoed as `> LINE`; comments are not.
+    for input in
+        ["/start", "Budi Demo", ":press Kategori", ":as admin", "/addstock 20|kode-1\\nkode-2\\nkode-2", ":quit"]
+    {
+        assert!(t.lines().any(|l| l == format!("> {input}")), "{input}:\n{t}");
+    }
+    assert!(!t.contains("# onboarding"), "{t}");
+    assert!(!t.contains("never reached"), "{t}");
+
+    // Every line is an input, a bot line, an indented continuation, or an error line.
+    for l in t.lines() {
+        assert!(
+            l.starts_with("> ") || l.starts_with("< ") || l.starts_with("  ") || l.is_empty(),
+            "unexpected transcript line {l:?}:\n{t}"
+        );
+    }
+
+    // Onboarding: sticker, the questions in order, validation, the menu.
+    let start = answer_to(&t, "/start");
+    assert_eq!(start[0], "< (stiker)", "{t}");
+    assert!(start[1].starts_with("< Siapa nama Anda"), "{t}");
+    assert!(answer_to(&t, "Budi Demo")[0].starts_with("< Nomor WhatsApp"));
+    assert!(answer_to(&t, "08123")[0].contains("tidak valid"), "{t}");
+    assert!(answer_to(&t, "081234567890")[0].starts_with("< Alamat email"));
+    let menu = answer_to(&t, "/skip");
+    let joined = menu.join("\n");
+    assert!(joined.contains("< Selamat datang di QuickCart Demo, Budi Demo!"), "{joined}");
+    assert!(menu.contains(&"  [LIST PRODUK] [STOK]"), "{joined}");
+    assert!(menu.contains(&"  [AKUN] [KIRIM PESAN]"), "{joined}");
+    assert!(menu.contains(&"  [Kategori] [Terlaris] [Semua Produk]"), "{joined}");
+    // The welcome's further lines are indented continuation lines.
+    assert!(menu.iter().any(|l| l.starts_with("  👥 Total pengguna:")), "{joined}");
+
+    // Browsing by buttons.
+    let cats = answer_to(&t, ":press Kategori").join("\n");
+    assert!(cats.contains("< Kategori") && cats.contains("[Streaming"), "{cats}");
+    let streaming = answer_to(&t, ":press Streaming").join("\n");
+    assert!(streaming.contains("< Streaming (halaman 1/1)"), "{streaming}");
+    let all = answer_to(&t, ":press Semua Produk").join("\n");
+    assert!(all.contains("< Semua Produk (halaman 1/2)"), "{all}");
+    assert!(all.contains("[Kembali] [Selanjutnya 2/2]"), "{all}");
+    let p2 = answer_to(&t, ":press Selanjutnya").join("\n");
+    assert!(p2.contains("(halaman 2/2)"), "{p2}");
+    assert!(answer_to(&t, "STOK")[0].starts_with("< Stok Produk"), "{t}");
+    assert!(answer_to(&t, "/order")[0].starts_with("< Cara memesan"), "{t}");
+    let acc = answer_to(&t, "AKUN").join("\n");
+    assert!(acc.contains("< Akun Saya") && acc.contains("[Ubah Nama]"), "{acc}");
+
+    // The card: buttons, clamping notice, edits printed again.
+    let card = answer_to(&t, "3").join("\n");
+    assert!(card.contains("Jumlah: 1"), "{card}");
+    assert!(card.contains("  [-] [+] [+2] [+5] [+10]"), "{card}");
+    assert!(card.contains("  [Lanjut ke pembayaran]"), "{card}");
+    assert!(card.contains("  [Batalkan]"), "{card}");
+    let plus = answer_to(&t, ":press +10").join("\n");
+    assert!(plus.contains("< (pemberitahuan) Stok tersedia hanya 3."), "{plus}");
+    assert!(plus.contains("Jumlah: 3"), "{plus}");
+
+    // Admin: /add and multi-line /addstock.
+    let add = answer_to(&t, "/add 20|Produk Demo Baru|-|12.500|Deskripsi demo").join("\n");
+    assert!(add.contains("< ✅ Produk ditambahkan.") && add.contains("  Harga: Rp12.500"), "{add}");
+    assert!(add.contains("  Kategori: Tanpa Kategori"), "{add}");
+    let stock = answer_to(&t, "/addstock 20|kode-1\\nkode-2\\nkode-2").join("\n");
+    assert!(stock.contains("  Ditambahkan: 2"), "{stock}");
+    assert!(stock.contains("  Duplikat dilewati: 1"), "{stock}");
+    assert!(stock.contains("  Total stok tersedia: 2"), "{stock}");
+
+    // Back as the customer, the new product opens.
+    let card = answer_to(&t, "20").join("\n");
+    assert!(card.contains("< Produk Demo Baru") && card.contains("Stok: 2"), "{card}");
+}
+
+#[test]
+fn a_line_that_cannot_be_carried_out_fails_the_script() {
+    let (out, t) = run_demo("/start\n:press NoSuchButton\n/stock\n");
+    assert!(!out.status.success(), "exit 0 for a missing button:\n{t}");
+    assert!(t.contains("> :press NoSuchButton"), "{t}");
+    assert!(t.contains("! "), "the failure is explained:\n{t}");
+    assert!(!t.contains("> /stock"), "the script stops at the failing line:\n{t}");
+
+    // Unknown directives and `:press` without a label fail too.
+    for script in [":fly\n", ":press\n", ":as nobody\n"] {
+        let (out, t) = run_demo(script);
+        assert!(!out.status.success(), "{script:?} succeeded:\n{t}");
+    }
+}
+
+#[test]
+fn a_missing_script_file_is_one_clear_error() {
+    let out = Command::new(BIN)
+        .args(["demo", "--script", "/nonexistent/quickcart-demo-script.txt"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("quickcart-demo-script.txt"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
