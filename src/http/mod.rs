@@ -82,7 +82,7 @@ fn reply(status: StatusCode, code: &str) -> (StatusCode, Json<serde_json::Value>
 async fn pakasir_webhook(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> (StatusCode, Json<serde_json::Value>) {
     let Some(expected) = s.shop.config().pakasir.as_ref().map(|p| p.webhook_secret.clone()) else {
         return reply(StatusCode::NOT_FOUND, "not_configured");
@@ -127,7 +127,9 @@ async fn webhook_event(s: &HttpState, reason: &'static str) {
     if let Err(e) = s.db.call(move |c| crate::store::security::record(c, None, "webhook_rejected", &detail)).await {
         tracing::error!(error = %e, "security event not recorded");
     }
-    if let Err(e) = s.db.append_audit(entry(None, "pakasir", "webhook_rejected").entity("webhook", "pakasir").meta(meta)).await {
+    if let Err(e) =
+        s.db.append_audit(entry(None, "pakasir", "webhook_rejected").entity("webhook", "pakasir").meta(meta)).await
+    {
         tracing::error!(error = %e, "audit: webhook rejection not recorded");
     }
 }
