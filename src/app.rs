@@ -61,6 +61,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     tasks.push(tokio::spawn(crate::workers::outbox::run(shop.clone(), shutdown_rx.clone())));
     tasks.push(tokio::spawn(crate::workers::scheduler::run(shop.clone(), shutdown_rx.clone())));
     tasks.push(tokio::spawn(crate::workers::poller::run(shop.clone(), shutdown_rx.clone())));
+    tasks.push(tokio::spawn(crate::workers::broadcast::run(shop.clone(), shutdown_rx.clone())));
 
     // Menus are nice to have: a Telegram outage at start must not keep the shop down.
     if let Err(e) = shop.publish_commands().await {

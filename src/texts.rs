@@ -593,3 +593,139 @@ pub fn admin_reply(text: &str) -> String {
 
 pub const REPLY_DELIVERED: &str = "✅ Balasan terkirim.";
 pub const REPLY_FAILED: &str = "Balasan gagal dikirim: pengguna memblokir bot.";
+
+// Vouchers.
+pub const BTN_USE_VOUCHER: &str = "Gunakan Voucher";
+pub const BTN_SKIP: &str = "Skip";
+pub const ASK_VOUCHER: &str = "Ketik kode voucher Anda (8 karakter):";
+pub const VOUCHER_INVALID: &str = "Kode voucher tidak valid atau sudah dipakai.";
+pub const VOUCHER_EXPIRED: &str = "Voucher ini sudah kedaluwarsa.";
+pub const VOUCHER_TOO_MANY: &str =
+    "Terlalu banyak kode voucher yang salah. Coba lagi nanti, atau lanjutkan tanpa voucher.";
+
+pub fn voucher_cooldown(minutes: i64) -> String {
+    format!("Anda baru saja memakai voucher. Tunggu {minutes} menit lagi sebelum memakai voucher berikutnya.")
+}
+
+pub fn voucher_line(code: &str) -> String {
+    format!("\nVoucher: <code>{}</code>", esc(code))
+}
+
+// Broadcasts and giveaways.
+pub fn broadcast_progress(sent: i64, total: i64, failed: i64) -> String {
+    format!("📣 Broadcast berjalan…\nTerkirim {sent}/{total} · gagal {failed}")
+}
+
+pub fn broadcast_done(sent: i64, total: i64, failed: i64) -> String {
+    format!("✅ Broadcast selesai.\nTerkirim {sent}/{total} · gagal {failed}")
+}
+
+pub fn broadcast_started(total: i64) -> String {
+    format!("📣 Broadcast dimulai ke {total} pengguna.\nTerkirim 0/{total} · gagal 0")
+}
+
+pub const BROADCAST_EMPTY: &str = "Tidak ada pengguna yang dapat menerima broadcast.";
+
+pub fn broadcast_text(text: &str) -> String {
+    format!("📣 {}", esc(text))
+}
+
+pub fn giveaway_announcement(store: &str, amount: i64, codes: &[String], expires: &str) -> String {
+    let mut s = format!(
+        "🎁 <b>GIVEAWAY {}!</b>\n\n{} voucher senilai <b>{}</b> untuk pembeli tercepat. Pakai saat checkout dengan tombol <b>Gunakan Voucher</b>:\n",
+        esc(store),
+        codes.len(),
+        rupiah(amount)
+    );
+    for c in codes {
+        s.push_str(&format!("\n<code>{c}</code>"));
+    }
+    s.push_str(&format!("\n\nBerlaku sampai {expires} WIB. Satu voucher untuk satu pesanan."));
+    s
+}
+
+pub fn giveaway_created(amount: i64, codes: &[String]) -> String {
+    let mut s = format!("✅ {} voucher {} dibuat (berlaku 30 hari):\n", codes.len(), rupiah(amount));
+    for c in codes {
+        s.push_str(&format!("\n<code>{c}</code>"));
+    }
+    s
+}
+
+pub const GIVEAWAY_FAILED: &str = "Giveaway gagal dibuat. Silakan coba lagi.";
+
+pub fn formula_current(f: &str) -> String {
+    format!(
+        "<b>Formula refund</b>\n<code>{}</code>\n\nrefund = harga × (days − hari terpakai) / days × pengali\nlt7: &lt; 7 hari, ge7: ≥ 7 hari, c12: 1–2 klaim sebelumnya, c3: 3 klaim, c4: lebih dari 3.\n\nUbah dengan:\n<code>/setformula days=30|lt7=0.8|ge7=0.7|c12=0.6|c3=0.5|c4=0.4</code>",
+        esc(f)
+    )
+}
+
+pub fn formula_set(f: &str) -> String {
+    format!("✅ Formula refund diperbarui:\n<code>{}</code>", esc(f))
+}
+
+// Refunds.
+pub const BTN_REQUEST_REFUND: &str = "Ajukan Refund";
+pub const BTN_APPROVE: &str = "Setujui";
+pub const BTN_REJECT: &str = "Tolak";
+pub const REFUND_USAGE: &str = "Format: /refund INVOICE\nContoh: /refund INV20261123K7Q2XM";
+pub const INVOICE_NOT_FOUND: &str = "Invoice tidak ditemukan.";
+pub const ALREADY_REFUNDED: &str = "Pesanan ini sudah direfund.";
+pub const REFUND_ONLY_PAID: &str = "Refund hanya untuk pesanan yang sudah lunas.";
+pub const REFUND_REQUESTED: &str = "✅ Permintaan refund dikirim ke admin. Anda akan diberi tahu hasilnya.";
+pub const REFUND_ALREADY_REQUESTED: &str = "Refund untuk pesanan ini sudah diajukan.";
+pub const REFUND_ALREADY_DECIDED: &str = "Permintaan refund ini sudah diproses.";
+pub const REFUND_REJECTED_USER: &str = "Permintaan refund Anda ditolak admin.";
+pub const REFUND_REJECTED_ADMIN: &str = "Refund ditolak.";
+
+fn multiplier_text(m: i64) -> String {
+    let s = format!("{}.{:03}", m / 1000, m % 1000);
+    let s = s.trim_end_matches('0');
+    s.strip_suffix('.').map_or_else(|| s.to_string(), |x| format!("{x}.0"))
+}
+
+pub fn refund_calculation(
+    invoice: &str,
+    price: i64,
+    days_used: i64,
+    f: &crate::domain::campaign::Formula,
+    claims: i64,
+    amount: i64,
+) -> String {
+    let m = f.multiplier(days_used, claims);
+    let why = match claims {
+        c if c <= 0 && days_used < 7 => "kurang dari 7 hari".to_string(),
+        c if c <= 0 => "7 hari atau lebih".to_string(),
+        c => format!("{c} klaim garansi sebelumnya"),
+    };
+    format!(
+        "<b>Perhitungan Refund</b>\nInvoice: <code>{}</code>\nHarga: {}\nHari terpakai: {days_used} dari {}\nPengali: {} ({why})\n\nRefund = {} × ({} − {days_used}) / {} × {} = <b>{}</b>",
+        esc(invoice),
+        rupiah(price),
+        f.days,
+        multiplier_text(m),
+        rupiah(price),
+        f.days,
+        f.days,
+        multiplier_text(m),
+        rupiah(amount)
+    )
+}
+
+pub fn refund_request_admin(invoice: &str, user: i64, price: i64, days_used: i64, amount: i64) -> String {
+    format!(
+        "↩️ <b>Permintaan refund</b>\nInvoice: <code>{}</code>\nPengguna: <code>{user}</code>\nHarga: {}\nHari terpakai: {days_used}\nRefund: <b>{}</b>",
+        esc(invoice),
+        rupiah(price),
+        rupiah(amount)
+    )
+}
+
+pub fn refund_approved_user(invoice: &str, amount: i64) -> String {
+    format!("✅ Refund pesanan <code>{}</code> disetujui. {} ditambahkan ke saldo Anda.", esc(invoice), rupiah(amount))
+}
+
+pub fn refund_approved_admin(amount: i64) -> String {
+    format!("Refund disetujui: {} dikreditkan ke saldo pengguna.", rupiah(amount))
+}

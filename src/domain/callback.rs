@@ -21,6 +21,10 @@ pub enum Callback {
     Qty(i64, i64),
     /// `[Lanjut ke pembayaran]` for a product card.
     Checkout(i64),
+    /// `[Gunakan Voucher]` on the checkout summary.
+    UseVoucher,
+    /// `[Skip]` the voucher step.
+    SkipVoucher,
     /// `[QRIS]` on the checkout summary.
     PayQris,
     /// `[SALDO]` on the checkout summary.
@@ -33,6 +37,12 @@ pub enum Callback {
     CancelOrder(i64),
     /// `[Status Pembayaran]` of an order.
     OrderStatus(i64),
+    /// `[Ajukan Refund]` for an order.
+    RefundRequest(i64),
+    /// `[Setujui]` a refund claim (admins only).
+    RefundApprove(i64),
+    /// `[Tolak]` a refund claim (admins only).
+    RefundReject(i64),
     /// `[Batalkan]` the current flow.
     Cancel,
     /// Back to the welcome screen.
@@ -58,12 +68,17 @@ impl Callback {
             Callback::Product(id) => format!("p:{id}"),
             Callback::Qty(id, step) => format!("q:{id}:{step}"),
             Callback::Checkout(id) => format!("buy:{id}"),
+            Callback::UseVoucher => "uv".into(),
+            Callback::SkipVoucher => "sv".into(),
             Callback::PayQris => "pq".into(),
             Callback::PaySaldo => "ps".into(),
             Callback::ConfirmSaldo => "psc".into(),
             Callback::BackToCard => "ckb".into(),
             Callback::CancelOrder(id) => format!("oc:{id}"),
             Callback::OrderStatus(id) => format!("os:{id}"),
+            Callback::RefundRequest(id) => format!("rr:{id}"),
+            Callback::RefundApprove(id) => format!("ra:{id}"),
+            Callback::RefundReject(id) => format!("rj:{id}"),
             Callback::Cancel => "x".into(),
             Callback::Home => "home".into(),
             Callback::EditName => "acc:name".into(),
@@ -101,12 +116,17 @@ impl Callback {
                 Callback::Qty(id(a)?, step)
             }
             ("buy", Some(_), None) => Callback::Checkout(id(a)?),
+            ("uv", None, None) => Callback::UseVoucher,
+            ("sv", None, None) => Callback::SkipVoucher,
             ("pq", None, None) => Callback::PayQris,
             ("ps", None, None) => Callback::PaySaldo,
             ("psc", None, None) => Callback::ConfirmSaldo,
             ("ckb", None, None) => Callback::BackToCard,
             ("oc", Some(_), None) => Callback::CancelOrder(id(a)?),
             ("os", Some(_), None) => Callback::OrderStatus(id(a)?),
+            ("rr", Some(_), None) => Callback::RefundRequest(id(a)?),
+            ("ra", Some(_), None) => Callback::RefundApprove(id(a)?),
+            ("rj", Some(_), None) => Callback::RefundReject(id(a)?),
             ("x", None, None) => Callback::Cancel,
             ("home", None, None) => Callback::Home,
             ("acc", Some("name"), None) => Callback::EditName,
@@ -140,7 +160,12 @@ mod tests {
             (id.clone(), proptest::sample::select(QTY_STEPS.to_vec())).prop_map(|(i, s)| Callback::Qty(i, s)),
             id.prop_map(Callback::Checkout),
             Just(Callback::Cancel),
+            (1i64..=i64::MAX).prop_map(Callback::RefundRequest),
+            (1i64..=i64::MAX).prop_map(Callback::RefundApprove),
+            (1i64..=i64::MAX).prop_map(Callback::RefundReject),
             Just(Callback::PayQris),
+            Just(Callback::UseVoucher),
+            Just(Callback::SkipVoucher),
             Just(Callback::PaySaldo),
             Just(Callback::ConfirmSaldo),
             Just(Callback::BackToCard),

@@ -40,6 +40,7 @@ impl Shop {
         name: &str,
         args: &str,
         document: Option<(&str, u64)>,
+        reply_to: Option<i64>,
     ) -> Result<()> {
         let content = match document {
             None => None,
@@ -66,7 +67,7 @@ impl Shop {
                     .meta(json!({ "command": command })),
             )
             .await?;
-        if let Some(effect) = self.run_admin(actor, cmd).await? {
+        if let Some(effect) = self.run_admin(actor, cmd, reply_to).await? {
             if let Err(e) = self.db.append_audit(effect).await {
                 tracing::error!(error = %e, "audit: effect of an admin command not recorded");
             }
@@ -75,7 +76,7 @@ impl Shop {
     }
 
     /// Runs a parsed command, answers the admin, and returns the audit entry of its effect.
-    async fn run_admin(&self, actor: &Actor, cmd: AdminCommand) -> Result<Option<Entry>> {
+    async fn run_admin(&self, actor: &Actor, cmd: AdminCommand, reply_to: Option<i64>) -> Result<Option<Entry>> {
         let admin = actor.user.id;
         let audit = |action: &str| entry(Some(admin), "admin", action);
         match cmd {
@@ -350,10 +351,7 @@ impl Shop {
                 self.say(actor, &self.version_text().await?).await?;
                 Ok(None)
             }
-            AdminCommand::Campaign { .. } => {
-                self.say(actor, texts::FEATURE_SOON).await?;
-                Ok(None)
-            }
+            AdminCommand::Campaign { name, args } => self.campaign(actor, &name, &args, reply_to).await,
         }
     }
 

@@ -4,12 +4,13 @@ use super::{
     keyboards,
     payment::Verdict,
     ports::{Button, Out},
-    session::Flow,
+    session::{AppliedVoucher, Flow},
     Actor, Result, Shop,
 };
 use crate::{
     domain::{
         callback::Callback,
+        campaign::{normalize_code, voucher_discount},
         money::parse_amount,
         order::{Event, Kind, Status, MAX_DEPOSIT, MAX_ORDER_TOTAL, MIN_DEPOSIT},
         paging::Page,
@@ -20,11 +21,15 @@ use crate::{
     store::{
         self,
         orders::{CheckoutError, Order, Paid, Purchase},
+        vouchers::Check,
     },
     texts,
 };
 
 const HISTORY_PER_PAGE: u32 = 5;
+/// Wrong voucher codes allowed per window before voucher entry is refused for a while.
+const MAX_VOUCHER_GUESSES: i64 = 5;
+const VOUCHER_GUESS_WINDOW: i64 = 15 * 60;
 
 impl Shop {
     /// `[Lanjut ke pembayaran]` on a card: the card becomes the summary.
@@ -39,6 +44,16 @@ impl Shop {
     }
 
     async fn show_summary(&self, actor: &Actor, product_id: i64, qty: i64, message_id: i64) -> Result<Option<String>> {
+        let flow = Flow::Checkout { product_id, qty, message_id, voucher: None, offer_voucher: true };
+        self.render_summary(actor, flow, true).await
+    }
+
+    /// Shows the summary of a checkout flow (editing `message_id`, or as a new message) and makes
+    /// it the current flow.
+    async fn render_summary(&self, actor: &Actor, flow: Flow, edit: bool) -> Result<Option<String>> {
+        let Flow::Checkout { product_id, qty, message_id, voucher, offer_voucher } = flow else {
+            return Ok(Some(texts::STALE_BUTTON.into()));
+        };
         let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
             self.sessions.clear(actor.user.id);
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
@@ -51,28 +66,118 @@ impl Shop {
         if sub > MAX_ORDER_TOTAL {
             return Ok(Some(texts::TOTAL_TOO_LARGE.into()));
         }
-        let rows = vec![
-            vec![Button::cb(texts::BTN_QRIS, Callback::PayQris), Button::cb(texts::BTN_SALDO, Callback::PaySaldo)],
-            vec![Button::cb(texts::BTN_BACK, Callback::BackToCard), Button::cb(texts::BTN_CANCEL, Callback::Cancel)],
-        ];
-        let out = Out::inline(texts::summary(&product.name, unit, qty, sub, 0, sub), rows);
-        let message_id = self.edit_or_send(actor, Some(message_id), out).await?;
-        self.sessions.set(actor.user.id, Flow::Checkout { product_id, qty, message_id });
+        let discount = voucher.as_ref().map_or(0, |v| voucher_discount(v.amount, sub));
+        let mut rows = Vec::new();
+        if offer_voucher && voucher.is_none() {
+            rows.push(vec![
+                Button::cb(texts::BTN_USE_VOUCHER, Callback::UseVoucher),
+                Button::cb(texts::BTN_SKIP, Callback::SkipVoucher),
+            ]);
+        }
+        rows.push(vec![
+            Button::cb(texts::BTN_QRIS, Callback::PayQris),
+            Button::cb(texts::BTN_SALDO, Callback::PaySaldo),
+        ]);
+        rows.push(vec![
+            Button::cb(texts::BTN_BACK, Callback::BackToCard),
+            Button::cb(texts::BTN_CANCEL, Callback::Cancel),
+        ]);
+        let mut text = texts::summary(&product.name, unit, qty, sub, discount, sub - discount);
+        if let Some(v) = &voucher {
+            text.push_str(&texts::voucher_line(&v.code));
+        }
+        let out = Out::inline(text, rows);
+        let message_id = if edit {
+            self.edit_or_send(actor, Some(message_id), out).await?
+        } else {
+            self.tg.send(actor.chat, out).await?
+        };
+        self.sessions.set(actor.user.id, Flow::Checkout { product_id, qty, message_id, voucher, offer_voucher });
         Ok(None)
     }
 
     /// The checkout in progress, if the button was pressed on its message.
-    fn current_checkout(&self, actor: &Actor, message_id: Option<i64>) -> Option<(i64, i64, i64)> {
+    fn current_checkout(
+        &self,
+        actor: &Actor,
+        message_id: Option<i64>,
+    ) -> Option<(i64, i64, i64, Option<AppliedVoucher>)> {
         match self.sessions.get(actor.user.id) {
-            Some(Flow::Checkout { product_id, qty, message_id: m }) if message_id == Some(m) => {
-                Some((product_id, qty, m))
+            Some(Flow::Checkout { product_id, qty, message_id: m, voucher, .. }) if message_id == Some(m) => {
+                Some((product_id, qty, m, voucher))
             }
             _ => None,
         }
     }
 
+    /// `[Skip]`: the summary without the voucher step.
+    pub(crate) async fn skip_voucher(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+        let Some((product_id, qty, m, voucher)) = self.current_checkout(actor, message_id) else {
+            return Ok(Some(texts::STALE_BUTTON.into()));
+        };
+        let flow = Flow::Checkout { product_id, qty, message_id: m, voucher, offer_voucher: false };
+        self.render_summary(actor, flow, true).await
+    }
+
+    /// `[Gunakan Voucher]`: asks for the code.
+    pub(crate) async fn use_voucher(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+        let Some((product_id, qty, m, _)) = self.current_checkout(actor, message_id) else {
+            return Ok(Some(texts::STALE_BUTTON.into()));
+        };
+        self.sessions.set(actor.user.id, Flow::VoucherCode { product_id, qty, message_id: m });
+        self.say(actor, texts::ASK_VOUCHER).await?;
+        Ok(None)
+    }
+
+    /// A typed voucher code: checked (unknown/used, expired, cooldown), then shown in a new
+    /// summary. Wrong codes are counted: guessing codes is abuse.
+    pub(crate) async fn voucher_code(&self, actor: &Actor, flow: Flow, text: &str) -> Result<()> {
+        let Flow::VoucherCode { product_id, qty, message_id } = flow else { return Ok(()) };
+        let user = actor.user.id;
+        let recent = self
+            .db
+            .call(move |c| {
+                store::security::count_since(c, user, "voucher_invalid", store::now() - VOUCHER_GUESS_WINDOW)
+            })
+            .await?;
+        if recent >= MAX_VOUCHER_GUESSES {
+            self.sessions.set(
+                actor.user.id,
+                Flow::Checkout { product_id, qty, message_id, voucher: None, offer_voucher: false },
+            );
+            return self.say(actor, texts::VOUCHER_TOO_MANY).await;
+        }
+        let check = match normalize_code(text) {
+            None => Check::Invalid,
+            Some(code) => {
+                let c2 = code.clone();
+                match self.db.call(move |c| store::vouchers::check(c, &c2, user)).await? {
+                    Check::Usable { id, amount } => {
+                        let voucher = Some(AppliedVoucher { id, code, amount });
+                        let flow = Flow::Checkout { product_id, qty, message_id, voucher, offer_voucher: false };
+                        if let Some(notice) = self.render_summary(actor, flow, false).await? {
+                            self.say(actor, &notice).await?;
+                        }
+                        return Ok(());
+                    }
+                    other => other,
+                }
+            }
+        };
+        let text = match check {
+            Check::Expired => texts::VOUCHER_EXPIRED.to_string(),
+            Check::Cooldown { minutes_left } => texts::voucher_cooldown(minutes_left),
+            _ => {
+                let detail = serde_json::json!({});
+                self.db.call(move |c| store::security::record(c, Some(user), "voucher_invalid", &detail)).await?;
+                texts::VOUCHER_INVALID.to_string()
+            }
+        };
+        self.say(actor, &text).await
+    }
+
     pub(crate) async fn back_to_card(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
-        let Some((product_id, qty, m)) = self.current_checkout(actor, message_id) else {
+        let Some((product_id, qty, m, _)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
         let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
@@ -88,22 +193,38 @@ impl Shop {
         Ok(None)
     }
 
-    fn purchase(&self, product: &crate::domain::catalog::Product, actor: &Actor, qty: i64) -> Purchase {
-        Purchase::Product { product_id: product.id, quantity: qty, unit_price: unit_price(product, actor.role) }
+    fn purchase(
+        &self,
+        product: &crate::domain::catalog::Product,
+        actor: &Actor,
+        qty: i64,
+        voucher: &Option<AppliedVoucher>,
+    ) -> Purchase {
+        Purchase::Product {
+            product_id: product.id,
+            quantity: qty,
+            unit_price: unit_price(product, actor.role),
+            voucher: voucher.as_ref().map(|v| (v.id, v.amount)),
+        }
     }
 
     /// `[QRIS]`: reserve, create the Pakasir transaction, send the QR invoice.
     pub(crate) async fn pay_qris(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
-        let Some((product_id, qty, m)) = self.current_checkout(actor, message_id) else {
+        let Some((product_id, qty, m, voucher)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
-        if self.pay.is_none() {
-            return Ok(Some(texts::QRIS_UNAVAILABLE.into()));
-        }
         let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };
-        let purchase = self.purchase(&product, actor, qty);
+        let sub = subtotal(unit_price(&product, actor.role), qty);
+        if voucher.as_ref().is_some_and(|v| voucher_discount(v.amount, sub) >= sub) {
+            // A voucher that covers everything: nothing to pay, no Pakasir.
+            return self.confirm_saldo(actor, message_id).await;
+        }
+        if self.pay.is_none() {
+            return Ok(Some(texts::QRIS_UNAVAILABLE.into()));
+        }
+        let purchase = self.purchase(&product, actor, qty, &voucher);
         let what = format!("{} × {qty}", product.name);
         self.sessions.clear(actor.user.id);
         if self.create_invoice(actor, purchase, &what).await? {
@@ -200,19 +321,24 @@ impl Shop {
                 self.tg.send(actor.chat, Out::inline(texts::saldo_short(total, balance), rows)).await?;
                 Ok(None)
             }
+            CheckoutError::VoucherTaken => {
+                self.say(actor, texts::VOUCHER_INVALID).await?;
+                Ok(None)
+            }
             CheckoutError::Store(e) => Err(e.into()),
         }
     }
 
     /// `[SALDO]`: asks for confirmation, or shows the shortfall.
     pub(crate) async fn pay_saldo(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
-        let Some((product_id, qty, m)) = self.current_checkout(actor, message_id) else {
+        let Some((product_id, qty, m, voucher)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
         let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };
-        let total = subtotal(unit_price(&product, actor.role), qty);
+        let sub = subtotal(unit_price(&product, actor.role), qty);
+        let total = sub - voucher.as_ref().map_or(0, |v| voucher_discount(v.amount, sub));
         let id = actor.user.id;
         let balance = self.db.call(move |c| store::users::get(c, id)).await?.map_or(0, |u| u.balance);
         if balance < total {
@@ -230,13 +356,13 @@ impl Shop {
 
     /// `[Konfirmasi]`: deduct and deliver in one transaction.
     pub(crate) async fn confirm_saldo(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
-        let Some((product_id, qty, m)) = self.current_checkout(actor, message_id) else {
+        let Some((product_id, qty, m, voucher)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
         let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };
-        let purchase = self.purchase(&product, actor, qty);
+        let purchase = self.purchase(&product, actor, qty, &voucher);
         let admins = self.notice_recipients().await?;
         let user = actor.user.id;
         let paid = self

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod browse;
+pub mod campaign;
 pub mod checkout;
 pub mod incoming;
 pub mod keyboards;
@@ -10,6 +11,7 @@ pub mod onboarding;
 pub mod payment;
 pub mod ports;
 pub mod qr;
+pub mod refund;
 pub mod relay;
 pub mod session;
 
@@ -50,6 +52,8 @@ pub struct Shop {
     pub(crate) status_guard: moka::sync::Cache<i64, ()>,
     /// Wakes the outbox worker after a transaction queued messages.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the broadcast engine when a broadcast was created.
+    pub broadcast_wake: Arc<tokio::sync::Notify>,
     /// Banned users already told once (they get one notice, then silence).
     pub(crate) banned_notified: moka::sync::Cache<i64, ()>,
     pub(crate) started: std::time::Instant,
@@ -77,6 +81,7 @@ impl Shop {
             pay,
             status_guard,
             outbox_wake: Arc::default(),
+            broadcast_wake: Arc::default(),
             banned_notified,
             started: std::time::Instant::now(),
             sticker: Arc::default(),
@@ -138,15 +143,15 @@ impl Shop {
             }
         }
         match &inc.payload {
-            Payload::Text { text, .. } => match commands::split(text) {
-                Some(cmd) => self.command(&actor, &cmd.name, cmd.args, None).await,
+            Payload::Text { text, reply_to, .. } => match commands::split(text) {
+                Some(cmd) => self.command(&actor, &cmd.name, cmd.args, None, *reply_to).await,
                 None => self.text(&actor, text).await,
             },
             Payload::Callback { callback_id, message_id, data } => {
                 self.callback(&actor, callback_id, *message_id, data).await
             }
             Payload::Document { file_id, size, caption, .. } => match caption.as_deref().and_then(commands::split) {
-                Some(cmd) => self.command(&actor, &cmd.name, cmd.args, Some((file_id.as_str(), *size))).await,
+                Some(cmd) => self.command(&actor, &cmd.name, cmd.args, Some((file_id.as_str(), *size)), None).await,
                 None => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
             },
             Payload::Photo { message_id, caption, .. }
@@ -207,6 +212,24 @@ impl Shop {
         Ok(())
     }
 
+    /// Records an `rbac_deny` (security event, audit entry, log line). The user hears nothing.
+    pub(crate) async fn deny(&self, actor: &Actor, what: &str, reason: &'static str) -> Result<()> {
+        tracing::warn!(
+            event = "rbac_deny",
+            user = actor.user.id,
+            command = what,
+            role = actor.role.as_str(),
+            reason,
+            "denied"
+        );
+        let (user, role) = (actor.user.id, actor.role.as_str());
+        let detail = serde_json::json!({"command": what, "role": role, "reason": reason});
+        let meta = detail.clone();
+        self.db.call(move |c| store::security::record(c, Some(user), "rbac_deny", &detail)).await?;
+        use crate::security::audit::{entry, EntryExt};
+        self.audit(entry(Some(user), "user", "rbac_deny").entity("command", what).meta(meta)).await
+    }
+
     /// Writes an audit entry; the caller's operation fails if it cannot be written.
     pub(crate) async fn audit(&self, entry: store::audit::Entry) -> Result<()> {
         self.db.append_audit(entry).await?;
@@ -218,24 +241,17 @@ impl Shop {
         Ok(())
     }
 
-    async fn command(&self, actor: &Actor, name: &str, args: &str, document: Option<(&str, u64)>) -> Result<()> {
+    async fn command(
+        &self,
+        actor: &Actor,
+        name: &str,
+        args: &str,
+        document: Option<(&str, u64)>,
+        reply_to: Option<i64>,
+    ) -> Result<()> {
         if let Decision::Deny(reason) = rbac::authorize(actor.role, name) {
             // Silence: to a non-admin an admin command does not exist.
-            tracing::warn!(
-                event = "rbac_deny",
-                user = actor.user.id,
-                command = name,
-                role = actor.role.as_str(),
-                reason,
-                "admin command denied"
-            );
-            let (user, cmd, role) = (actor.user.id, name.to_string(), actor.role.as_str());
-            let detail = serde_json::json!({"command": cmd, "role": role, "reason": reason});
-            let meta = detail.clone();
-            self.db.call(move |c| store::security::record(c, Some(user), "rbac_deny", &detail)).await?;
-            use crate::security::audit::{entry, EntryExt};
-            self.audit(entry(Some(user), "user", "rbac_deny").entity("command", name).meta(meta)).await?;
-            return Ok(());
+            return self.deny(actor, name, reason).await;
         }
         if name == "skip" {
             return self.skip(actor).await;
@@ -246,7 +262,8 @@ impl Shop {
             "start" => self.start(actor).await,
             "stock" => self.stock_list(actor, 1, None).await,
             "order" => self.say(actor, texts::ORDER_GUIDE).await,
-            _ if commands::is_admin_command(name) => self.admin_command(actor, name, args, document).await,
+            "refund" | "reff" => self.refund_calculator(actor, args).await,
+            _ if commands::is_admin_command(name) => self.admin_command(actor, name, args, document, reply_to).await,
             _ => self.say(actor, texts::UNKNOWN_INPUT).await,
         }
     }
@@ -305,7 +322,11 @@ impl Shop {
             Callback::Cancel => {
                 // Only the flow on screen can be cancelled: an older card's button is stale.
                 let current = match self.sessions.get(actor.user.id) {
-                    Some(Flow::Card { message_id: m, .. } | Flow::Checkout { message_id: m, .. }) => Some(m),
+                    Some(
+                        Flow::Card { message_id: m, .. }
+                        | Flow::Checkout { message_id: m, .. }
+                        | Flow::VoucherCode { message_id: m, .. },
+                    ) => Some(m),
                     _ => None,
                 };
                 if current.is_some_and(|m| Some(m) != message_id) {
@@ -320,6 +341,11 @@ impl Shop {
             }
             Callback::Checkout(id) => self.checkout(actor, message_id, id).await?,
             Callback::BackToCard => self.back_to_card(actor, message_id).await?,
+            Callback::RefundRequest(id) => self.request_refund(actor, id).await?,
+            Callback::RefundApprove(id) => self.decide_refund(actor, message_id, id, true).await?,
+            Callback::RefundReject(id) => self.decide_refund(actor, message_id, id, false).await?,
+            Callback::UseVoucher => self.use_voucher(actor, message_id).await?,
+            Callback::SkipVoucher => self.skip_voucher(actor, message_id).await?,
             Callback::PayQris => self.pay_qris(actor, message_id).await?,
             Callback::PaySaldo => self.pay_saldo(actor, message_id).await?,
             Callback::ConfirmSaldo => self.confirm_saldo(actor, message_id).await?,

@@ -73,6 +73,7 @@ impl Shop {
             ),
             Flow::DepositAmount => return self.deposit_amount(actor, text).await,
             Flow::SendMessage => return self.relay_to_admins(actor, text, None).await,
+            Flow::VoucherCode { .. } => return self.voucher_code(actor, flow.clone(), text).await,
             Flow::Card { .. } | Flow::Checkout { .. } => return self.say(actor, texts::UNKNOWN_INPUT).await,
         };
         // Invalid input: say what is wrong and ask again (the flow stays).

@@ -12,6 +12,14 @@ pub enum OnboardStep {
     Email,
 }
 
+/// A voucher the customer typed, checked but not yet held (it is held when the order is made).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppliedVoucher {
+    pub id: i64,
+    pub code: String,
+    pub amount: i64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Flow {
     Onboarding(OnboardStep),
@@ -24,8 +32,17 @@ pub enum Flow {
         qty: i64,
         message_id: i64,
     },
-    /// The checkout summary of a card (same message, edited).
+    /// The checkout summary of a card. `offer_voucher`: the `[Gunakan Voucher] [Skip]` step is
+    /// still open.
     Checkout {
+        product_id: i64,
+        qty: i64,
+        message_id: i64,
+        voucher: Option<AppliedVoucher>,
+        offer_voucher: bool,
+    },
+    /// Waiting for a voucher code for this checkout.
+    VoucherCode {
         product_id: i64,
         qty: i64,
         message_id: i64,

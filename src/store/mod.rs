@@ -2,6 +2,7 @@
 //! aggregate. Every multi-row change happens inside one transaction in here.
 
 pub mod audit;
+pub mod broadcasts;
 pub mod check;
 pub mod groups;
 pub mod jobs;
@@ -11,12 +12,14 @@ pub mod orders;
 pub mod outbox;
 pub mod pool;
 pub mod products;
+pub mod refunds;
 pub mod relay;
 pub mod security;
 pub mod settings;
 pub mod stats;
 pub mod stock;
 pub mod users;
+pub mod vouchers;
 
 use std::{path::Path, sync::Arc, time::Duration};
 

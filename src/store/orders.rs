@@ -133,8 +133,16 @@ pub fn history(conn: &Connection, user_id: i64, offset: i64, limit: i64) -> Resu
 /// What to buy: one product line, or a deposit amount.
 #[derive(Clone, Debug)]
 pub enum Purchase {
-    Product { product_id: i64, quantity: i64, unit_price: i64 },
-    Deposit { amount: i64 },
+    /// `voucher`: (voucher id, voucher amount) applied to this order.
+    Product {
+        product_id: i64,
+        quantity: i64,
+        unit_price: i64,
+        voucher: Option<(i64, i64)>,
+    },
+    Deposit {
+        amount: i64,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +155,8 @@ pub enum CheckoutError {
     ProductGone,
     #[error("saldo tidak cukup")]
     InsufficientBalance { balance: i64, total: i64 },
+    #[error("voucher sudah dipakai")]
+    VoucherTaken,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -172,17 +182,41 @@ fn insert_pending(
     if let Some(existing) = pending_of(tx, user_id)? {
         return Err(CheckoutError::PendingExists(Box::new(existing)));
     }
-    let (kind, subtotal) = match purchase {
-        Purchase::Product { quantity, unit_price, .. } => (Kind::Order, unit_price.saturating_mul(*quantity)),
-        Purchase::Deposit { amount } => (Kind::Deposit, *amount),
+    let (kind, subtotal, voucher) = match purchase {
+        Purchase::Product { quantity, unit_price, voucher, .. } => {
+            (Kind::Order, unit_price.saturating_mul(*quantity), *voucher)
+        }
+        Purchase::Deposit { amount } => (Kind::Deposit, *amount, None),
     };
+    let discount = voucher.map_or(0, |(_, amount)| crate::domain::campaign::voucher_discount(amount, subtotal));
     let t = now();
-    let order_id: i64 = tx.prepare_cached(
-        "INSERT INTO orders (invoice_id, user_id, kind, subtotal, total, method, expires_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?7) RETURNING id",
-    )?
-    .query_row(params![invoice(), user_id, kind.as_str(), subtotal, method.as_str(), expires_at, t], |r| r.get(0))?;
-    if let Purchase::Product { product_id, quantity, unit_price } = purchase {
+    let order_id: i64 = tx
+        .prepare_cached(
+            "INSERT INTO orders (invoice_id, user_id, kind, subtotal, voucher_id, voucher_discount, total, method,
+                                 expires_at, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id",
+        )?
+        .query_row(
+            params![
+                invoice(),
+                user_id,
+                kind.as_str(),
+                subtotal,
+                voucher.map(|(id, _)| id),
+                discount,
+                subtotal - discount,
+                method.as_str(),
+                expires_at,
+                t
+            ],
+            |r| r.get(0),
+        )?;
+    if let Some((voucher_id, _)) = voucher {
+        if !super::vouchers::hold(tx, voucher_id, order_id, user_id)? {
+            return Err(CheckoutError::VoucherTaken);
+        }
+    }
+    if let Purchase::Product { product_id, quantity, unit_price, .. } = purchase {
         let name: String = tx
             .prepare_cached("SELECT name FROM products WHERE id = ?1 AND active = 1")?
             .query_row([product_id], |r| r.get(0))
@@ -288,6 +322,7 @@ fn mark_paid(tx: &Connection, order: Order, compose: Compose<'_>) -> Result<Orde
             })?;
         }
     }
+    super::vouchers::consume(tx, order.id, order.user_id)?;
     jobs::finish(tx, jobs::EXPIRE_ORDER, order.id)?;
     let paid = Order { status: to, paid_at: Some(t), ..order };
     for msg in compose(&paid, &items) {
@@ -379,6 +414,7 @@ pub fn close(
         "UPDATE stock_items SET status = 'available', order_id = NULL, updated_at = ?2 WHERE order_id = ?1 AND status = 'reserved'",
     )?
     .execute(params![order.id, t])?;
+    super::vouchers::release(&tx, order.id)?;
     jobs::finish(&tx, jobs::EXPIRE_ORDER, order.id)?;
     if order.txn_id.is_some() {
         jobs::schedule(&tx, jobs::CANCEL_AT_PAKASIR, order.id, t)?;

@@ -20,10 +20,12 @@ pub struct User {
     pub blocked_until: Option<i64>,
     pub onboarded: bool,
     pub created_at: i64,
+    /// Approved refund claims so far (warranty claims lower later refunds).
+    pub refund_claims: i64,
 }
 
-const COLUMNS: &str =
-    "id, name, username, email, whatsapp, role, bank_id, balance, banned, blocked_until, onboarded, created_at";
+const COLUMNS: &str = "id, name, username, email, whatsapp, role, bank_id, balance, banned, blocked_until, onboarded,
+                       created_at, refund_claims";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
     let role: String = r.get(5)?;
@@ -40,6 +42,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
         blocked_until: r.get(9)?,
         onboarded: r.get(10)?,
         created_at: r.get(11)?,
+        refund_claims: r.get(12)?,
     })
 }
 

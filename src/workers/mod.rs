@@ -1,6 +1,7 @@
 //! Background work inside `serve`: the outbox sender, the job scheduler and the payment poller.
 //! Each loop stops when the shutdown signal flips.
 
+pub mod broadcast;
 pub mod outbox;
 pub mod poller;
 pub mod scheduler;

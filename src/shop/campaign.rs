@@ -1,0 +1,122 @@
+//! `/broadcast`, `/giveaway`, `/setformula` (SPEC §5, §6).
+
+use serde_json::json;
+
+use super::{ports::Out, Actor, Result, Shop};
+use crate::{
+    domain::{
+        campaign::{parse_giveaway, voucher_code, Formula, VOUCHER_DAYS},
+        commands::Usage,
+        time::wib,
+    },
+    security::audit::{entry, EntryExt},
+    store::{self, audit::Entry, broadcasts::Content},
+    texts,
+};
+
+impl Shop {
+    pub(crate) async fn campaign(
+        &self,
+        actor: &Actor,
+        name: &str,
+        args: &str,
+        reply_to: Option<i64>,
+    ) -> Result<Option<Entry>> {
+        match name {
+            "broadcast" => self.broadcast_command(actor, args, reply_to).await,
+            "giveaway" => self.giveaway(actor, args).await,
+            _ => self.set_formula(actor, args).await,
+        }
+    }
+
+    async fn usage(&self, actor: &Actor, usage: Usage) -> Result<Option<Entry>> {
+        self.say(actor, &texts::usage(usage)).await?;
+        Ok(None)
+    }
+
+    /// `/broadcast text`, or `/broadcast` as a reply to any message (copied as is).
+    async fn broadcast_command(&self, actor: &Actor, args: &str, reply_to: Option<i64>) -> Result<Option<Entry>> {
+        let content = match (args.trim(), reply_to) {
+            ("", Some(m)) => Content::Copy { from_chat: actor.chat, message_id: m },
+            (text, _) if !text.is_empty() && text.chars().count() <= 3_500 => {
+                Content::Text { text: texts::broadcast_text(text) }
+            }
+            _ => return self.usage(actor, crate::domain::admin::usage_of("broadcast")).await,
+        };
+        let id = self.start_broadcast(actor, "broadcast", content).await?;
+        Ok(id.map(|id| entry(Some(actor.user.id), "admin", "broadcast_created").entity("broadcast", id)))
+    }
+
+    /// Creates the broadcast job and its progress message; the engine does the rest.
+    async fn start_broadcast(&self, actor: &Actor, kind: &'static str, content: Content) -> Result<Option<i64>> {
+        let admin = actor.user.id;
+        let (id, total) = self.db.call(move |c| store::broadcasts::create(c, admin, kind, &content)).await?;
+        if total == 0 {
+            self.db.call(move |c| store::broadcasts::finish(c, id)).await?;
+            self.say(actor, texts::BROADCAST_EMPTY).await?;
+            return Ok(Some(id));
+        }
+        let message = self.tg.send(actor.chat, Out::text(texts::broadcast_started(total))).await?;
+        let chat = actor.chat;
+        self.db.call(move |c| store::broadcasts::set_progress_message(c, id, chat, message)).await?;
+        self.broadcast_wake.notify_one();
+        Ok(Some(id))
+    }
+
+    /// `/giveaway nominal|jumlah`: vouchers from a CSPRNG, then announced to everyone.
+    async fn giveaway(&self, actor: &Actor, args: &str) -> Result<Option<Entry>> {
+        let (amount, count) = match parse_giveaway(args) {
+            Ok(v) => v,
+            Err(u) => return self.usage(actor, u).await,
+        };
+        let admin = actor.user.id;
+        let expires_at = store::now() + VOUCHER_DAYS * 86_400;
+        let created = self
+            .db
+            .call(move |c| {
+                // OsRng: codes must not be predictable.
+                let mut rng = rand::rngs::OsRng;
+                Ok(store::vouchers::create_batch(c, amount, count, admin, expires_at, || {
+                    voucher_code(|| rand::Rng::gen::<u8>(&mut rng))
+                }))
+            })
+            .await?;
+        let codes = match created {
+            Ok(codes) => codes,
+            Err(e) => {
+                tracing::error!(error = %e, "giveaway vouchers not created");
+                self.say(actor, texts::GIVEAWAY_FAILED).await?;
+                return Ok(None);
+            }
+        };
+        self.say(actor, &texts::giveaway_created(amount, &codes)).await?;
+        let text = texts::giveaway_announcement(&self.config.store_name, amount, &codes, &wib(expires_at));
+        let id = self.start_broadcast(actor, "giveaway", Content::Text { text }).await?;
+        Ok(Some(
+            entry(Some(admin), "admin", "giveaway_created")
+                .entity("broadcast", id.unwrap_or_default())
+                .meta(json!({"amount": amount, "vouchers": codes.len()})),
+        ))
+    }
+
+    /// `/setformula` shows the refund formula; with arguments it sets it.
+    async fn set_formula(&self, actor: &Actor, args: &str) -> Result<Option<Entry>> {
+        let before = self.db.call(|c| store::settings::refund_formula(c)).await?;
+        if args.trim().is_empty() {
+            self.say(actor, &texts::formula_current(&before.display())).await?;
+            return Ok(None);
+        }
+        let formula = match Formula::parse(args) {
+            Ok(f) => f,
+            Err(u) => return self.usage(actor, u).await,
+        };
+        self.db.call(move |c| store::settings::set_refund_formula(c, &formula)).await?;
+        self.say(actor, &texts::formula_set(&formula.display())).await?;
+        Ok(Some(
+            entry(Some(actor.user.id), "admin", "refund_formula_changed")
+                .entity("settings", "refund_formula")
+                .before(json!(before.display()))
+                .after(json!(formula.display())),
+        ))
+    }
+}

@@ -1,0 +1,155 @@
+//! The refund calculator and claims (SPEC §2): `/refund INVOICE` (alias `/reff`) for the user's
+//! own paid orders; `[Ajukan Refund]` goes to the admins; `[Setujui]` credits the balance.
+
+use serde_json::json;
+
+use super::{
+    ports::{Button, Out},
+    Actor, Result, Shop,
+};
+use crate::{
+    domain::{
+        callback::Callback,
+        order::{is_invoice_id, Kind, Status},
+        role::Role,
+    },
+    security::audit::{entry, EntryExt},
+    store::{
+        self,
+        outbox::Message,
+        refunds::{Decided, Requested},
+    },
+    texts,
+};
+
+impl Shop {
+    pub(crate) async fn refund_calculator(&self, actor: &Actor, args: &str) -> Result<()> {
+        let invoice = args.trim().to_ascii_uppercase();
+        if invoice.is_empty() {
+            return self.say(actor, texts::REFUND_USAGE).await;
+        }
+        let order = if is_invoice_id(&invoice) {
+            self.db.call(move |c| store::orders::by_invoice(c, &invoice)).await?
+        } else {
+            None
+        };
+        // Someone else's invoice gets the same answer as an unknown one.
+        let Some(order) = order.filter(|o| o.user_id == actor.user.id && o.kind == Kind::Order) else {
+            return self.say(actor, texts::INVOICE_NOT_FOUND).await;
+        };
+        match order.status {
+            Status::Paid => {}
+            Status::Refunded => return self.say(actor, texts::ALREADY_REFUNDED).await,
+            _ => return self.say(actor, texts::REFUND_ONLY_PAID).await,
+        }
+        let user = actor.user.id;
+        let (formula, claims) = self
+            .db
+            .call(move |c| {
+                let claims = store::users::get(c, user)?.map_or(0, |u| u.refund_claims);
+                Ok((store::settings::refund_formula(c)?, claims))
+            })
+            .await?;
+        let days_used = ((store::now() - order.paid_at.unwrap_or(order.created_at)) / 86_400).max(0);
+        let amount = formula.refund(order.total, days_used, claims);
+        let text = texts::refund_calculation(&order.invoice_id, order.total, days_used, &formula, claims, amount);
+        let rows = vec![vec![Button::cb(texts::BTN_REQUEST_REFUND, Callback::RefundRequest(order.id))]];
+        self.tg.send(actor.chat, Out::inline(text, rows)).await?;
+        Ok(())
+    }
+
+    /// `[Ajukan Refund]`: records the claim and asks the admins.
+    pub(crate) async fn request_refund(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
+        let order = self.db.call(move |c| store::orders::get(c, order_id)).await?;
+        let Some(order) = order.filter(|o| o.user_id == actor.user.id && o.status == Status::Paid) else {
+            return Ok(Some(texts::INVOICE_NOT_FOUND.into()));
+        };
+        let user = actor.user.id;
+        let (formula, claims) = self
+            .db
+            .call(move |c| {
+                let claims = store::users::get(c, user)?.map_or(0, |u| u.refund_claims);
+                Ok((store::settings::refund_formula(c)?, claims))
+            })
+            .await?;
+        let days_used = ((store::now() - order.paid_at.unwrap_or(order.created_at)) / 86_400).max(0);
+        let amount = formula.refund(order.total, days_used, claims);
+        let (oid, uid) = (order.id, order.user_id);
+        let requested = self.db.call(move |c| store::refunds::request(c, oid, uid, days_used, amount)).await?;
+        let Requested::Created(claim) = requested else { return Ok(Some(texts::REFUND_ALREADY_REQUESTED.into())) };
+        self.audit(
+            entry(Some(user), "user", "refund_requested")
+                .entity("refund_claim", claim)
+                .meta(json!({"order": order.id, "amount": amount})),
+        )
+        .await?;
+        let rows = vec![vec![
+            Button::cb(texts::BTN_APPROVE, Callback::RefundApprove(claim)),
+            Button::cb(texts::BTN_REJECT, Callback::RefundReject(claim)),
+        ]];
+        let notice = texts::refund_request_admin(&order.invoice_id, user, order.total, days_used, amount);
+        for chat in self.notice_recipients().await? {
+            if let Err(e) = self.tg.send(chat, Out::inline(notice.clone(), rows.clone())).await {
+                tracing::warn!(chat, error = %e, "refund request not delivered to an admin");
+            }
+        }
+        self.say(actor, texts::REFUND_REQUESTED).await?;
+        Ok(None)
+    }
+
+    /// `[Setujui]` / `[Tolak]` on a refund request: admins only (the one permission check).
+    pub(crate) async fn decide_refund(
+        &self,
+        actor: &Actor,
+        message_id: Option<i64>,
+        claim: i64,
+        approve: bool,
+    ) -> Result<Option<String>> {
+        if actor.role != Role::Admin {
+            self.deny(
+                actor,
+                if approve { "refund_approve" } else { "refund_reject" },
+                "admin_button_requires_admin_role",
+            )
+            .await?;
+            return Ok(Some(texts::STALE_BUTTON.into()));
+        }
+        let admin = actor.user.id;
+        let decided = self
+            .db
+            .call(move |c| {
+                store::refunds::decide(c, claim, admin, approve, &|o, claim| {
+                    vec![Message::text(o.user_id, texts::refund_approved_user(&o.invoice_id, claim.amount))]
+                })
+            })
+            .await?;
+        let (notice, effect) = match decided {
+            Decided::Approved(claim, _) => (
+                texts::refund_approved_admin(claim.amount),
+                Some(
+                    entry(Some(admin), "admin", "order_refunded")
+                        .entity("order", claim.order_id)
+                        .after(json!({"status": "refunded", "refund": claim.amount})),
+                ),
+            ),
+            Decided::Rejected(claim) => {
+                let uid = claim.user_id;
+                let _ = self.tg.send(uid, Out::text(texts::REFUND_REJECTED_USER)).await;
+                (
+                    texts::REFUND_REJECTED_ADMIN.to_string(),
+                    Some(entry(Some(admin), "admin", "refund_rejected").entity("refund_claim", claim.id)),
+                )
+            }
+            Decided::AlreadyDecided => (texts::REFUND_ALREADY_DECIDED.to_string(), None),
+            Decided::NotFound => (texts::INVOICE_NOT_FOUND.to_string(), None),
+        };
+        if let Some(e) = effect {
+            self.audit(e).await?;
+            self.outbox_wake.notify_one();
+            if let Some(m) = message_id {
+                let _ = self.tg.edit(actor.chat, m, Out::text(notice.clone())).await;
+            }
+        }
+        Ok(Some(notice))
+    }
+}

@@ -1,0 +1,146 @@
+//! Broadcasts: a persisted job with one row per recipient, so a restart resumes where it stopped
+//! and nobody gets the same broadcast twice.
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+use super::{now, StoreError};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Content {
+    /// Telegram HTML text.
+    Text { text: String },
+    /// A message copied as is (media included).
+    Copy { from_chat: i64, message_id: i64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Broadcast {
+    pub id: i64,
+    pub admin_id: i64,
+    pub content: Content,
+    pub progress_chat: Option<i64>,
+    pub progress_message: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub total: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub pending: i64,
+}
+
+/// Creates a broadcast to every reachable user (not banned, not erased, not blocking the bot).
+pub fn create(conn: &mut Connection, admin_id: i64, kind: &str, content: &Content) -> Result<(i64, i64), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let payload = serde_json::to_string(content).map_err(|e| StoreError::Migration(e.to_string()))?;
+    let t = now();
+    let id: i64 = tx.query_row(
+        "INSERT INTO broadcasts (admin_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+        params![admin_id, kind, payload, t],
+        |r| r.get(0),
+    )?;
+    let n = tx.execute(
+        "INSERT INTO broadcast_recipients (broadcast_id, user_id, updated_at)
+         SELECT ?1, id, ?2 FROM users WHERE banned = 0 AND erased = 0 AND bot_blocked = 0",
+        params![id, t],
+    )?;
+    tx.commit()?;
+    Ok((id, i64::try_from(n).unwrap_or(0)))
+}
+
+pub fn set_progress_message(conn: &Connection, id: i64, chat: i64, message: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE broadcasts SET progress_chat = ?2, progress_message = ?3 WHERE id = ?1")?
+        .execute(params![id, chat, message])?;
+    Ok(())
+}
+
+pub fn running(conn: &Connection) -> Result<Vec<Broadcast>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, admin_id, payload, progress_chat, progress_message FROM broadcasts WHERE status = 'running' ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, admin_id, payload, progress_chat, progress_message)| {
+            let content = serde_json::from_str(&payload).ok()?;
+            Some(Broadcast { id, admin_id, content, progress_chat, progress_message })
+        })
+        .collect())
+}
+
+/// Up to `limit` recipients still to send to.
+pub fn pending(conn: &Connection, id: i64, limit: i64) -> Result<Vec<i64>, StoreError> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT user_id FROM broadcast_recipients WHERE broadcast_id = ?1 AND status = 'pending' ORDER BY user_id LIMIT ?2",
+        )?
+        .query_map(params![id, limit], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Claims one recipient right before sending: it becomes `sending` first, so a crash mid-send
+/// can never lead to a second copy. False if it was not pending any more.
+pub fn claim(conn: &Connection, id: i64, user: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE broadcast_recipients SET status = 'sending', attempts = attempts + 1, updated_at = ?3
+             WHERE broadcast_id = ?1 AND user_id = ?2 AND status = 'pending'",
+        )?
+        .execute(params![id, user, now()])?
+        == 1)
+}
+
+/// `sent`, `failed`, `blocked`, or back to `pending` (Telegram said "later").
+pub fn mark(conn: &Connection, id: i64, user: i64, status: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE broadcast_recipients SET status = ?3, updated_at = ?4 WHERE broadcast_id = ?1 AND user_id = ?2",
+    )?
+    .execute(params![id, user, status, now()])?;
+    if status == "blocked" {
+        conn.prepare_cached("UPDATE users SET bot_blocked = 1 WHERE id = ?1")?.execute([user])?;
+    }
+    Ok(())
+}
+
+/// After a crash, recipients caught mid-send may or may not have the message: never send those
+/// again (no duplicates), count them as failed.
+pub fn recover(conn: &Connection) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached("UPDATE broadcast_recipients SET status = 'failed', updated_at = ?1 WHERE status = 'sending'")?
+        .execute([now()])?)
+}
+
+pub fn progress(conn: &Connection, id: i64) -> Result<Progress, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*),
+                    count(*) FILTER (WHERE status = 'sent'),
+                    count(*) FILTER (WHERE status IN ('failed', 'blocked')),
+                    count(*) FILTER (WHERE status IN ('pending', 'sending'))
+             FROM broadcast_recipients WHERE broadcast_id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(Progress { total: r.get(0)?, sent: r.get(1)?, failed: r.get(2)?, pending: r.get(3)? })
+        })?)
+}
+
+/// Marks the broadcast done; false if it already was (so the summary goes out once).
+pub fn finish(conn: &Connection, id: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("UPDATE broadcasts SET status = 'done', finished_at = ?2 WHERE id = ?1 AND status = 'running'")?
+        .execute(params![id, now()])?
+        == 1)
+}
+
+pub fn get_admin(conn: &Connection, id: i64) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT admin_id FROM broadcasts WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
+}

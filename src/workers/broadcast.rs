@@ -1,0 +1,194 @@
+//! The broadcast engine: at most `BROADCAST_RATE` messages per second overall, honours 429
+//! `retry_after`, marks users who blocked the bot, edits one progress message for the admin, and
+//! resumes after a restart without sending anyone a second copy.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use tokio::{
+    sync::{watch, Mutex, Semaphore},
+    task::JoinSet,
+};
+
+use crate::{
+    shop::{
+        ports::{Out, SendError},
+        Shop,
+    },
+    store::{
+        self,
+        broadcasts::{self, Broadcast, Content},
+    },
+    texts,
+};
+
+/// Sends in flight at once (Telegram's latency would otherwise cap the rate).
+const IN_FLIGHT: usize = 8;
+const BATCH: i64 = 50;
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+/// Paces sends: one slot every 1/rate seconds, pushed back when Telegram says 429.
+struct Pacer {
+    next: Instant,
+    gap: Duration,
+}
+
+impl Pacer {
+    async fn wait(pacer: &Mutex<Pacer>) {
+        let at = {
+            let mut p = pacer.lock().await;
+            let now = Instant::now();
+            let at = p.next.max(now);
+            p.next = at + p.gap;
+            at
+        };
+        tokio::time::sleep_until(at.into()).await;
+    }
+
+    async fn back_off(pacer: &Mutex<Pacer>, d: Duration) {
+        let mut p = pacer.lock().await;
+        p.next = p.next.max(Instant::now() + d);
+    }
+}
+
+pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
+    match shop.db().call(|c| broadcasts::recover(c)).await {
+        Ok(n) if n > 0 => tracing::warn!(recipients = n, "broadcast: recipients caught mid-send counted as failed"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "broadcast: recovery failed"),
+    }
+    let rate = shop.config().broadcast_rate.max(1);
+    let pacer = Arc::new(Mutex::new(Pacer { next: Instant::now(), gap: Duration::from_secs(1) / rate }));
+    loop {
+        let running = shop.db().call(|c| broadcasts::running(c)).await.unwrap_or_default();
+        for b in running {
+            if *shutdown.borrow() {
+                return;
+            }
+            if let Err(e) = run_one(&shop, &b, &pacer, &mut shutdown).await {
+                tracing::error!(broadcast = b.id, error = %e, "broadcast error");
+            }
+        }
+        let wake = shop.broadcast_wake.clone();
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+async fn run_one(
+    shop: &Shop,
+    b: &Broadcast,
+    pacer: &Arc<Mutex<Pacer>>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), store::StoreError> {
+    let mut last_progress = Instant::now() - PROGRESS_EVERY;
+    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+    let mut tasks = JoinSet::new();
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let id = b.id;
+        let mut users = shop.db().call(move |c| broadcasts::pending(c, id, BATCH)).await?;
+        if users.is_empty() {
+            // Sends in flight may still put recipients back to pending (429).
+            while tasks.join_next().await.is_some() {}
+            users = shop.db().call(move |c| broadcasts::pending(c, id, BATCH)).await?;
+            if users.is_empty() {
+                break;
+            }
+        }
+        spawn_all(shop, b, pacer, &permits, &mut tasks, users, shutdown).await;
+        if last_progress.elapsed() >= PROGRESS_EVERY {
+            last_progress = Instant::now();
+            progress(shop, b, false).await;
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+    if !*shutdown.borrow() {
+        progress(shop, b, true).await;
+    }
+    Ok(())
+}
+
+async fn spawn_all(
+    shop: &Shop,
+    b: &Broadcast,
+    pacer: &Arc<Mutex<Pacer>>,
+    permits: &Arc<Semaphore>,
+    tasks: &mut JoinSet<()>,
+    users: Vec<i64>,
+    shutdown: &watch::Receiver<bool>,
+) {
+    for user in users {
+        if *shutdown.borrow() {
+            return;
+        }
+        let Ok(permit) = permits.clone().acquire_owned().await else { return };
+        Pacer::wait(pacer).await;
+        let (shop, content, pacer, id) = (shop.clone(), b.content.clone(), pacer.clone(), b.id);
+        // Reap finished sends so the set does not grow with the recipient list.
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(async move {
+            match shop.db().call(move |c| broadcasts::claim(c, id, user)).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    tracing::error!(broadcast = id, error = %e, "broadcast: could not claim a recipient");
+                    return;
+                }
+            }
+            let status = match send(&shop, user, &content).await {
+                Ok(()) => "sent",
+                Err(SendError::RetryAfter(d)) => {
+                    Pacer::back_off(&pacer, d).await;
+                    tracing::warn!(broadcast = id, retry_after_s = d.as_secs(), "broadcast: telegram rate limit");
+                    "pending"
+                }
+                Err(SendError::Blocked) => "blocked",
+                Err(SendError::Network(_)) => "pending",
+                Err(_) => "failed",
+            };
+            if let Err(e) = shop.db().call(move |c| broadcasts::mark(c, id, user, status)).await {
+                tracing::error!(broadcast = id, error = %e, "broadcast: could not record a send");
+            }
+            drop(permit);
+        });
+    }
+}
+
+async fn send(shop: &Shop, user: i64, content: &Content) -> Result<(), SendError> {
+    let tg = shop.messenger();
+    match content {
+        Content::Text { text } => tg.send(user, Out::text(text.clone())).await.map(|_| ()),
+        Content::Copy { from_chat, message_id } => tg.copy(user, *from_chat, *message_id, None).await.map(|_| ()),
+    }
+}
+
+/// Edits the admin's progress message (`Terkirim 1200/5000 · gagal 3`), and the final summary.
+async fn progress(shop: &Shop, b: &Broadcast, done: bool) {
+    let id = b.id;
+    let Ok(p) = shop.db().call(move |c| broadcasts::progress(c, id)).await else { return };
+    let text = if done {
+        texts::broadcast_done(p.sent, p.total, p.failed)
+    } else {
+        texts::broadcast_progress(p.sent, p.total, p.failed)
+    };
+    if let (Some(chat), Some(message)) = (b.progress_chat, b.progress_message) {
+        match shop.messenger().edit(chat, message, Out::text(text.clone())).await {
+            Ok(()) | Err(SendError::NotModified) => {}
+            Err(e) => tracing::debug!(error = %e, "broadcast progress not edited"),
+        }
+    }
+    if done {
+        let finished = shop.db().call(move |c| broadcasts::finish(c, id)).await.unwrap_or(false);
+        if finished {
+            let _ = shop.messenger().send(b.admin_id, Out::text(text)).await;
+        }
+    }
+}
