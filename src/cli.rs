@@ -38,6 +38,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Privacy requests: export or erase a user's personal data
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// The tamper-evident audit log (audit.db)
     Audit {
         #[command(subcommand)]
@@ -83,6 +88,20 @@ pub enum AdminCommand {
     },
     /// Take the admin role away (ADMIN_IDS admins stay admins)
     Revoke {
+        #[arg(value_name = "ID")]
+        id: i64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Print everything stored about a user as JSON
+    Export {
+        #[arg(value_name = "ID")]
+        id: i64,
+    },
+    /// Anonymise a user's personal data (financial records are kept)
+    Erase {
         #[arg(value_name = "ID")]
         id: i64,
     },

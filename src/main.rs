@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use quickcart::{
-    cli::{AdminCommand, AuditCommand, Cli, Command, DbCommand},
+    cli::{AdminCommand, AuditCommand, Cli, Command, DbCommand, UserCommand},
     config::{self, Config, ProcessEnv},
     demo, ops,
     security::redact::mask_tokens,
@@ -60,6 +60,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                         return Ok(ExitCode::FAILURE);
                     }
                 }
+            }
+        }
+        Command::User { command } => {
+            let config = config()?;
+            match command {
+                UserCommand::Export { id } => println!("{}", ops::maintenance::user_export(&config, id)?),
+                UserCommand::Erase { id } => println!("{}", ops::maintenance::user_erase(&config, id)?),
             }
         }
         Command::Audit { command } => {

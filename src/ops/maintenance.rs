@@ -155,3 +155,36 @@ pub fn audit_tail(config: &Config, actor: Option<i64>, action: Option<&str>, n: 
         .collect();
     Ok(lines.join("\n"))
 }
+
+/// `user export ID`: the JSON document.
+pub fn user_export(config: &Config, id: i64) -> anyhow::Result<String> {
+    let db = Db::open(&config.data_dir, config.require_key()?)?;
+    let conn = db.shop()?;
+    match store::privacy::export(&conn, id)? {
+        Some(doc) => Ok(serde_json::to_string_pretty(&doc)?),
+        None => anyhow::bail!("pengguna {id} tidak ditemukan"),
+    }
+}
+
+/// `user erase ID`: anonymises, audits with ids only.
+pub fn user_erase(config: &Config, id: i64) -> anyhow::Result<String> {
+    let db = Db::open(&config.data_dir, config.require_key()?)?;
+    let mut audit = db.audit()?;
+    store::audit::append(
+        &mut audit,
+        &store::audit::Entry {
+            actor_type: "system",
+            action: "user_erased".into(),
+            entity_type: "user".into(),
+            entity_id: id.to_string(),
+            metadata: serde_json::json!({"via": "cli"}),
+            ..Default::default()
+        },
+    )?;
+    let mut conn = db.shop()?;
+    if store::privacy::erase(&mut conn, id)? {
+        Ok(format!("data pribadi pengguna {id} dihapus (data transaksi disimpan)"))
+    } else {
+        anyhow::bail!("pengguna {id} tidak ditemukan")
+    }
+}

@@ -11,6 +11,7 @@ pub mod migrate;
 pub mod orders;
 pub mod outbox;
 pub mod pool;
+pub mod privacy;
 pub mod products;
 pub mod refunds;
 pub mod relay;

@@ -29,12 +29,14 @@ impl CipherManager {
         apply_key(&conn, &self.key)?;
         check_key(&conn)?;
         conn.busy_timeout(Duration::from_secs(10))?;
-        // temp_store=MEMORY keeps sort/temp data off the disk, where it would not be encrypted.
+        // temp_store=MEMORY keeps sort/temp data off the disk, where it would not be encrypted;
+        // secure_delete overwrites erased personal data instead of leaving it in free pages.
         conn.execute_batch(
             "PRAGMA foreign_keys = ON;
              PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
-             PRAGMA temp_store = MEMORY;",
+             PRAGMA temp_store = MEMORY;
+             PRAGMA secure_delete = ON;",
         )?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)

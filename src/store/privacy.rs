@@ -1,0 +1,69 @@
+//! Privacy requests (SPEC §7): export everything stored about a user; erase the personal fields
+//! while keeping the financial records (kept 7 years) and the ids the audit log refers to.
+
+use rusqlite::{params, Connection, TransactionBehavior};
+use serde_json::{json, Value};
+
+use super::{now, StoreError};
+
+fn rows(conn: &Connection, sql: &str, id: i64) -> Result<Vec<Value>, StoreError> {
+    let mut stmt = conn.prepare(sql)?;
+    let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+    let out = stmt
+        .query_map([id], |r| {
+            let mut obj = serde_json::Map::new();
+            for (i, name) in names.iter().enumerate() {
+                let v = match r.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => Value::Null,
+                    rusqlite::types::ValueRef::Integer(n) => json!(n),
+                    rusqlite::types::ValueRef::Real(f) => json!(f),
+                    rusqlite::types::ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
+                    rusqlite::types::ValueRef::Blob(b) => json!(hex::encode(b)),
+                };
+                obj.insert(name.clone(), v);
+            }
+            Ok(Value::Object(obj))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(out)
+}
+
+/// Everything stored about a user, as one JSON document. `None` if unknown.
+pub fn export(conn: &Connection, id: i64) -> Result<Option<Value>, StoreError> {
+    let user = rows(
+        conn,
+        "SELECT id, name, username, email, whatsapp, role, bank_id, balance, banned, blocked_until, erased,
+                refund_claims, created_at, updated_at FROM users WHERE id = ?1",
+        id,
+    )?;
+    let Some(user) = user.into_iter().next() else { return Ok(None) };
+    Ok(Some(json!({
+        "user": user,
+        "orders": rows(conn, "SELECT invoice_id, kind, subtotal, voucher_discount, fee, total, method, status, created_at, paid_at
+                              FROM orders WHERE user_id = ?1 ORDER BY id", id)?,
+        "order_items": rows(conn, "SELECT o.invoice_id, i.product_id, i.product_name, i.quantity, i.unit_price
+                                   FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.user_id = ?1 ORDER BY o.id", id)?,
+        "delivered_items": rows(conn, "SELECT o.invoice_id, s.content FROM stock_items s JOIN orders o ON o.id = s.order_id
+                                       WHERE o.user_id = ?1 AND s.status = 'sold' ORDER BY s.id", id)?,
+        "ledger": rows(conn, "SELECT kind, amount, balance_after, note, created_at FROM ledger WHERE user_id = ?1 ORDER BY id", id)?,
+        "refund_claims": rows(conn, "SELECT order_id, days_used, amount, status, created_at FROM refund_claims WHERE user_id = ?1", id)?,
+        "vouchers_used": rows(conn, "SELECT code, amount, used_at FROM vouchers WHERE used_by = ?1", id)?,
+        "exported_at": now(),
+    })))
+}
+
+/// Anonymises a user: name, username, email and WhatsApp go; orders, ledger and ids stay.
+/// Returns false if the user is unknown.
+pub fn erase(conn: &mut Connection, id: i64) -> Result<bool, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let n = tx.execute(
+        "UPDATE users SET name = 'Anonymous', username = NULL, email = NULL, whatsapp = NULL, erased = 1,
+                          updated_at = ?2 WHERE id = ?1",
+        params![id, now()],
+    )?;
+    // Relayed messages and pending notices may carry what the person wrote.
+    tx.execute("DELETE FROM relay WHERE user_id = ?1", [id])?;
+    tx.execute("DELETE FROM outbox WHERE chat_id = ?1 AND sent_at IS NULL AND order_id IS NULL", [id])?;
+    tx.commit()?;
+    Ok(n == 1)
+}
