@@ -19,13 +19,18 @@ pub struct Running {
     pub shop: Shop,
     pub dispatcher: Dispatcher,
     pub http_addr: SocketAddr,
+    pub metrics_addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// `DATA_DIR/quickcart.lock`, held until the process ends (restore and rekey refuse meanwhile).
+    _lock: crate::ops::lock::DataLock,
 }
 
 /// Opens the databases and starts the bot, the HTTP server and the background workers.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     let (token, key) = config.require_serve()?;
+    crate::security::redact::register_secrets(config.secret_values());
+    let lock = crate::ops::lock::acquire(&config.data_dir, "serve")?;
     let db = Db::open(&config.data_dir, key)?;
     let bot = bot::client(&config, token.expose())?;
     let config = Arc::new(config);
@@ -43,6 +48,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .with_context(|| format!("HTTP_BIND {} tidak dapat dipakai", config.http_bind))?;
     let http_addr = listener.local_addr()?;
     let state = http::HttpState {
+        limiter: http::webhook_limiter(),
         db: db.clone(),
         dispatcher: dispatcher.clone(),
         shop: shop.clone(),
@@ -50,11 +56,29 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     };
     let mut rx = shutdown_rx.clone();
     tasks.push(tokio::spawn(async move {
-        let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
+        let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = rx.changed().await;
         });
         if let Err(e) = server.await {
             tracing::error!(error = %e, "http server stopped");
+        }
+    }));
+
+    // Metrics on their own listener so that they are never exposed by the webhook proxy.
+    let metrics_listener = tokio::net::TcpListener::bind(config.metrics_bind)
+        .await
+        .with_context(|| format!("METRICS_BIND {} tidak dapat dipakai", config.metrics_bind))?;
+    let metrics_addr = metrics_listener.local_addr()?;
+    let mut rx = shutdown_rx.clone();
+    let metrics_db = db.clone();
+    tasks.push(tokio::spawn(async move {
+        let server =
+            axum::serve(metrics_listener, http::metrics_router(metrics_db)).with_graceful_shutdown(async move {
+                let _ = rx.changed().await;
+            });
+        if let Err(e) = server.await {
+            tracing::error!(error = %e, "metrics server stopped");
         }
     }));
 
@@ -77,8 +101,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         }
         _ => tasks.push(tokio::spawn(bot::polling::run(bot, dispatcher.clone(), shutdown_rx))),
     }
-    tracing::info!(http = %http_addr, "quickcart ready");
-    Ok(Running { shop, dispatcher, http_addr, shutdown, tasks })
+    tracing::info!(http = %http_addr, metrics = %metrics_addr, "quickcart ready");
+    Ok(Running { shop, dispatcher, http_addr, metrics_addr, shutdown, tasks, _lock: lock })
 }
 
 impl Running {

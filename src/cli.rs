@@ -48,6 +48,66 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Print a new DATABASE_KEY and an age identity/recipient pair for backups
+    Keygen {
+        /// Write the secret age identity to this new file (0600) instead of printing it
+        #[arg(long, value_name = "FILE")]
+        identity_file: Option<PathBuf>,
+        /// Append the age recipient (public key) to this file
+        #[arg(long, value_name = "FILE")]
+        recipients_file: Option<PathBuf>,
+    },
+    /// Encrypted backups of shop.db and audit.db
+    Backup {
+        #[command(subcommand)]
+        command: BackupCommand,
+    },
+    /// Log files in LOG_DIR
+    Logs {
+        #[command(subcommand)]
+        command: LogsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BackupCommand {
+    /// Snapshot both databases (safe while serve runs), encrypt to BACKUP_RECIPIENTS_FILE, write
+    /// BACKUP_DIR/quickcart-YYYYMMDDTHHMMSSZ.tar.age
+    Create,
+    /// Decrypt into a temporary directory and check hashes, integrity and the audit chain
+    Verify {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// age identity file (AGE-SECRET-KEY-1…)
+        #[arg(short = 'i', long = "identity", value_name = "IDENTITY")]
+        identity: PathBuf,
+    },
+    /// Verify, move the current files to DATA_DIR/pre-restore-<time>/, restore (serve must be stopped)
+    Restore {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// age identity file (AGE-SECRET-KEY-1…)
+        #[arg(short = 'i', long = "identity", value_name = "IDENTITY")]
+        identity: PathBuf,
+    },
+    /// Delete old backups: keep the newest N and the newest of each of the last D days
+    Prune {
+        #[arg(long, value_name = "N", default_value_t = 96)]
+        keep_last: usize,
+        #[arg(long, value_name = "D", default_value_t = 30)]
+        keep_daily: usize,
+        /// Only print what would be deleted
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LogsCommand {
+    /// Move today's log file aside (quickcart.DATE.N.log); a running serve starts a new one
+    Rotate,
+    /// Delete log files older than LOG_RETENTION_DAYS (never today's)
+    Prune,
 }
 
 #[derive(Subcommand, Debug)]
@@ -77,6 +137,13 @@ pub enum DbCommand {
     Check,
     /// Counts of orders, stock, ledger and outbox, as JSON
     Stats,
+    /// Re-encrypt both files with a new key (serve must be stopped); the new key comes from
+    /// --new-key-file or QUICKCART_NEW_DATABASE_KEY
+    Rekey {
+        /// File holding the new 64-hex key (e.g. from `quickcart keygen`)
+        #[arg(long, value_name = "FILE")]
+        new_key_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

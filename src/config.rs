@@ -282,6 +282,29 @@ impl Config {
         })
     }
 
+    /// Every secret value, for the log redactor.
+    pub fn secret_values(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = Vec::new();
+        if let Some(t) = &self.bot_token {
+            v.push(t.expose());
+            // The part after the colon is the secret half of a bot token.
+            if let Some((_, tail)) = t.expose().split_once(':') {
+                v.push(tail);
+            }
+        }
+        if let Some(s) = &self.webhook_secret {
+            v.push(s.expose());
+        }
+        if let Some(p) = &self.pakasir {
+            v.push(p.api_key.expose());
+            v.push(p.webhook_secret.expose());
+        }
+        if let Some(k) = &self.database_key {
+            v.push(k.hex());
+        }
+        v
+    }
+
     pub fn is_env_admin(&self, user_id: i64) -> bool {
         self.admin_ids.contains(&user_id)
     }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use quickcart::{
-    cli::{AdminCommand, AuditCommand, Cli, Command, DbCommand, UserCommand},
+    cli::{AdminCommand, AuditCommand, BackupCommand, Cli, Command, DbCommand, LogsCommand, UserCommand},
     config::{self, Config, ProcessEnv},
     demo, ops,
     security::redact::mask_tokens,
@@ -53,6 +53,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             match command {
                 DbCommand::Migrate => println!("{}", ops::maintenance::db_migrate(&config)?),
                 DbCommand::Stats => println!("{}", ops::maintenance::db_stats(&config)?),
+                DbCommand::Rekey { new_key_file } => {
+                    println!("{}", ops::keys::rekey(&config, new_key_file.as_deref())?)
+                }
                 DbCommand::Check => {
                     let (report, healthy) = ops::maintenance::db_check(&config)?;
                     println!("{report}");
@@ -82,6 +85,34 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 AuditCommand::Tail { actor, action, n } => {
                     println!("{}", ops::maintenance::audit_tail(&config, actor, action.as_deref(), n)?)
                 }
+            }
+        }
+        Command::Keygen { identity_file, recipients_file } => {
+            println!("{}", ops::keys::keygen(identity_file.as_deref(), recipients_file.as_deref())?)
+        }
+        Command::Backup { command } => {
+            let config = config()?;
+            let _guard = ops::logs::init(None, "warn");
+            match command {
+                BackupCommand::Create => println!("{}", ops::backup::create(&config)?.report()),
+                BackupCommand::Verify { file, identity } => {
+                    let verified = ops::backup::verify(&file, &identity, config.require_key()?, &std::env::temp_dir())?;
+                    println!("{}", verified.report(&file));
+                }
+                BackupCommand::Restore { file, identity } => {
+                    println!("{}", ops::backup::restore(&config, &file, &identity)?)
+                }
+                BackupCommand::Prune { keep_last, keep_daily, dry_run } => {
+                    let policy = ops::backup::PrunePolicy { keep_last, keep_daily };
+                    println!("{}", ops::backup::prune(&config, policy, dry_run)?)
+                }
+            }
+        }
+        Command::Logs { command } => {
+            let config = config()?;
+            match command {
+                LogsCommand::Rotate => println!("{}", ops::logs::rotate(&config.log_dir)?),
+                LogsCommand::Prune => println!("{}", ops::logs::prune(&config.log_dir, config.log_retention_days)?),
             }
         }
         Command::Admin { command } => {

@@ -729,3 +729,57 @@ pub fn refund_approved_user(invoice: &str, amount: i64) -> String {
 pub fn refund_approved_admin(amount: i64) -> String {
     format!("Refund disetujui: {} dikreditkan ke saldo pengguna.", rupiah(amount))
 }
+
+// Abuse.
+pub const TOO_FAST: &str = "Anda terlalu cepat mengirim pesan. Tunggu sebentar, lalu coba lagi.";
+pub const TEMP_BLOCKED: &str =
+    "Akun Anda diblokir sementara karena aktivitas berlebihan. Hubungi admin bila ini keliru.";
+
+pub fn admin_user_blocked(user: i64, hours: u32) -> String {
+    format!("🚫 Pengguna <code>{user}</code> diblokir {hours} jam karena membanjiri bot. Cabut dengan /unban {user}.")
+}
+
+// Payment anomalies.
+pub const PAYMENT_BLOCKED: &str =
+    "Maaf, pembayaran ini tidak dapat diproses karena melewati batas transaksi harian. Hubungi admin bila perlu.";
+pub const REVIEW_APPROVED: &str = "Pesanan disetujui; produk dikirim ke pembeli.";
+pub const REVIEW_REJECTED: &str = "Pesanan ditolak; dana dikembalikan ke saldo pembeli.";
+
+pub fn admin_anomaly(user: i64, amount: i64, level: &str, rules: &str) -> String {
+    format!(
+        "⚠️ <b>Anomali pembayaran</b> ({})\nPengguna: <code>{user}</code>\nJumlah: {}\nAturan: {}",
+        esc(level),
+        rupiah(amount),
+        esc(rules)
+    )
+}
+
+pub fn held_for_review(invoice: &str) -> String {
+    format!(
+        "✅ Pembayaran <code>{}</code> diterima. Pesanan Anda sedang ditinjau admin dan akan segera dikirim.",
+        esc(invoice)
+    )
+}
+
+pub fn admin_review(invoice: &str, user: i64, product: &str, qty: i64, total: i64) -> String {
+    format!(
+        "🔎 <b>Pesanan perlu ditinjau</b>\nInvoice: <code>{}</code>\nPembeli: <code>{user}</code>\nProduk: {} × {qty}\nTotal: {}\n\nSetujui untuk mengirim produk, atau tolak untuk mengembalikan dana ke saldo.",
+        esc(invoice),
+        esc(product),
+        rupiah(total)
+    )
+}
+
+pub fn review_rejected_user(invoice: &str, amount: i64) -> String {
+    format!(
+        "Pesanan <code>{}</code> tidak dapat diproses setelah ditinjau. {} dikembalikan ke saldo Anda.",
+        esc(invoice),
+        rupiah(amount)
+    )
+}
+
+// Privacy.
+pub const MY_DATA_CAPTION: &str = "Ini semua data Anda yang tersimpan di toko ini.";
+pub const BTN_ERASE_CONFIRM: &str = "Ya, hapus data saya";
+pub const ERASE_CONFIRM: &str = "Hapus data pribadi Anda (nama, username, email, WhatsApp)? Riwayat transaksi tetap disimpan sesuai aturan keuangan. Tindakan ini tidak dapat dibatalkan.";
+pub const ERASED: &str = "Data pribadi Anda sudah dihapus. Riwayat transaksi tetap disimpan tanpa data pribadi.";

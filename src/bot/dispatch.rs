@@ -12,11 +12,15 @@ use std::{
 
 use tokio::sync::mpsc;
 
-use crate::shop::{incoming::Incoming, Shop};
+use crate::{
+    security::throttle::{Throttle, Verdict},
+    shop::{incoming::Incoming, Shop},
+};
 
 #[derive(Clone)]
 pub struct Dispatcher {
     shop: Shop,
+    throttle: Throttle,
     queues: Arc<Mutex<HashMap<i64, mpsc::UnboundedSender<Incoming>>>>,
     submitted: Arc<AtomicU64>,
     finished: Arc<AtomicU64>,
@@ -27,10 +31,25 @@ const IDLE: Duration = Duration::from_secs(30);
 
 impl Dispatcher {
     pub fn new(shop: Shop) -> Self {
-        Self { shop, queues: Arc::default(), submitted: Arc::default(), finished: Arc::default() }
+        let c = shop.config();
+        let throttle = Throttle::new(c.throttle_limit, Duration::from_secs(u64::from(c.throttle_window_seconds)));
+        Self { shop, throttle, queues: Arc::default(), submitted: Arc::default(), finished: Arc::default() }
     }
 
-    pub fn submit(&self, inc: Incoming) {
+    /// Takes an update from `path` (`polling` or `webhook`): throttled per user first, then
+    /// queued behind that user's earlier updates.
+    pub fn submit(&self, inc: Incoming, path: &'static str) {
+        let metrics = crate::metrics::global();
+        match self.throttle.check(inc.sender.id) {
+            Verdict::Allow => metrics.inc("bot_api_abuse_outcomes_total", &[("path", path), ("outcome", "allow")]),
+            Verdict::Deny { notify, escalate } => {
+                metrics.inc("bot_api_abuse_outcomes_total", &[("path", path), ("outcome", "deny")]);
+                tracing::warn!(event = "abuse_throttle_deny", user = inc.sender.id, path, "update dropped by throttle");
+                let shop = self.shop.clone();
+                tokio::spawn(async move { shop.throttled(inc, path, notify, escalate).await });
+                return;
+            }
+        }
         self.submitted.fetch_add(1, Ordering::SeqCst);
         let user = inc.sender.id;
         let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());

@@ -34,7 +34,7 @@ pub async fn run(bot: Bot, dispatcher: Dispatcher, mut shutdown: watch::Receiver
                 for update in updates {
                     offset = offset.max(i32::try_from(update.id.0).unwrap_or(i32::MAX).saturating_add(1));
                     if let Some(inc) = convert(&update) {
-                        dispatcher.submit(inc);
+                        dispatcher.submit(inc, "polling");
                     }
                 }
             }

@@ -94,6 +94,9 @@ fn demo_config(dir: &Path, telegram: &FakeTelegram, pakasir: &FakePakasir) -> an
         ("METRICS_BIND", "127.0.0.1:0".to_string()),
         ("ADMIN_IDS", DEMO_ADMIN.to_string()),
         ("STORE_NAME", "QuickCart Demo".to_string()),
+        // A script types faster than any person: the demo does not throttle.
+        ("TELEGRAM_THROTTLE_LIMIT", "10000".to_string()),
+        ("TELEGRAM_THROTTLE_WINDOW_SECONDS", "1".to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

@@ -4,7 +4,8 @@
 use super::{
     catalog::{Discount, NO_CATEGORY},
     commands::{
-        parse_add, parse_addstock, product_id, NewProduct, StockImport, Usage, ADDSTOCK_USAGE, ADD_USAGE, MAX_PRICE,
+        digits, parse_add, parse_addstock, product_id, NewProduct, StockImport, Usage, ADDSTOCK_USAGE, ADD_USAGE,
+        MAX_PRICE,
     },
     money::parse_amount,
 };
@@ -206,7 +207,7 @@ pub fn parse(name: &str, args: &str, document: Option<&str>) -> Result<AdminComm
                 "exportstock" => C::ExportStock(one(args, product_id).ok_or_else(bad)?),
                 "delstock" => {
                     let (p, s) = two(args).ok_or_else(bad)?;
-                    let stock_id = s.trim().parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(bad)?;
+                    let stock_id = digits(s).filter(|i| *i > 0).ok_or_else(bad)?;
                     C::DelStock { product_id: product_id(p).ok_or_else(bad)?, stock_id }
                 }
                 "editid" => {
@@ -224,12 +225,8 @@ pub fn parse(name: &str, args: &str, document: Option<&str>) -> Result<AdminComm
                     let (a, b) = two(args).ok_or_else(bad)?;
                     let b = b.trim();
                     let edit = match b.strip_prefix('+') {
-                        Some(n) => {
-                            SoldEdit::Add(n.parse::<i64>().ok().filter(|n| (1..=MAX_SOLD).contains(n)).ok_or_else(bad)?)
-                        }
-                        None => {
-                            SoldEdit::Set(b.parse::<i64>().ok().filter(|n| (0..=MAX_SOLD).contains(n)).ok_or_else(bad)?)
-                        }
+                        Some(n) => SoldEdit::Add(digits(n).filter(|n| (1..=MAX_SOLD).contains(n)).ok_or_else(bad)?),
+                        None => SoldEdit::Set(digits(b).filter(|n| (0..=MAX_SOLD).contains(n)).ok_or_else(bad)?),
                     };
                     C::EditSold { product_id: product_id(a).ok_or_else(bad)?, edit }
                 }
@@ -348,6 +345,11 @@ mod tests {
             ("rm", "abc"),
             ("version", "x"),
             ("info", "1\n2"),
+            ("editsold", "1|++5"),
+            ("editsold", "+1|5"),
+            ("disc", "+1|10%"),
+            ("editid", "+1|2"),
+            ("del", "+1"),
         ] {
             assert_eq!(parse(name, args, None), Err(usage_of(name)), "/{name} {args}");
         }

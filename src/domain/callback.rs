@@ -37,12 +37,18 @@ pub enum Callback {
     CancelOrder(i64),
     /// `[Status Pembayaran]` of an order.
     OrderStatus(i64),
+    /// `[Setujui]` a held order (admins only).
+    ReviewApprove(i64),
+    /// `[Tolak]` a held order: refund to balance (admins only).
+    ReviewReject(i64),
     /// `[Ajukan Refund]` for an order.
     RefundRequest(i64),
     /// `[Setujui]` a refund claim (admins only).
     RefundApprove(i64),
     /// `[Tolak]` a refund claim (admins only).
     RefundReject(i64),
+    /// `[Ya, hapus data saya]` after `/hapusdata`.
+    EraseConfirm,
     /// `[Batalkan]` the current flow.
     Cancel,
     /// Back to the welcome screen.
@@ -76,9 +82,12 @@ impl Callback {
             Callback::BackToCard => "ckb".into(),
             Callback::CancelOrder(id) => format!("oc:{id}"),
             Callback::OrderStatus(id) => format!("os:{id}"),
+            Callback::ReviewApprove(id) => format!("va:{id}"),
+            Callback::ReviewReject(id) => format!("vr:{id}"),
             Callback::RefundRequest(id) => format!("rr:{id}"),
             Callback::RefundApprove(id) => format!("ra:{id}"),
             Callback::RefundReject(id) => format!("rj:{id}"),
+            Callback::EraseConfirm => "er".into(),
             Callback::Cancel => "x".into(),
             Callback::Home => "home".into(),
             Callback::EditName => "acc:name".into(),
@@ -124,9 +133,12 @@ impl Callback {
             ("ckb", None, None) => Callback::BackToCard,
             ("oc", Some(_), None) => Callback::CancelOrder(id(a)?),
             ("os", Some(_), None) => Callback::OrderStatus(id(a)?),
+            ("va", Some(_), None) => Callback::ReviewApprove(id(a)?),
+            ("vr", Some(_), None) => Callback::ReviewReject(id(a)?),
             ("rr", Some(_), None) => Callback::RefundRequest(id(a)?),
             ("ra", Some(_), None) => Callback::RefundApprove(id(a)?),
             ("rj", Some(_), None) => Callback::RefundReject(id(a)?),
+            ("er", None, None) => Callback::EraseConfirm,
             ("x", None, None) => Callback::Cancel,
             ("home", None, None) => Callback::Home,
             ("acc", Some("name"), None) => Callback::EditName,
@@ -160,7 +172,10 @@ mod tests {
             (id.clone(), proptest::sample::select(QTY_STEPS.to_vec())).prop_map(|(i, s)| Callback::Qty(i, s)),
             id.prop_map(Callback::Checkout),
             Just(Callback::Cancel),
+            Just(Callback::EraseConfirm),
             (1i64..=i64::MAX).prop_map(Callback::RefundRequest),
+            (1i64..=i64::MAX).prop_map(Callback::ReviewApprove),
+            (1i64..=i64::MAX).prop_map(Callback::ReviewReject),
             (1i64..=i64::MAX).prop_map(Callback::RefundApprove),
             (1i64..=i64::MAX).prop_map(Callback::RefundReject),
             Just(Callback::PayQris),

@@ -36,12 +36,13 @@ pub const ADMIN_COMMANDS: [&str; 28] = [
 ];
 
 /// Commands everyone sees in the `/` menu.
-pub const PUBLIC_COMMANDS: [(&str, &str); 5] = [
+pub const PUBLIC_COMMANDS: [(&str, &str); 6] = [
     ("start", "Menu utama"),
     ("stock", "Daftar stok produk"),
     ("order", "Cara memesan"),
     ("refund", "Hitung refund: /refund INVOICE"),
-    ("mydata", "Data saya"),
+    ("mydata", "Unduh data saya"),
+    ("hapusdata", "Hapus data pribadi saya"),
 ];
 
 pub fn is_admin_command(name: &str) -> bool {
@@ -108,8 +109,18 @@ fn clean_line(s: &str, max: usize) -> Option<String> {
     (!s.is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)).then(|| s.to_string())
 }
 
+/// A product id: plain digits (no sign), 1–999999.
 pub fn product_id(s: &str) -> Option<i64> {
-    s.trim().parse::<i64>().ok().filter(|id| (1..=MAX_PRODUCT_ID).contains(id))
+    digits(s).filter(|id| (1..=MAX_PRODUCT_ID).contains(id))
+}
+
+/// A non-negative integer written with ASCII digits only (`+5`, `٥` and `1e3` are refused).
+pub fn digits(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
 }
 
 /// `/add id|name|category|price|description` (`-` placeholders for id, category, description).

@@ -2,6 +2,7 @@
 //! Nothing in here does I/O.
 
 pub mod admin;
+pub mod anomaly;
 pub mod callback;
 pub mod campaign;
 pub mod catalog;

@@ -25,8 +25,13 @@ use crate::{
 /// Webhook bodies are small JSON documents; anything bigger is refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// Pakasir's own, generous limit per source address (it retries failed notifications).
+const WEBHOOK_LIMIT_PER_MINUTE: u32 = 300;
+
 #[derive(Clone)]
 pub struct HttpState {
+    /// Per-caller limit for the webhook endpoints.
+    pub limiter: crate::security::throttle::HttpLimiter,
     pub db: Db,
     pub dispatcher: Dispatcher,
     pub shop: Shop,
@@ -69,7 +74,7 @@ async fn telegram_webhook(State(s): State<HttpState>, headers: HeaderMap, body: 
         return StatusCode::BAD_REQUEST;
     };
     if let Some(inc) = crate::bot::updates::convert(&update) {
-        s.dispatcher.submit(inc);
+        s.dispatcher.submit(inc, "webhook");
     }
     StatusCode::OK
 }
@@ -79,11 +84,42 @@ fn reply(status: StatusCode, code: &str) -> (StatusCode, Json<serde_json::Value>
 }
 
 /// SPEC §4: secret (401), JSON (400), then the shop verifies against Pakasir's status endpoint.
+pub fn webhook_limiter() -> crate::security::throttle::HttpLimiter {
+    crate::security::throttle::HttpLimiter::new(WEBHOOK_LIMIT_PER_MINUTE, std::time::Duration::from_secs(60))
+}
+
+/// The caller: the first `X-Forwarded-For` address when the peer is the local proxy (Caddy),
+/// else the peer itself.
+fn caller(peer: Option<std::net::SocketAddr>, headers: &HeaderMap) -> String {
+    let peer_ip = peer.map(|p| p.ip());
+    let forwarded = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    match (peer_ip, forwarded) {
+        (Some(ip), Some(f)) if ip.is_loopback() => f,
+        (Some(ip), _) => ip.to_string(),
+        (None, f) => f.unwrap_or_else(|| "unknown".into()),
+    }
+}
+
+fn throttled(retry_after: u64) -> (StatusCode, Json<serde_json::Value>) {
+    (StatusCode::TOO_MANY_REQUESTS, Json(json!({"code": "throttled", "retry_after_seconds": retry_after})))
+}
+
 async fn pakasir_webhook(
     State(s): State<HttpState>,
-    headers: HeaderMap,
-    body: axum::body::Body,
+    req: axum::extract::Request,
 ) -> (StatusCode, Json<serde_json::Value>) {
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+    let (parts, body) = req.into_parts();
+    let headers = parts.headers;
+    if let Err(retry_after) = s.limiter.check(&caller(peer, &headers)) {
+        crate::metrics::global().inc("webhook_outcomes_total", &[("source", "pakasir"), ("reason", "throttled")]);
+        return throttled(retry_after);
+    }
     let Some(expected) = s.shop.config().pakasir.as_ref().map(|p| p.webhook_secret.clone()) else {
         return reply(StatusCode::NOT_FOUND, "not_configured");
     };
@@ -100,7 +136,15 @@ async fn pakasir_webhook(
         webhook_event(&s, "malformed_body").await;
         return reply(StatusCode::BAD_REQUEST, "malformed_body");
     };
-    match s.shop.pakasir_webhook(body).await {
+    let verdict = s.shop.pakasir_webhook(body).await;
+    let reason = match &verdict {
+        Ok(Verdict::Applied(_)) => "applied",
+        Ok(Verdict::Unavailable) => "status_unavailable",
+        Ok(Verdict::Rejected(r)) => r.reason(),
+        Err(_) => "error",
+    };
+    crate::metrics::global().inc("webhook_outcomes_total", &[("source", "pakasir"), ("reason", reason)]);
+    match verdict {
         Ok(Verdict::Applied(_)) => reply(StatusCode::OK, "ok"),
         Ok(Verdict::Unavailable) => reply(StatusCode::SERVICE_UNAVAILABLE, "status_unavailable"),
         Ok(Verdict::Rejected(r)) => {
@@ -121,6 +165,7 @@ async fn pakasir_webhook(
 /// A refused Pakasir webhook: a security event and an audit entry with the reason.
 async fn webhook_event(s: &HttpState, reason: &'static str) {
     use crate::security::audit::{entry, EntryExt};
+    crate::metrics::global().inc("webhook_outcomes_total", &[("source", "pakasir"), ("reason", reason)]);
     tracing::warn!(event = "webhook_rejected", source = "pakasir", reason);
     let detail = json!({ "reason": reason });
     let meta = detail.clone();
@@ -132,4 +177,40 @@ async fn webhook_event(s: &HttpState, reason: &'static str) {
     {
         tracing::error!(error = %e, "audit: webhook rejection not recorded");
     }
+}
+
+/// The metrics listener's router (bound to `METRICS_BIND`, never behind Caddy).
+pub fn metrics_router(db: Db) -> Router {
+    Router::new().route("/metrics", get(metrics)).with_state(db)
+}
+
+async fn metrics(State(db): State<Db>) -> (StatusCode, [(axum::http::header::HeaderName, &'static str); 1], String) {
+    let gauges = db
+        .call(|c| {
+            let one = |sql: &str| -> Result<i64, crate::store::StoreError> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
+            Ok(vec![
+                ("quickcart_outbox_backlog", "messages waiting to be sent", crate::store::outbox::backlog(c)?),
+                (
+                    "quickcart_broadcast_pending",
+                    "broadcast recipients still to send to",
+                    one("SELECT count(*) FROM broadcast_recipients WHERE status IN ('pending','sending')")?,
+                ),
+                (
+                    "quickcart_orders_pending",
+                    "orders waiting for payment",
+                    one("SELECT count(*) FROM orders WHERE status = 'pending'")?,
+                ),
+                ("quickcart_users", "known users", one("SELECT count(*) FROM users")?),
+            ])
+        })
+        .await;
+    let gauges = match gauges {
+        Ok(g) => g,
+        Err(_) => {
+            crate::metrics::global().inc("quickcart_db_errors_total", &[("db", "shop")]);
+            Vec::new()
+        }
+    };
+    let body = crate::metrics::global().render(&gauges);
+    (StatusCode::OK, [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

@@ -1,5 +1,8 @@
 //! Local maintenance for the operator on the VM.
 
+pub mod backup;
 pub mod doctor;
+pub mod keys;
+pub mod lock;
 pub mod logs;
 pub mod maintenance;

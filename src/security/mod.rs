@@ -3,3 +3,4 @@
 pub mod audit;
 pub mod rbac;
 pub mod redact;
+pub mod throttle;

@@ -309,7 +309,7 @@ impl Shop {
                 let Some(before) = r else { return self.missing_user(actor, id).await };
                 self.banned_notified.invalidate(&id);
                 self.say(actor, &if ban { texts::banned_ok(id) } else { texts::unbanned_ok(id) }).await?;
-                if !ban {
+                if !ban && before {
                     self.notify_user(id, texts::UNBANNED_USER).await;
                 }
                 Ok(Some(

@@ -242,8 +242,11 @@ impl Shop {
             return Ok(false);
         };
         let user = actor.user.id;
+        let Some(level) = self.assess_payment(actor, purchase_total(&purchase)).await? else { return Ok(false) };
         let expires_at = store::now() + i64::try_from(self.config.payment_expiry_seconds).unwrap_or(600);
-        let created = self.db.call(move |c| Ok(store::orders::create_pending(c, user, &purchase, expires_at))).await?;
+        let risk = level.as_str();
+        let created =
+            self.db.call(move |c| Ok(store::orders::create_pending(c, user, &purchase, expires_at, risk))).await?;
         let order = match created {
             Ok(o) => o,
             Err(e) => {
@@ -363,12 +366,17 @@ impl Shop {
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };
         let purchase = self.purchase(&product, actor, qty, &voucher);
+        let Some(level) = self.assess_payment(actor, purchase_total(&purchase)).await? else {
+            self.sessions.clear(actor.user.id);
+            return Ok(None);
+        };
+        let risk = level.as_str();
         let admins = self.notice_recipients().await?;
         let user = actor.user.id;
         let paid = self
             .db
             .call(move |c| {
-                Ok(store::orders::pay_with_balance(c, user, &purchase, &|o, items| {
+                Ok(store::orders::pay_with_balance(c, user, &purchase, risk, &|o, items| {
                     Self::paid_messages(o, items, &admins)
                 }))
             })
@@ -484,6 +492,17 @@ fn order_what(o: &Order) -> String {
         Kind::Deposit => texts::DEPOSIT_WHAT.to_string(),
         Kind::Order => {
             o.items.first().map_or_else(|| "-".to_string(), |l| format!("{} × {}", l.product_name, l.quantity))
+        }
+    }
+}
+
+/// What the customer will pay for a purchase (for the anomaly rules).
+fn purchase_total(p: &Purchase) -> i64 {
+    match p {
+        Purchase::Deposit { amount } => *amount,
+        Purchase::Product { quantity, unit_price, voucher, .. } => {
+            let sub = unit_price.saturating_mul(*quantity);
+            sub - voucher.map_or(0, |(_, v)| voucher_discount(v, sub))
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Use cases: what happens when a customer or admin does something. Depends on the store and on
 //! the small [`ports::Messenger`] trait, never on teloxide.
 
+pub mod abuse;
 pub mod admin;
+pub mod anomaly;
 pub mod browse;
 pub mod campaign;
 pub mod checkout;
@@ -10,6 +12,7 @@ pub mod keyboards;
 pub mod onboarding;
 pub mod payment;
 pub mod ports;
+pub mod privacy;
 pub mod qr;
 pub mod refund;
 pub mod relay;
@@ -124,8 +127,9 @@ impl Shop {
             return self.group_update(inc).await;
         }
         let actor = self.actor(inc).await?;
-        if actor.user.banned && actor.role != Role::Admin {
-            return self.banned(&actor, inc).await;
+        let blocked = actor.user.blocked_until.is_some_and(|t| t > store::now());
+        if (actor.user.banned || blocked) && actor.role != Role::Admin {
+            return self.banned(&actor, inc, if actor.user.banned { texts::BANNED } else { texts::TEMP_BLOCKED }).await;
         }
         // An admin replying to a relayed KIRIM PESAN message answers that customer.
         let reply = match &inc.payload {
@@ -199,14 +203,14 @@ impl Shop {
     }
 
     /// A banned user hears once that they are banned, then nothing.
-    async fn banned(&self, actor: &Actor, inc: &Incoming) -> Result<()> {
+    async fn banned(&self, actor: &Actor, inc: &Incoming, notice: &str) -> Result<()> {
         let first = !self.banned_notified.contains_key(&actor.user.id);
         self.banned_notified.insert(actor.user.id, ());
         match &inc.payload {
             Payload::Callback { callback_id, .. } => {
-                self.tg.answer_callback(callback_id, first.then_some(texts::BANNED)).await?;
+                self.tg.answer_callback(callback_id, first.then_some(notice)).await?;
             }
-            _ if first => self.say(actor, texts::BANNED).await?,
+            _ if first => self.say(actor, notice).await?,
             _ => {}
         }
         Ok(())
@@ -263,6 +267,8 @@ impl Shop {
             "stock" => self.stock_list(actor, 1, None).await,
             "order" => self.say(actor, texts::ORDER_GUIDE).await,
             "refund" | "reff" => self.refund_calculator(actor, args).await,
+            "mydata" => self.my_data(actor).await,
+            "hapusdata" => self.ask_erase(actor).await,
             _ if commands::is_admin_command(name) => self.admin_command(actor, name, args, document, reply_to).await,
             _ => self.say(actor, texts::UNKNOWN_INPUT).await,
         }
@@ -341,6 +347,9 @@ impl Shop {
             }
             Callback::Checkout(id) => self.checkout(actor, message_id, id).await?,
             Callback::BackToCard => self.back_to_card(actor, message_id).await?,
+            Callback::EraseConfirm => self.erase_me(actor, message_id).await?,
+            Callback::ReviewApprove(id) => self.decide_review(actor, message_id, id, true).await?,
+            Callback::ReviewReject(id) => self.decide_review(actor, message_id, id, false).await?,
             Callback::RefundRequest(id) => self.request_refund(actor, id).await?,
             Callback::RefundApprove(id) => self.decide_refund(actor, message_id, id, true).await?,
             Callback::RefundReject(id) => self.decide_refund(actor, message_id, id, false).await?,

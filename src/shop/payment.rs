@@ -81,6 +81,9 @@ impl Shop {
 
     /// The messages a paid order or deposit sends: the delivery and the admin notices.
     pub(crate) fn paid_messages(order: &Order, items: &[String], admins: &[i64]) -> Vec<Message> {
+        if order.held {
+            return Self::held_messages(order, admins);
+        }
         let mut out = Vec::new();
         if let (Some(chat), Some(message_id)) = (order.chat_id, order.message_id) {
             out.push(Message { chat_id: chat, payload: Payload::Delete { message_id } });

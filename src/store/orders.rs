@@ -30,6 +30,10 @@ pub struct Order {
     pub expires_at: i64,
     pub paid_at: Option<i64>,
     pub created_at: i64,
+    /// Anomaly level at creation (`none|flag|review|block`).
+    pub risk: String,
+    /// Paid but delivery waits for an admin's review.
+    pub held: bool,
     pub items: Vec<Line>,
 }
 
@@ -43,7 +47,7 @@ pub struct Line {
 }
 
 const COLUMNS: &str = "id, invoice_id, user_id, kind, subtotal, voucher_discount, fee, total, method, status, txn_id,
-                       qr_string, chat_id, message_id, expires_at, paid_at, created_at";
+                       qr_string, chat_id, message_id, expires_at, paid_at, created_at, risk, held";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     let kind: String = r.get(3)?;
@@ -68,6 +72,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
         expires_at: r.get(14)?,
         paid_at: r.get(15)?,
         created_at: r.get(16)?,
+        risk: r.get(17)?,
+        held: r.get(18)?,
         items: Vec::new(),
     })
 }
@@ -178,6 +184,7 @@ fn insert_pending(
     purchase: &Purchase,
     method: Method,
     expires_at: i64,
+    risk: &str,
 ) -> Result<i64, CheckoutError> {
     if let Some(existing) = pending_of(tx, user_id)? {
         return Err(CheckoutError::PendingExists(Box::new(existing)));
@@ -193,8 +200,8 @@ fn insert_pending(
     let order_id: i64 = tx
         .prepare_cached(
             "INSERT INTO orders (invoice_id, user_id, kind, subtotal, voucher_id, voucher_discount, total, method,
-                                 expires_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id",
+                                 expires_at, created_at, updated_at, risk)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11) RETURNING id",
         )?
         .query_row(
             params![
@@ -207,7 +214,8 @@ fn insert_pending(
                 subtotal - discount,
                 method.as_str(),
                 expires_at,
-                t
+                t,
+                risk
             ],
             |r| r.get(0),
         )?;
@@ -246,9 +254,10 @@ pub fn create_pending(
     user_id: i64,
     purchase: &Purchase,
     expires_at: i64,
+    risk: &str,
 ) -> Result<Order, CheckoutError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let id = insert_pending(&tx, user_id, purchase, Method::Qris, expires_at)?;
+    let id = insert_pending(&tx, user_id, purchase, Method::Qris, expires_at, risk)?;
     jobs::schedule(&tx, jobs::EXPIRE_ORDER, id, expires_at)?;
     let order = get(&tx, id)?.ok_or(CheckoutError::ProductGone)?;
     tx.commit()?;
@@ -263,10 +272,11 @@ pub fn pay_with_balance(
     conn: &mut Connection,
     user_id: i64,
     purchase: &Purchase,
+    risk: &str,
     compose: Compose<'_>,
 ) -> Result<Order, CheckoutError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let id = insert_pending(&tx, user_id, purchase, Method::Saldo, now())?;
+    let id = insert_pending(&tx, user_id, purchase, Method::Saldo, now(), risk)?;
     let order = get(&tx, id)?.ok_or(CheckoutError::ProductGone)?;
     match ledger::post(&tx, user_id, EntryKind::Purchase, -order.total, Some(id), Some(&order.invoice_id), None) {
         Ok(_) => {}
@@ -286,10 +296,12 @@ pub fn pay_with_balance(
 fn mark_paid(tx: &Connection, order: Order, compose: Compose<'_>) -> Result<Order, StoreError> {
     let to = transition(order.status, Event::PaymentConfirmed).map_err(|e| StoreError::Migration(e.to_string()))?;
     let t = now();
+    // An order flagged for review is paid but its goods wait for an admin.
+    let held = order.kind == Kind::Order && order.risk == "review";
     tx.prepare_cached(
-        "UPDATE orders SET status = ?2, paid_at = ?3, updated_at = ?3 WHERE id = ?1 AND status = 'pending'",
+        "UPDATE orders SET status = ?2, paid_at = ?3, updated_at = ?3, held = ?4 WHERE id = ?1 AND status = 'pending'",
     )?
-    .execute(params![order.id, to.as_str(), t])?;
+    .execute(params![order.id, to.as_str(), t, held])?;
     let mut items = Vec::new();
     match order.kind {
         Kind::Order => {
@@ -324,7 +336,7 @@ fn mark_paid(tx: &Connection, order: Order, compose: Compose<'_>) -> Result<Orde
     }
     super::vouchers::consume(tx, order.id, order.user_id)?;
     jobs::finish(tx, jobs::EXPIRE_ORDER, order.id)?;
-    let paid = Order { status: to, paid_at: Some(t), ..order };
+    let paid = Order { status: to, paid_at: Some(t), held, ..order };
     for msg in compose(&paid, &items) {
         outbox::enqueue(tx, &msg, Some(paid.id))?;
     }
@@ -457,4 +469,111 @@ pub fn integrity_violations(conn: &Connection) -> Result<i64, StoreError> {
         [],
         |r| r.get(0),
     )?)
+}
+
+/// The numbers the anomaly rules look at, for one user now.
+pub fn payment_history(
+    conn: &Connection,
+    user_id: i64,
+    amount: i64,
+) -> Result<crate::domain::anomaly::History, StoreError> {
+    let t = now();
+    let (paid_last_hour, small_last_hour, paid_last_day, created): (i64, i64, i64, Option<i64>) = conn
+        .prepare_cached(
+            "SELECT (SELECT count(*) FROM orders WHERE user_id = ?1 AND status IN ('paid','refunded') AND paid_at >= ?2),
+                    (SELECT count(*) FROM orders WHERE user_id = ?1 AND status IN ('paid','refunded') AND paid_at >= ?2 AND total < ?4),
+                    (SELECT coalesce(sum(total), 0) FROM orders WHERE user_id = ?1 AND status IN ('paid','refunded') AND paid_at >= ?3),
+                    (SELECT created_at FROM users WHERE id = ?1)",
+        )?
+        .query_row(params![user_id, t - 3600, t - 86_400, crate::domain::anomaly::SMALL_AMOUNT], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+    Ok(crate::domain::anomaly::History {
+        amount,
+        paid_last_hour,
+        small_last_hour,
+        paid_last_day,
+        account_age: t - created.unwrap_or(t),
+    })
+}
+
+/// The delivered items of an order (sold stock), in order.
+pub fn sold_items(conn: &Connection, order_id: i64) -> Result<Vec<String>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT content FROM stock_items WHERE order_id = ?1 AND status = 'sold' ORDER BY id")?;
+    let rows = stmt.query_map([order_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Review {
+    /// Approved: the delivery is queued.
+    Released(Box<Order>),
+    /// Rejected: refunded to the balance, items back in stock.
+    Refunded(Box<Order>),
+    /// Not held (decided before, or never held).
+    NotHeld,
+}
+
+/// An admin's decision on a held order, in one transaction with its messages.
+pub fn decide_review(
+    conn: &mut Connection,
+    order_id: i64,
+    admin: i64,
+    approve: bool,
+    compose: Compose<'_>,
+) -> Result<Review, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let Some(order) = get(&tx, order_id)? else { return Ok(Review::NotHeld) };
+    if !order.held || order.status != Status::Paid {
+        return Ok(Review::NotHeld);
+    }
+    let t = now();
+    let outcome = if approve {
+        tx.execute("UPDATE orders SET held = 0, updated_at = ?2 WHERE id = ?1", params![order.id, t])?;
+        let items = sold_items(&tx, order.id)?;
+        let order = Order { held: false, ..order };
+        for m in compose(&order, &items) {
+            outbox::enqueue(&tx, &m, Some(order.id))?;
+        }
+        Review::Released(Box::new(order))
+    } else {
+        let to = transition(order.status, Event::Refund).map_err(|e| StoreError::Migration(e.to_string()))?;
+        tx.execute(
+            "UPDATE orders SET status = ?2, held = 0, updated_at = ?3 WHERE id = ?1",
+            params![order.id, to.as_str(), t],
+        )?;
+        tx.execute(
+            "UPDATE stock_items SET status = 'available', order_id = NULL, updated_at = ?2 WHERE order_id = ?1 AND status = 'sold'",
+            params![order.id, t],
+        )?;
+        for line in &order.items {
+            tx.execute(
+                "UPDATE products SET sold_count = max(0, sold_count - ?2) WHERE id = ?1",
+                params![line.product_id, line.quantity],
+            )?;
+        }
+        if order.total > 0 {
+            ledger::post(
+                &tx,
+                order.user_id,
+                EntryKind::Refund,
+                order.total,
+                Some(order.id),
+                Some(&order.invoice_id),
+                Some(admin),
+            )
+            .map_err(|e| match e {
+                LedgerError::Store(s) => s,
+                other => StoreError::Migration(other.to_string()),
+            })?;
+        }
+        let order = Order { status: to, held: false, ..order };
+        for m in compose(&order, &[]) {
+            outbox::enqueue(&tx, &m, Some(order.id))?;
+        }
+        Review::Refunded(Box::new(order))
+    };
+    tx.commit()?;
+    Ok(outcome)
 }

@@ -60,7 +60,9 @@ pub fn get_or_create(
 ) -> Result<(User, bool), StoreError> {
     if let Some(user) = get(conn, id)? {
         if user.username.as_deref() != username {
-            conn.prepare_cached("UPDATE users SET username = ?2 WHERE id = ?1")?.execute(params![id, username])?;
+            // An erased user stays erased: the Telegram username is not stored again.
+            conn.prepare_cached("UPDATE users SET username = ?2 WHERE id = ?1 AND erased = 0")?
+                .execute(params![id, username])?;
         }
         return Ok((User { username: username.map(str::to_string), ..user }, false));
     }
@@ -178,4 +180,12 @@ pub fn info(conn: &Connection, id: i64) -> Result<Option<Info>, StoreError> {
 pub fn set_bot_blocked(conn: &Connection, id: i64, blocked: bool) -> Result<(), StoreError> {
     conn.prepare_cached("UPDATE users SET bot_blocked = ?2 WHERE id = ?1")?.execute(params![id, blocked])?;
     Ok(())
+}
+
+/// Blocks a user until `until` (abuse escalation). False for unknown users and admins.
+pub fn block_until(conn: &Connection, id: i64, until: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("UPDATE users SET blocked_until = ?2, updated_at = ?3 WHERE id = ?1 AND role <> 'admin'")?
+        .execute(params![id, until, now()])?
+        == 1)
 }
