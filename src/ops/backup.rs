@@ -623,7 +623,7 @@ pub fn prune(config: &Config, policy: PrunePolicy, dry_run: bool) -> anyhow::Res
         }
         lines.push(format!("{verb} (sisa proses yang terhenti): {}", file_name(path)));
     }
-    if !dry_run && !(delete.is_empty() && stale.is_empty()) {
+    if !dry_run && (!delete.is_empty() || !stale.is_empty()) {
         sync_dir(dir);
     }
     lines.push(format!(

@@ -292,7 +292,7 @@ impl Shop {
             None
         };
         let Some(order) = order else { return Ok(Verdict::Rejected(Rejection::UnknownOrder)) };
-        let Some(txn) = order.txn_id.as_deref() else { return Ok(Verdict::Rejected(Rejection::NoTransaction)) };
+        let Some(txn) = order.txn_id.clone() else { return Ok(Verdict::Rejected(Rejection::NoTransaction)) };
         if body.txn_id != txn {
             return Ok(Verdict::Rejected(Rejection::TxnMismatch));
         }
@@ -307,14 +307,32 @@ impl Shop {
             return Ok(Verdict::Applied(Box::new(Paid::AlreadyPaid(order))));
         }
         let Some(pay) = &self.pay else { return Ok(Verdict::Unavailable) };
-        // The webhook bypasses the 4 s guard's skip (it must answer now), but still waits it out.
-        for _ in 0..3 {
-            match pay.status(txn).await {
+        // The webhook must answer now, so it waits out Pakasir's 4 s limit instead of skipping;
+        // a copy of this webhook may apply the payment meanwhile, so look again before each try.
+        let mut order = order;
+        for attempt in 0..3 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_secs(4)).await;
+                let id = order.id;
+                match self.db.call(move |c| store::orders::get(c, id)).await? {
+                    Some(o)
+                        if matches!(
+                            o.status,
+                            crate::domain::order::Status::Paid | crate::domain::order::Status::Refunded
+                        ) =>
+                    {
+                        return Ok(Verdict::Applied(Box::new(Paid::AlreadyPaid(o))));
+                    }
+                    Some(o) => order = o,
+                    None => return Ok(Verdict::Rejected(Rejection::UnknownOrder)),
+                }
+            }
+            match pay.status(&txn).await {
                 Ok(status) => {
                     self.status_guard.insert(order.id, ());
                     return self.apply_status(&order, &status).await;
                 }
-                Err(PakasirError::RateLimited) => tokio::time::sleep(Duration::from_secs(4)).await,
+                Err(PakasirError::RateLimited) => continue,
                 Err(_) => return Ok(Verdict::Unavailable),
             }
         }
