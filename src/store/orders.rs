@@ -319,7 +319,7 @@ fn mark_paid(tx: &Connection, order: Order, compose: Compose<'_>) -> Result<Orde
             }
         }
         Kind::Deposit => {
-            ledger::post(
+            ledger::credit(
                 tx,
                 order.user_id,
                 EntryKind::Deposit,
@@ -327,11 +327,7 @@ fn mark_paid(tx: &Connection, order: Order, compose: Compose<'_>) -> Result<Orde
                 Some(order.id),
                 Some(&order.invoice_id),
                 None,
-            )
-            .map_err(|e| match e {
-                LedgerError::Store(s) => s,
-                other => StoreError::Migration(other.to_string()),
-            })?;
+            )?;
         }
     }
     super::vouchers::consume(tx, order.id, order.user_id)?;
@@ -375,7 +371,7 @@ pub fn confirm_payment(
             if credited {
                 Paid::AlreadyCredited(order)
             } else {
-                ledger::post(
+                ledger::credit(
                     &tx,
                     order.user_id,
                     EntryKind::LatePayment,
@@ -383,11 +379,7 @@ pub fn confirm_payment(
                     Some(order.id),
                     Some(&order.invoice_id),
                     None,
-                )
-                .map_err(|e| match e {
-                    LedgerError::Store(s) => s,
-                    other => StoreError::Migration(other.to_string()),
-                })?;
+                )?;
                 for msg in compose_late(&order, &[]) {
                     outbox::enqueue(&tx, &msg, Some(order.id))?;
                 }
@@ -554,7 +546,7 @@ pub fn decide_review(
             )?;
         }
         if order.total > 0 {
-            ledger::post(
+            ledger::credit(
                 &tx,
                 order.user_id,
                 EntryKind::Refund,
@@ -562,11 +554,7 @@ pub fn decide_review(
                 Some(order.id),
                 Some(&order.invoice_id),
                 Some(admin),
-            )
-            .map_err(|e| match e {
-                LedgerError::Store(s) => s,
-                other => StoreError::Migration(other.to_string()),
-            })?;
+            )?;
         }
         let order = Order { status: to, held: false, ..order };
         for m in compose(&order, &[]) {

@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    ledger::{self, EntryKind, LedgerError},
+    ledger::{self, EntryKind},
     now,
     orders::{self, Order},
     outbox, StoreError,
@@ -96,7 +96,7 @@ pub fn decide(
         };
         tx.execute("UPDATE orders SET status = ?2, updated_at = ?3 WHERE id = ?1", params![order.id, to.as_str(), t])?;
         if claim.amount > 0 {
-            ledger::post(
+            ledger::credit(
                 &tx,
                 claim.user_id,
                 EntryKind::Refund,
@@ -104,11 +104,7 @@ pub fn decide(
                 Some(order.id),
                 Some(&order.invoice_id),
                 Some(admin),
-            )
-            .map_err(|e| match e {
-                LedgerError::Store(s) => s,
-                other => StoreError::Migration(other.to_string()),
-            })?;
+            )?;
         }
         tx.execute("UPDATE users SET refund_claims = refund_claims + 1 WHERE id = ?1", [claim.user_id])?;
         tx.execute(
