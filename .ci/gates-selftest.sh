@@ -29,6 +29,9 @@ pub fn planted(conn: &rusqlite::Connection, id: &str, key: &crate::config::Secre
 }
 RS
 expect_failure semgrep semgrep --metrics=off --disable-version-check --error --quiet --config .ci/semgrep.yml "$scratch/src/planted.rs"
+for rule in sql-built-with-format env-var-unwrap secret-printed; do
+  grep -q "$rule" "$scratch/out.txt" || { echo "SELFTEST FAIL: semgrep missed $rule"; fail=1; }
+done
 
 # detect-secrets: a real-looking bot token added to a tracked file is not in the baseline.
 git clone -q "$root" "$scratch/repo"
@@ -62,6 +65,7 @@ Only exists in the CI self-test's scratch copy of the database.
 MD
   (cd "$db" && git add -A && git -c user.name=selftest -c user.email=selftest@localhost commit -qm planted)
   expect_failure cargo-deny env ADVISORY_DB_ROOT="$scratch/adb" cargo deny --offline check advisories
+  grep -q "RUSTSEC-2099-0001" "$scratch/out.txt" || { echo "SELFTEST FAIL: cargo-deny failed for another reason"; cat "$scratch/out.txt"; fail=1; }
 else
   echo "selftest skipped: cargo-deny (no ADVISORY_DB_ROOT)"
 fi
