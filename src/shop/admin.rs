@@ -305,11 +305,15 @@ impl Shop {
                         return Ok(None);
                     }
                 }
+                let was_blocked = self
+                    .db
+                    .call(move |c| Ok(store::users::get(c, id)?.and_then(|u| u.blocked_until).is_some_and(|t| t > store::now())))
+                    .await?;
                 let r = self.db.call(move |c| store::users::set_banned(c, id, ban)).await?;
                 let Some(before) = r else { return self.missing_user(actor, id).await };
                 self.banned_notified.invalidate(&id);
                 self.say(actor, &if ban { texts::banned_ok(id) } else { texts::unbanned_ok(id) }).await?;
-                if !ban && before {
+                if !ban && (before || was_blocked) {
                     self.notify_user(id, texts::UNBANNED_USER).await;
                 }
                 Ok(Some(
