@@ -26,6 +26,7 @@ use crate::{
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// Pakasir's own, generous limit per source address (it retries failed notifications).
+/// `PAKASIR_WEBHOOK_LIMIT_PER_MINUTE` overrides it (load tests post every webhook from 127.0.0.1).
 const WEBHOOK_LIMIT_PER_MINUTE: u32 = 300;
 
 #[derive(Clone)]
@@ -85,7 +86,12 @@ fn reply(status: StatusCode, code: &str) -> (StatusCode, Json<serde_json::Value>
 
 /// SPEC §4: secret (401), JSON (400), then the shop verifies against Pakasir's status endpoint.
 pub fn webhook_limiter() -> crate::security::throttle::HttpLimiter {
-    crate::security::throttle::HttpLimiter::new(WEBHOOK_LIMIT_PER_MINUTE, std::time::Duration::from_secs(60))
+    let per_minute = std::env::var("PAKASIR_WEBHOOK_LIMIT_PER_MINUTE")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(WEBHOOK_LIMIT_PER_MINUTE);
+    crate::security::throttle::HttpLimiter::new(per_minute, std::time::Duration::from_secs(60))
 }
 
 /// The caller: the first `X-Forwarded-For` address when the peer is the local proxy (Caddy),

@@ -307,7 +307,9 @@ impl Shop {
                 }
                 let was_blocked = self
                     .db
-                    .call(move |c| Ok(store::users::get(c, id)?.and_then(|u| u.blocked_until).is_some_and(|t| t > store::now())))
+                    .call(move |c| {
+                        Ok(store::users::get(c, id)?.and_then(|u| u.blocked_until).is_some_and(|t| t > store::now()))
+                    })
                     .await?;
                 let r = self.db.call(move |c| store::users::set_banned(c, id, ban)).await?;
                 let Some(before) = r else { return self.missing_user(actor, id).await };

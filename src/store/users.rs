@@ -22,10 +22,12 @@ pub struct User {
     pub created_at: i64,
     /// Approved refund claims so far (warranty claims lower later refunds).
     pub refund_claims: i64,
+    /// The user blocked the bot (a 403); cleared when they write again.
+    pub bot_blocked: bool,
 }
 
 const COLUMNS: &str = "id, name, username, email, whatsapp, role, bank_id, balance, banned, blocked_until, onboarded,
-                       created_at, refund_claims";
+                       created_at, refund_claims, bot_blocked";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
     let role: String = r.get(5)?;
@@ -43,6 +45,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
         onboarded: r.get(10)?,
         created_at: r.get(11)?,
         refund_claims: r.get(12)?,
+        bot_blocked: r.get(13)?,
     })
 }
 
@@ -59,12 +62,16 @@ pub fn get_or_create(
     username: Option<&str>,
 ) -> Result<(User, bool), StoreError> {
     if let Some(user) = get(conn, id)? {
+        if user.bot_blocked {
+            // Writing to the bot means they unblocked it: broadcasts reach them again.
+            conn.prepare_cached("UPDATE users SET bot_blocked = 0 WHERE id = ?1")?.execute([id])?;
+        }
         if user.username.as_deref() != username {
             // An erased user stays erased: the Telegram username is not stored again.
             conn.prepare_cached("UPDATE users SET username = ?2 WHERE id = ?1 AND erased = 0")?
                 .execute(params![id, username])?;
         }
-        return Ok((User { username: username.map(str::to_string), ..user }, false));
+        return Ok((User { username: username.map(str::to_string), bot_blocked: false, ..user }, false));
     }
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let t = now();

@@ -130,7 +130,6 @@ async fn spawn_all(
             return;
         }
         let Ok(permit) = permits.clone().acquire_owned().await else { return };
-        Pacer::wait(pacer).await;
         let (shop, content, pacer, id) = (shop.clone(), b.content.clone(), pacer.clone(), b.id);
         // Reap finished sends so the set does not grow with the recipient list.
         while tasks.try_join_next().is_some() {}
@@ -143,6 +142,9 @@ async fn spawn_all(
                     return;
                 }
             }
+            // The slot is taken right before the send, so a slow database write above cannot
+            // bunch sends together.
+            Pacer::wait(&pacer).await;
             let status = match send(&shop, user, &content).await {
                 Ok(()) => "sent",
                 Err(SendError::RetryAfter(d)) => {
@@ -180,15 +182,31 @@ async fn progress(shop: &Shop, b: &Broadcast, done: bool) {
         texts::broadcast_progress(p.sent, p.total, p.failed)
     };
     if let (Some(chat), Some(message)) = (b.progress_chat, b.progress_message) {
-        match shop.messenger().edit(chat, message, Out::text(text.clone())).await {
-            Ok(()) | Err(SendError::NotModified) => {}
-            Err(e) => tracing::debug!(error = %e, "broadcast progress not edited"),
+        // The admin's chat has Telegram's per-chat limit too: the final count is worth a wait.
+        for _ in 0..if done { 5 } else { 1 } {
+            match shop.messenger().edit(chat, message, Out::text(text.clone())).await {
+                Ok(()) | Err(SendError::NotModified) => break,
+                Err(SendError::RetryAfter(d)) if done => tokio::time::sleep(d).await,
+                Err(e) => {
+                    tracing::debug!(error = %e, "broadcast progress not edited");
+                    break;
+                }
+            }
         }
     }
     if done {
         let finished = shop.db().call(move |c| broadcasts::finish(c, id)).await.unwrap_or(false);
         if finished {
-            let _ = shop.messenger().send(b.admin_id, Out::text(text)).await;
+            // The summary goes through the outbox, which retries until Telegram accepts it.
+            let admin = b.admin_id;
+            let queued = shop
+                .db()
+                .call(move |c| store::outbox::enqueue(c, &store::outbox::Message::text(admin, text), None))
+                .await;
+            match queued {
+                Ok(()) => shop.outbox_wake.notify_one(),
+                Err(e) => tracing::error!(broadcast = id, error = %e, "broadcast summary not queued"),
+            }
         }
     }
 }

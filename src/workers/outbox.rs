@@ -70,7 +70,15 @@ async fn drain(shop: &Shop) -> Result<Option<Duration>, store::StoreError> {
                         shop.db().call(move |c| store::outbox::mark_sent(c, id)).await?;
                     } else {
                         tracing::warn!(outbox = id, chat = row.chat_id, error = %e, "outbox: message refused for good");
-                        shop.db().call(move |c| store::outbox::mark_failed(c, id)).await?;
+                        let (chat, blocked) = (row.chat_id, e == SendError::Blocked);
+                        shop.db()
+                            .call(move |c| {
+                                if blocked {
+                                    store::users::set_bot_blocked(c, chat, true)?;
+                                }
+                                store::outbox::mark_failed(c, id)
+                            })
+                            .await?;
                     }
                 }
             }
