@@ -1,6 +1,10 @@
 //! Integer rupiah. Shown as `Rp30.000`.
 
 /// Formats rupiah with dots as thousands separators: `Rp30.000`, `-Rp5.000`.
+///
+/// ```
+/// assert_eq!(quickcart::domain::money::rupiah(30_520), "Rp30.520");
+/// ```
 pub fn rupiah(amount: i64) -> String {
     let digits = amount.unsigned_abs().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 3);
