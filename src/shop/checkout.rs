@@ -227,6 +227,12 @@ impl Shop {
         let purchase = self.purchase(&product, actor, qty, &voucher);
         let what = format!("{} × {qty}", product.name);
         self.sessions.clear(actor.user.id);
+        if product.stock < qty {
+            // Sold out since the summary: say so without taking the write lock (in a flash sale
+            // most late presses end here; the reservation itself still decides the race).
+            self.say(actor, &texts::out_of_stock(product.stock)).await?;
+            return Ok(None);
+        }
         if self.create_invoice(actor, purchase, &what).await? {
             // The summary loses its buttons so it cannot be paid twice.
             self.edit_or_send(actor, Some(m), Out::text(texts::SUMMARY_QRIS)).await?;

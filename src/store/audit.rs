@@ -70,7 +70,22 @@ impl Row {
 
 /// Appends one entry; returns its id.
 pub fn append(conn: &mut Connection, e: &Entry) -> Result<i64, StoreError> {
+    let ids = append_all(conn, std::slice::from_ref(e))?;
+    ids.first().copied().ok_or_else(|| StoreError::Migration("audit append lost".into()))
+}
+
+/// Appends entries in order, chained, in one transaction; returns their ids.
+pub fn append_all(conn: &mut Connection, entries: &[Entry]) -> Result<Vec<i64>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut ids = Vec::with_capacity(entries.len());
+    for e in entries {
+        ids.push(append_in(&tx, e)?);
+    }
+    tx.commit()?;
+    Ok(ids)
+}
+
+fn append_in(tx: &Connection, e: &Entry) -> Result<i64, StoreError> {
     let last: Option<(i64, String)> = tx
         .prepare_cached("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -112,7 +127,6 @@ pub fn append(conn: &mut Connection, e: &Entry) -> Result<i64, StoreError> {
         row.prev_hash,
         row.hash
     ])?;
-    tx.commit()?;
     Ok(row.id)
 }
 

@@ -97,6 +97,20 @@ pub fn mark_sent(conn: &Connection, id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Marks several sent rows in one transaction (one fsync for all).
+pub fn mark_sent_all(conn: &mut Connection, ids: &[i64]) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let t = now();
+    {
+        let mut stmt = tx.prepare_cached("UPDATE outbox SET sent_at = ?2 WHERE id = ?1")?;
+        for id in ids {
+            stmt.execute(params![id, t])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 pub fn retry_at(conn: &Connection, id: i64, at: i64) -> Result<(), StoreError> {
     conn.prepare_cached("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1")?
         .execute(params![id, at])?;

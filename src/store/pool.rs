@@ -24,11 +24,14 @@ impl CipherManager {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(&self.path, flags)?;
+        let mut conn = Connection::open_with_flags(&self.path, flags)?;
         conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
         apply_key(&conn, &self.key)?;
         check_key(&conn)?;
-        conn.busy_timeout(Duration::from_secs(10))?;
+        // Writers wait for each other up to 10 s. Not `busy_timeout`: SQLite's own handler sleeps
+        // 1, 2, 5, 10, 15… ms between tries, so under a burst of short (≈1 ms) write transactions
+        // a waiter oversleeps by several ms each time (issue 8). Retry every ≤ 1 ms instead.
+        conn.busy_handler(Some(busy_wait))?;
         // temp_store=MEMORY keeps sort/temp data off the disk, where it would not be encrypted;
         // secure_delete overwrites erased personal data instead of leaving it in free pages.
         conn.execute_batch(
@@ -41,6 +44,17 @@ impl CipherManager {
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
+}
+
+/// Busy handler: 250 µs, 500 µs, 750 µs, then every 1 ms; gives up after about 10 s.
+fn busy_wait(tries: i32) -> bool {
+    const GIVE_UP_AFTER: i32 = 10_000;
+    if tries >= GIVE_UP_AFTER {
+        return false;
+    }
+    let micros = (250 * (u64::try_from(tries).unwrap_or(0) + 1)).min(1000);
+    std::thread::sleep(Duration::from_micros(micros));
+    true
 }
 
 /// The raw 32-byte key as a blob literal: no PBKDF2 on every connection.

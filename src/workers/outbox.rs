@@ -37,9 +37,51 @@ pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
+/// Sent rows waiting to be marked. They are marked in one transaction while the next messages
+/// go out (group commit: one fsync for many rows instead of one per message, which made the
+/// outbox the bottleneck of a flash sale; issue 8). A row is still marked only after its send
+/// succeeded, and every mark is written before the outbox is read again.
+#[derive(Default)]
+struct Marks {
+    sent: Vec<i64>,
+    writing: Option<tokio::task::JoinHandle<Result<(), store::StoreError>>>,
+}
+
+impl Marks {
+    async fn push(&mut self, shop: &Shop, id: i64) -> Result<(), store::StoreError> {
+        self.sent.push(id);
+        if self.writing.as_ref().is_some_and(|h| !h.is_finished()) {
+            return Ok(());
+        }
+        self.wait().await?;
+        let (db, ids) = (shop.db().clone(), std::mem::take(&mut self.sent));
+        self.writing = Some(tokio::spawn(async move { db.call(move |c| store::outbox::mark_sent_all(c, &ids)).await }));
+        Ok(())
+    }
+
+    async fn wait(&mut self) -> Result<(), store::StoreError> {
+        if let Some(h) = self.writing.take() {
+            h.await.map_err(|_| store::StoreError::Join)??;
+        }
+        Ok(())
+    }
+
+    /// Every mark written.
+    async fn settle(&mut self, shop: &Shop) -> Result<(), store::StoreError> {
+        self.wait().await?;
+        if !self.sent.is_empty() {
+            let ids = std::mem::take(&mut self.sent);
+            shop.db().call(move |c| store::outbox::mark_sent_all(c, &ids)).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Sends what is due. Returns a pause when Telegram asked us to slow down.
 async fn drain(shop: &Shop) -> Result<Option<Duration>, store::StoreError> {
+    let mut marks = Marks::default();
     loop {
+        marks.settle(shop).await?;
         let rows = shop.db().call(|c| store::outbox::due(c, BATCH)).await?;
         if rows.is_empty() {
             return Ok(None);
@@ -48,16 +90,16 @@ async fn drain(shop: &Shop) -> Result<Option<Duration>, store::StoreError> {
             let result = send(shop, row.chat_id, &row.payload).await;
             let id = row.id;
             match result {
-                Ok(()) | Err(SendError::NotModified) => {
-                    shop.db().call(move |c| store::outbox::mark_sent(c, id)).await?
-                }
+                Ok(()) | Err(SendError::NotModified) => marks.push(shop, id).await?,
                 Err(SendError::RetryAfter(d)) => {
+                    marks.settle(shop).await?;
                     let at = store::now() + i64::try_from(d.as_secs()).unwrap_or(30).max(1);
                     shop.db().call(move |c| store::outbox::retry_at(c, id, at)).await?;
                     tracing::warn!(outbox = id, retry_after_s = d.as_secs(), "outbox: telegram rate limit");
                     return Ok(Some(d.max(Duration::from_millis(200))));
                 }
                 Err(SendError::Network(e)) => {
+                    marks.settle(shop).await?;
                     let backoff = 2_i64.saturating_pow(u32::try_from(row.attempts.clamp(0, 8)).unwrap_or(8)).min(300);
                     let at = store::now() + backoff;
                     shop.db().call(move |c| store::outbox::retry_at(c, id, at)).await?;
