@@ -130,7 +130,8 @@ async fn spawn_all(
             return;
         }
         let Ok(permit) = permits.clone().acquire_owned().await else { return };
-        let (shop, content, pacer, id) = (shop.clone(), b.content.clone(), pacer.clone(), b.id);
+        let (shop, content, pacer, id, progress_chat) =
+            (shop.clone(), b.content.clone(), pacer.clone(), b.id, b.progress_chat);
         // Reap finished sends so the set does not grow with the recipient list.
         while tasks.try_join_next().is_some() {}
         tasks.spawn(async move {
@@ -148,7 +149,11 @@ async fn spawn_all(
             let status = match send(&shop, user, &content).await {
                 Ok(()) => "sent",
                 Err(SendError::RetryAfter(d)) => {
-                    Pacer::back_off(&pacer, d).await;
+                    // The chat that also gets the progress edits trips Telegram's per-chat limit,
+                    // not the global one: retry it later without pausing everyone else.
+                    if Some(user) != progress_chat {
+                        Pacer::back_off(&pacer, d).await;
+                    }
                     tracing::warn!(broadcast = id, retry_after_s = d.as_secs(), "broadcast: telegram rate limit");
                     "pending"
                 }
