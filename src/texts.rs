@@ -88,7 +88,6 @@ pub const UNKNOWN_INPUT: &str = "Perintah tidak dikenali. Ketik /start untuk men
 pub const UNSUPPORTED_MESSAGE: &str = "Maaf, jenis pesan ini tidak didukung. Ketik /start untuk menu utama.";
 pub const ERROR: &str = "Maaf, terjadi gangguan. Silakan coba lagi.";
 pub const BANNED: &str = "Akun Anda diblokir oleh admin.";
-pub const FEATURE_SOON: &str = "Fitur ini belum tersedia.";
 
 pub fn max_qty(stock: i64) -> String {
     format!("Stok tersedia hanya {stock}.")

@@ -10,11 +10,11 @@ use super::{
 use crate::{
     domain::{
         callback::Callback,
-        campaign::{normalize_code, voucher_discount},
+        campaign::normalize_code,
         money::parse_amount,
         order::{Event, Kind, Status, MAX_DEPOSIT, MAX_ORDER_TOTAL, MIN_DEPOSIT},
         paging::Page,
-        pricing::{subtotal, unit_price},
+        pricing::unit_price,
         time::{wib, wib_time},
     },
     pakasir::PakasirError,
@@ -62,11 +62,10 @@ impl Shop {
             return Ok(Some(texts::out_of_stock(product.stock)));
         }
         let unit = unit_price(&product, actor.role);
-        let sub = subtotal(unit, qty);
+        let (sub, discount) = self.purchase(&product, actor, qty, &voucher).amounts();
         if sub > MAX_ORDER_TOTAL {
             return Ok(Some(texts::TOTAL_TOO_LARGE.into()));
         }
-        let discount = voucher.as_ref().map_or(0, |v| voucher_discount(v.amount, sub));
         let mut rows = Vec::new();
         if offer_voucher && voucher.is_none() {
             rows.push(vec![
@@ -216,15 +215,14 @@ impl Shop {
         let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };
-        let sub = subtotal(unit_price(&product, actor.role), qty);
-        if voucher.as_ref().is_some_and(|v| voucher_discount(v.amount, sub) >= sub) {
+        let purchase = self.purchase(&product, actor, qty, &voucher);
+        if voucher.is_some() && purchase.total() == 0 {
             // A voucher that covers everything: nothing to pay, no Pakasir.
             return self.confirm_saldo(actor, message_id).await;
         }
         if self.pay.is_none() {
             return Ok(Some(texts::QRIS_UNAVAILABLE.into()));
         }
-        let purchase = self.purchase(&product, actor, qty, &voucher);
         let what = format!("{} × {qty}", product.name);
         self.sessions.clear(actor.user.id);
         if product.stock < qty {
@@ -248,7 +246,7 @@ impl Shop {
             return Ok(false);
         };
         let user = actor.user.id;
-        let Some(level) = self.assess_payment(actor, purchase_total(&purchase)).await? else { return Ok(false) };
+        let Some(level) = self.assess_payment(actor, purchase.total()).await? else { return Ok(false) };
         let expires_at = store::now() + i64::try_from(self.config.payment_expiry_seconds).unwrap_or(600);
         let risk = level.as_str();
         let created =
@@ -346,8 +344,7 @@ impl Shop {
         let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };
-        let sub = subtotal(unit_price(&product, actor.role), qty);
-        let total = sub - voucher.as_ref().map_or(0, |v| voucher_discount(v.amount, sub));
+        let total = self.purchase(&product, actor, qty, &voucher).total();
         let id = actor.user.id;
         let balance = self.db.call(move |c| store::users::get(c, id)).await?.map_or(0, |u| u.balance);
         if balance < total {
@@ -372,7 +369,7 @@ impl Shop {
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };
         let purchase = self.purchase(&product, actor, qty, &voucher);
-        let Some(level) = self.assess_payment(actor, purchase_total(&purchase)).await? else {
+        let Some(level) = self.assess_payment(actor, purchase.total()).await? else {
             self.sessions.clear(actor.user.id);
             return Ok(None);
         };
@@ -498,17 +495,6 @@ fn order_what(o: &Order) -> String {
         Kind::Deposit => texts::DEPOSIT_WHAT.to_string(),
         Kind::Order => {
             o.items.first().map_or_else(|| "-".to_string(), |l| format!("{} × {}", l.product_name, l.quantity))
-        }
-    }
-}
-
-/// What the customer will pay for a purchase (for the anomaly rules).
-fn purchase_total(p: &Purchase) -> i64 {
-    match p {
-        Purchase::Deposit { amount } => *amount,
-        Purchase::Product { quantity, unit_price, voucher, .. } => {
-            let sub = unit_price.saturating_mul(*quantity);
-            sub - voucher.map_or(0, |(_, v)| voucher_discount(v, sub))
         }
     }
 }

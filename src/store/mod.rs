@@ -49,14 +49,6 @@ pub enum StoreError {
     Join,
 }
 
-impl StoreError {
-    /// A unique or check constraint refused the change (e.g. a second pending order).
-    pub fn is_constraint(&self) -> bool {
-        matches!(self, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-            if e.code == rusqlite::ErrorCode::ConstraintViolation)
-    }
-}
-
 /// Both databases. Cheap to clone.
 #[derive(Clone)]
 pub struct Db {

@@ -151,6 +151,26 @@ pub enum Purchase {
     },
 }
 
+impl Purchase {
+    /// (subtotal, voucher discount): the one place a purchase's amounts are worked out; the
+    /// order row, the summary, the balance check and the anomaly rules all ask this.
+    pub fn amounts(&self) -> (i64, i64) {
+        match self {
+            Purchase::Product { quantity, unit_price, voucher, .. } => {
+                let sub = crate::domain::pricing::subtotal(*unit_price, *quantity);
+                (sub, voucher.map_or(0, |(_, v)| crate::domain::campaign::voucher_discount(v, sub)))
+            }
+            Purchase::Deposit { amount } => (*amount, 0),
+        }
+    }
+
+    /// What the customer pays (before Pakasir's fee).
+    pub fn total(&self) -> i64 {
+        let (sub, discount) = self.amounts();
+        sub - discount
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CheckoutError {
     #[error("masih ada pesanan yang belum dibayar")]
@@ -189,13 +209,11 @@ fn insert_pending(
     if let Some(existing) = pending_of(tx, user_id)? {
         return Err(CheckoutError::PendingExists(Box::new(existing)));
     }
-    let (kind, subtotal, voucher) = match purchase {
-        Purchase::Product { quantity, unit_price, voucher, .. } => {
-            (Kind::Order, unit_price.saturating_mul(*quantity), *voucher)
-        }
-        Purchase::Deposit { amount } => (Kind::Deposit, *amount, None),
+    let (kind, voucher) = match purchase {
+        Purchase::Product { voucher, .. } => (Kind::Order, *voucher),
+        Purchase::Deposit { .. } => (Kind::Deposit, None),
     };
-    let discount = voucher.map_or(0, |(_, amount)| crate::domain::campaign::voucher_discount(amount, subtotal));
+    let (subtotal, discount) = purchase.amounts();
     let t = now();
     let order_id: i64 = tx
         .prepare_cached(

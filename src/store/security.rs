@@ -15,12 +15,6 @@ pub fn record(
     Ok(())
 }
 
-pub fn count(conn: &Connection, user_id: i64, kind: &str) -> Result<i64, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT count(*) FROM security_events WHERE user_id = ?1 AND kind = ?2")?
-        .query_row(params![user_id, kind], |r| r.get(0))?)
-}
-
 pub fn count_since(conn: &Connection, user_id: i64, kind: &str, since: i64) -> Result<i64, StoreError> {
     Ok(conn
         .prepare_cached("SELECT count(*) FROM security_events WHERE user_id = ?1 AND kind = ?2 AND created_at >= ?3")?

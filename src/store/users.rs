@@ -129,10 +129,6 @@ pub fn set_role(conn: &mut Connection, id: i64, role: Role) -> Result<Option<Rol
     Ok((!created).then_some(user.role))
 }
 
-pub fn count(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.prepare_cached("SELECT count(*) FROM users WHERE erased = 0")?.query_row([], |r| r.get(0))?)
-}
-
 /// Ids of admins by role (the `ADMIN_IDS` whitelist is added by the caller).
 pub fn admin_ids(conn: &Connection) -> Result<Vec<i64>, StoreError> {
     let mut stmt = conn.prepare_cached("SELECT id FROM users WHERE role = 'admin' ORDER BY id")?;
