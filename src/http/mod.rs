@@ -175,7 +175,7 @@ async fn webhook_event(s: &HttpState, reason: &'static str) {
     tracing::warn!(event = "webhook_rejected", source = "pakasir", reason);
     let detail = json!({ "reason": reason });
     let meta = detail.clone();
-    if let Err(e) = s.db.call(move |c| crate::store::security::record(c, None, "webhook_rejected", &detail)).await {
+    if let Err(e) = s.db.write(move |c| crate::store::security::record(c, None, "webhook_rejected", &detail)).await {
         tracing::error!(error = %e, "security event not recorded");
     }
     if let Err(e) =

@@ -30,7 +30,7 @@ impl Shop {
             // Only users we know have a row; a stranger's first flood is logged, not stored.
             let known = self.db.call(move |c| Ok(store::users::get(c, user)?.is_some())).await?;
             if known {
-                self.db.call(move |c| store::security::record(c, Some(user), "abuse_throttle_deny", &detail)).await?;
+                self.db.write(move |c| store::security::record(c, Some(user), "abuse_throttle_deny", &detail)).await?;
             }
         }
         if escalate {
@@ -47,7 +47,7 @@ impl Shop {
         let until = store::now() + i64::from(self.config.abuse_block_hours) * 3600;
         self.audit(entry(None, "system", "block_applied").entity("user", user).after(json!({"blocked_until": until})))
             .await?;
-        let blocked = self.db.call(move |c| store::users::block_until(c, user, until)).await?;
+        let blocked = self.db.write(move |c| store::users::block_until(c, user, until)).await?;
         if !blocked {
             return Ok(());
         }

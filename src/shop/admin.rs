@@ -82,7 +82,7 @@ impl Shop {
         match cmd {
             AdminCommand::Add(new) => {
                 let p = new.clone();
-                let added = self.db.call(move |c| Ok(store::products::add(c, &p))).await?;
+                let added = self.db.write(move |c| Ok(store::products::add(c, &p))).await?;
                 let (text, effect) = match added {
                     Ok(id) => (
                         texts::product_added(id, &new.name, new.price, new.category.as_deref().unwrap_or(NO_CATEGORY)),
@@ -101,7 +101,7 @@ impl Shop {
                 let id = import.product_id;
                 let report = self
                     .db
-                    .call(move |c| match store::products::get(c, id)? {
+                    .write(move |c| match store::products::get(c, id)? {
                         None => Ok(None),
                         Some(_) => Ok(Some(store::stock::add(c, id, &import.items)?)),
                     })
@@ -122,7 +122,7 @@ impl Shop {
                 }
             }
             AdminCommand::Del(id) => {
-                let before = self.db.call(move |c| store::products::deactivate(c, id)).await?;
+                let before = self.db.write(move |c| store::products::deactivate(c, id)).await?;
                 let Some(before) = before else { return self.missing_product(actor, id).await };
                 self.say(actor, &texts::product_deactivated(id)).await?;
                 Ok(Some(
@@ -133,7 +133,7 @@ impl Shop {
                 ))
             }
             AdminCommand::DelStock { product_id, stock_id } => {
-                let outcome = self.db.call(move |c| store::stock::delete_one(c, product_id, stock_id)).await?;
+                let outcome = self.db.write(move |c| store::stock::delete_one(c, product_id, stock_id)).await?;
                 let text = match outcome {
                     DeleteOutcome::Deleted => texts::stock_deleted(product_id, stock_id),
                     DeleteOutcome::NotFound => texts::stock_not_found(product_id, stock_id),
@@ -147,7 +147,7 @@ impl Shop {
             AdminCommand::DelAllStock(id) => {
                 let n = self
                     .db
-                    .call(move |c| match store::products::get(c, id)? {
+                    .write(move |c| match store::products::get(c, id)? {
                         None => Ok(None),
                         Some(_) => Ok(Some(store::stock::delete_available(c, id)?)),
                     })
@@ -157,7 +157,7 @@ impl Shop {
                 Ok(Some(audit("stock_deleted").entity("product", id).meta(json!({"deleted": n}))))
             }
             AdminCommand::EditId { old, new } => {
-                let outcome = self.db.call(move |c| store::products::edit_id(c, old, new)).await?;
+                let outcome = self.db.write(move |c| store::products::edit_id(c, old, new)).await?;
                 match outcome {
                     EditIdOutcome::Missing => self.missing_product(actor, old).await,
                     EditIdOutcome::Taken => {
@@ -177,7 +177,8 @@ impl Shop {
             }
             AdminCommand::EditCategory { product_id, category } => {
                 let c2 = category.clone();
-                let before = self.db.call(move |c| store::products::set_category(c, product_id, c2.as_deref())).await?;
+                let before =
+                    self.db.write(move |c| store::products::set_category(c, product_id, c2.as_deref())).await?;
                 let Some(before) = before else { return self.missing_product(actor, product_id).await };
                 let shown = category.as_deref().unwrap_or(NO_CATEGORY);
                 self.say(actor, &texts::category_changed(product_id, shown)).await?;
@@ -189,7 +190,7 @@ impl Shop {
                 ))
             }
             AdminCommand::EditSold { product_id, edit } => {
-                let r = self.db.call(move |c| store::products::edit_sold(c, product_id, &edit)).await?;
+                let r = self.db.write(move |c| store::products::edit_sold(c, product_id, &edit)).await?;
                 let Some((before, after)) = r else { return self.missing_product(actor, product_id).await };
                 self.say(actor, &texts::sold_changed(product_id, before, after)).await?;
                 Ok(Some(
@@ -200,7 +201,7 @@ impl Shop {
                 ))
             }
             AdminCommand::Disc { product_id, discount } => {
-                let r = self.db.call(move |c| store::products::set_discount(c, product_id, discount)).await?;
+                let r = self.db.write(move |c| store::products::set_discount(c, product_id, discount)).await?;
                 let Some(before) = r else { return self.missing_product(actor, product_id).await };
                 self.say(actor, &texts::discount_changed(product_id, discount)).await?;
                 Ok(Some(
@@ -212,7 +213,7 @@ impl Shop {
             }
             AdminCommand::DisCat { category, discount } => {
                 let name = category.clone();
-                let found = self.db.call(move |c| store::products::set_category_discount(c, &name, discount)).await?;
+                let found = self.db.write(move |c| store::products::set_category_discount(c, &name, discount)).await?;
                 if !found {
                     self.say(actor, &texts::category_missing(&category)).await?;
                     return Ok(None);
@@ -225,7 +226,7 @@ impl Shop {
                 ))
             }
             AdminCommand::PriceRess { product_id, price } => {
-                let r = self.db.call(move |c| store::products::set_reseller_price(c, product_id, price)).await?;
+                let r = self.db.write(move |c| store::products::set_reseller_price(c, product_id, price)).await?;
                 let Some(before) = r else { return self.missing_product(actor, product_id).await };
                 self.say(actor, &texts::reseller_price_changed(product_id, price)).await?;
                 Ok(Some(
@@ -278,7 +279,7 @@ impl Shop {
             }
             AdminCommand::Transfer { user_id, amount } | AdminCommand::EditBalance { user_id, amount } => {
                 let set = matches!(cmd, AdminCommand::EditBalance { .. });
-                let r = self.db.call(move |c| store::ledger::admin_adjust(c, user_id, amount, set, admin)).await?;
+                let r = self.db.write(move |c| store::ledger::admin_adjust(c, user_id, amount, set, admin)).await?;
                 let Some((before, after)) = r else { return self.missing_user(actor, user_id).await };
                 if before == after {
                     self.say(actor, texts::BALANCE_UNCHANGED).await?;
@@ -311,7 +312,7 @@ impl Shop {
                         Ok(store::users::get(c, id)?.and_then(|u| u.blocked_until).is_some_and(|t| t > store::now()))
                     })
                     .await?;
-                let r = self.db.call(move |c| store::users::set_banned(c, id, ban)).await?;
+                let r = self.db.write(move |c| store::users::set_banned(c, id, ban)).await?;
                 let Some(before) = r else { return self.missing_user(actor, id).await };
                 self.banned_notified.invalidate(&id);
                 self.say(actor, &if ban { texts::banned_ok(id) } else { texts::unbanned_ok(id) }).await?;
@@ -339,7 +340,7 @@ impl Shop {
                 let add = matches!(cmd, AdminCommand::Whitelist(_));
                 let changed = self
                     .db
-                    .call(
+                    .write(
                         move |c| if add { store::groups::add(c, chat, admin) } else { store::groups::remove(c, chat) },
                     )
                     .await?;
@@ -391,7 +392,7 @@ impl Shop {
             self.say(actor, &texts::role_unchanged(id, role.as_str())).await?;
             return Ok(None);
         }
-        self.db.call(move |c| store::users::change_role(c, id, role)).await?;
+        self.db.write(move |c| store::users::change_role(c, id, role)).await?;
         self.say(actor, &texts::role_set(id, role.as_str())).await?;
         match (target.role, role) {
             (_, Role::Admin) => {

@@ -28,7 +28,7 @@ impl Shop {
         tracing::warn!(event = "payment_anomaly", user, amount, level = level.as_str(), rules = ?rules, "payment anomaly");
         let detail = json!({"level": level.as_str(), "rules": rules, "amount": amount});
         let (d1, d2) = (detail.clone(), detail);
-        self.db.call(move |c| store::security::record(c, Some(user), "payment_anomaly", &d1)).await?;
+        self.db.write(move |c| store::security::record(c, Some(user), "payment_anomaly", &d1)).await?;
         self.audit(entry(Some(user), "system", "payment_anomaly").entity("user", user).meta(d2)).await?;
         let notice = texts::admin_anomaly(user, amount, level.as_str(), &rules.join(", "));
         for chat in self.notice_recipients().await? {
@@ -88,7 +88,7 @@ impl Shop {
         let admin = actor.user.id;
         let decided = self
             .db
-            .call(move |c| {
+            .write(move |c| {
                 store::orders::decide_review(c, order_id, admin, approve, &|o, items| {
                     if approve {
                         Self::paid_messages(o, items, &[])

@@ -50,15 +50,15 @@ impl Shop {
     /// Creates the broadcast job and its progress message; the engine does the rest.
     async fn start_broadcast(&self, actor: &Actor, kind: &'static str, content: Content) -> Result<Option<i64>> {
         let admin = actor.user.id;
-        let (id, total) = self.db.call(move |c| store::broadcasts::create(c, admin, kind, &content)).await?;
+        let (id, total) = self.db.write(move |c| store::broadcasts::create(c, admin, kind, &content)).await?;
         if total == 0 {
-            self.db.call(move |c| store::broadcasts::finish(c, id)).await?;
+            self.db.write(move |c| store::broadcasts::finish(c, id)).await?;
             self.say(actor, texts::BROADCAST_EMPTY).await?;
             return Ok(Some(id));
         }
         let message = self.tg.send(actor.chat, Out::text(texts::broadcast_started(total))).await?;
         let chat = actor.chat;
-        self.db.call(move |c| store::broadcasts::set_progress_message(c, id, chat, message)).await?;
+        self.db.write(move |c| store::broadcasts::set_progress_message(c, id, chat, message)).await?;
         self.broadcast_wake.notify_one();
         Ok(Some(id))
     }
@@ -73,7 +73,7 @@ impl Shop {
         let expires_at = store::now() + VOUCHER_DAYS * 86_400;
         let created = self
             .db
-            .call(move |c| {
+            .write(move |c| {
                 // OsRng: codes must not be predictable.
                 let mut rng = rand::rngs::OsRng;
                 Ok(store::vouchers::create_batch(c, amount, count, admin, expires_at, || {
@@ -110,7 +110,7 @@ impl Shop {
             Ok(f) => f,
             Err(u) => return self.usage(actor, u).await,
         };
-        self.db.call(move |c| store::settings::set_refund_formula(c, &formula)).await?;
+        self.db.write(move |c| store::settings::set_refund_formula(c, &formula)).await?;
         self.say(actor, &texts::formula_set(&formula.display())).await?;
         Ok(Some(
             entry(Some(actor.user.id), "admin", "refund_formula_changed")

@@ -168,7 +168,7 @@ impl Shop {
             Check::Cooldown { minutes_left } => texts::voucher_cooldown(minutes_left),
             _ => {
                 let detail = serde_json::json!({});
-                self.db.call(move |c| store::security::record(c, Some(user), "voucher_invalid", &detail)).await?;
+                self.db.write(move |c| store::security::record(c, Some(user), "voucher_invalid", &detail)).await?;
                 texts::VOUCHER_INVALID.to_string()
             }
         };
@@ -250,7 +250,7 @@ impl Shop {
         let expires_at = store::now() + i64::try_from(self.config.payment_expiry_seconds).unwrap_or(600);
         let risk = level.as_str();
         let created =
-            self.db.call(move |c| Ok(store::orders::create_pending(c, user, &purchase, expires_at, risk))).await?;
+            self.db.write(move |c| Ok(store::orders::create_pending(c, user, &purchase, expires_at, risk))).await?;
         let order = match created {
             Ok(o) => o,
             Err(e) => {
@@ -259,13 +259,15 @@ impl Shop {
             }
         };
         tracing::info!(event = "order_created", order = order.id, invoice = %order.invoice_id, total = order.total, "order created");
-        self.audit_order(&order, "order_created", "user").await;
-        let txn = match pay.create(&order.invoice_id, order.total).await {
+        // The audit entry and the Pakasir call do not depend on each other: wait for both at once.
+        let ((), created) =
+            tokio::join!(self.audit_order(&order, "order_created", "user"), pay.create(&order.invoice_id, order.total));
+        let txn = match created {
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!(order = order.id, error = %e, "pakasir create failed");
                 self.db
-                    .call({
+                    .write({
                         let id = order.id;
                         move |c| store::orders::close(c, id, Event::Cancel, None, &|_, _| Vec::new())
                     })
@@ -275,11 +277,22 @@ impl Shop {
             }
         };
         let (id, txn_id, fee, qr) = (order.id, txn.txn_id.clone(), txn.fee, txn.qr_string.clone());
-        self.db.call(move |c| store::orders::set_transaction(c, id, &txn_id, fee, &qr)).await?;
-        let png = match super::qr::png(&txn.qr_string) {
-            Ok(p) => p,
-            Err(e) => {
+        // Render the QR (CPU work, off the async workers) while the transaction is stored; the
+        // invoice goes out only after both, so an invoice never exists without its transaction.
+        let qr_string = txn.qr_string.clone();
+        let (stored, rendered) = tokio::join!(
+            self.db.write(move |c| store::orders::set_transaction(c, id, &txn_id, fee, &qr)),
+            tokio::task::spawn_blocking(move || super::qr::png(&qr_string))
+        );
+        stored?;
+        let png = match rendered {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => {
                 tracing::error!(order = order.id, error = %e, "QR rendering failed");
+                Vec::new()
+            }
+            Err(_) => {
+                tracing::error!(order = order.id, "QR rendering panicked");
                 Vec::new()
             }
         };
@@ -300,7 +313,7 @@ impl Shop {
         ];
         let message_id = self.tg.send_photo(actor.chat, png, Out::inline(caption, rows)).await?;
         let (id, chat) = (order.id, actor.chat);
-        self.db.call(move |c| store::orders::set_message(c, id, chat, message_id)).await?;
+        self.db.write(move |c| store::orders::set_message(c, id, chat, message_id)).await?;
         Ok(true)
     }
 
@@ -378,7 +391,7 @@ impl Shop {
         let user = actor.user.id;
         let paid = self
             .db
-            .call(move |c| {
+            .write(move |c| {
                 Ok(store::orders::pay_with_balance(c, user, &purchase, risk, &|o, items| {
                     Self::paid_messages(o, items, &admins)
                 }))

@@ -191,8 +191,18 @@ impl Shop {
 
     async fn actor(&self, inc: &Incoming) -> Result<Actor> {
         let s = inc.sender.clone();
-        let (user, is_new) =
-            self.db.call(move |c| store::users::get_or_create(c, s.id, &s.first_name, s.username.as_deref())).await?;
+        let id = s.id;
+        // Almost every update comes from a known user whose row needs no change: a read, in
+        // parallel with everything else; only new users and changed usernames queue for the writer.
+        let known = self.db.call(move |c| store::users::get(c, id)).await?;
+        let (user, is_new) = match known {
+            Some(u) if !u.bot_blocked && u.username.as_deref() == s.username.as_deref() => (u, false),
+            _ => {
+                self.db
+                    .write(move |c| store::users::get_or_create(c, s.id, &s.first_name, s.username.as_deref()))
+                    .await?
+            }
+        };
         let role = rbac::resolve_role(Some(user.role), user.id, &self.config.admin_ids);
         if is_new {
             tracing::info!(user = user.id, "user created");
@@ -229,7 +239,7 @@ impl Shop {
         let (user, role) = (actor.user.id, actor.role.as_str());
         let detail = serde_json::json!({"command": what, "role": role, "reason": reason});
         let meta = detail.clone();
-        self.db.call(move |c| store::security::record(c, Some(user), "rbac_deny", &detail)).await?;
+        self.db.write(move |c| store::security::record(c, Some(user), "rbac_deny", &detail)).await?;
         use crate::security::audit::{entry, EntryExt};
         self.audit(entry(Some(user), "user", "rbac_deny").entity("command", what).meta(meta)).await
     }
@@ -435,7 +445,7 @@ impl Shop {
             Ok(()) | Err(SendError::Refused(_)) | Err(SendError::Blocked) => {}
             Err(e) => return Err(e.into()),
         }
-        self.db.call(move |c| store::settings::set_admin_menu(c, chat, false)).await?;
+        self.db.write(move |c| store::settings::set_admin_menu(c, chat, false)).await?;
         Ok(())
     }
 
@@ -447,7 +457,7 @@ impl Shop {
             Ok(()) | Err(SendError::Refused(_)) | Err(SendError::Blocked) => {}
             Err(e) => return Err(e.into()),
         }
-        self.db.call(move |c| store::settings::set_admin_menu(c, chat, true)).await?;
+        self.db.write(move |c| store::settings::set_admin_menu(c, chat, true)).await?;
         Ok(())
     }
 }

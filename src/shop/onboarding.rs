@@ -41,7 +41,7 @@ impl Shop {
             OnboardStep::Email => {
                 self.sessions.clear(actor.user.id);
                 let id = actor.user.id;
-                self.db.call(move |c| store::users::set_onboarded(c, id)).await?;
+                self.db.write(move |c| store::users::set_onboarded(c, id)).await?;
                 self.say(actor, texts::ONBOARDED).await?;
                 // Reload: the name may have changed during onboarding.
                 let user = self.db.call(move |c| store::users::get(c, id)).await?.unwrap_or_else(|| actor.user.clone());
@@ -79,7 +79,7 @@ impl Shop {
         // Invalid input: say what is wrong and ask again (the flow stays).
         let Some(value) = value else { return self.say(actor, bad).await };
         let id = actor.user.id;
-        self.db.call(move |c| store::users::set_field(c, id, field, Some(&value))).await?;
+        self.db.write(move |c| store::users::set_field(c, id, field, Some(&value))).await?;
         match flow {
             Flow::Onboarding(step) => self.next_step(actor, step).await,
             _ => {

@@ -164,7 +164,7 @@ impl Shop {
         let admins = self.notice_recipients().await?;
         let paid = self
             .db
-            .call(move |c| {
+            .write(move |c| {
                 store::orders::confirm_payment(
                     c,
                     order_id,
@@ -193,7 +193,7 @@ impl Shop {
     pub(crate) async fn close_order(&self, order_id: i64, event: Event, by_user: Option<i64>) -> Result<Option<Order>> {
         let closed = self
             .db
-            .call(move |c| store::orders::close(c, order_id, event, by_user, &|o, _| Self::closed_messages(o, event)))
+            .write(move |c| store::orders::close(c, order_id, event, by_user, &|o, _| Self::closed_messages(o, event)))
             .await?;
         if let Some(o) = &closed {
             tracing::info!(event = "order_closed", order = o.id, status = o.status.as_str(), "order closed");
@@ -271,7 +271,7 @@ impl Shop {
                 let detail =
                     serde_json::json!({"reason": reason, "order_id": invoice.chars().take(40).collect::<String>()});
                 let meta = detail.clone();
-                self.db.call(move |c| store::security::record(c, None, "webhook_rejected", &detail)).await?;
+                self.db.write(move |c| store::security::record(c, None, "webhook_rejected", &detail)).await?;
                 self.audit(entry(None, "pakasir", "webhook_rejected").entity("webhook", "pakasir").meta(meta)).await?;
             }
             Verdict::Unavailable => {

@@ -38,7 +38,7 @@ impl Shop {
         let id = actor.user.id;
         // Audited first (ids only): the erasure never happens unrecorded.
         self.audit(entry(Some(id), "user", "user_erased").entity("user", id)).await?;
-        self.db.call(move |c| store::privacy::erase(c, id)).await?;
+        self.db.write(move |c| store::privacy::erase(c, id)).await?;
         self.sessions.clear(id);
         self.edit_or_send(actor, message_id, Out::text(texts::ERASED)).await?;
         Ok(None)

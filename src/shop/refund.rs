@@ -73,7 +73,7 @@ impl Shop {
         let user = actor.user.id;
         let (_, _, days_used, amount) = self.refund_quote(&order).await?;
         let (oid, uid) = (order.id, order.user_id);
-        let requested = self.db.call(move |c| store::refunds::request(c, oid, uid, days_used, amount)).await?;
+        let requested = self.db.write(move |c| store::refunds::request(c, oid, uid, days_used, amount)).await?;
         let Requested::Created(claim) = requested else { return Ok(Some(texts::REFUND_ALREADY_REQUESTED.into())) };
         self.audit(
             entry(Some(user), "user", "refund_requested")
@@ -106,7 +106,7 @@ impl Shop {
         let admin = actor.user.id;
         let decided = self
             .db
-            .call(move |c| {
+            .write(move |c| {
                 store::refunds::decide(c, claim, admin, approve, &|o, claim| {
                     vec![Message::text(o.user_id, texts::refund_approved_user(&o.invoice_id, claim.amount))]
                 })

@@ -29,7 +29,7 @@ impl Shop {
             match sent {
                 Ok(message_id) => {
                     let user = actor.user.id;
-                    self.db.call(move |c| store::relay::record(c, chat, message_id, user)).await?;
+                    self.db.write(move |c| store::relay::record(c, chat, message_id, user)).await?;
                 }
                 Err(e) => tracing::warn!(chat, error = %e, "relay to admin failed"),
             }

@@ -1,7 +1,7 @@
 //! The append-only audit log in `audit.db` (SPEC §8): every row is chained to the previous one by
 //! `hash = SHA-256(previous hash ‖ canonical row)`, and triggers refuse UPDATE and DELETE.
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use super::{now, StoreError};
@@ -76,7 +76,7 @@ pub fn append(conn: &mut Connection, e: &Entry) -> Result<i64, StoreError> {
 
 /// Appends entries in order, chained, in one transaction; returns their ids.
 pub fn append_all(conn: &mut Connection, entries: &[Entry]) -> Result<Vec<i64>, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let mut ids = Vec::with_capacity(entries.len());
     for e in entries {
         ids.push(append_in(&tx, e)?);

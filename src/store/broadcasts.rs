@@ -1,7 +1,7 @@
 //! Broadcasts: a persisted job with one row per recipient, so a restart resumes where it stopped
 //! and nobody gets the same broadcast twice.
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::{now, StoreError};
@@ -34,7 +34,7 @@ pub struct Progress {
 
 /// Creates a broadcast to every reachable user (not banned, not erased, not blocking the bot).
 pub fn create(conn: &mut Connection, admin_id: i64, kind: &str, content: &Content) -> Result<(i64, i64), StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let payload = serde_json::to_string(content).map_err(|e| StoreError::Migration(e.to_string()))?;
     let t = now();
     let id: i64 = tx.query_row(

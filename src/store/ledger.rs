@@ -125,7 +125,7 @@ pub fn admin_adjust(
     set: bool,
     admin_id: i64,
 ) -> Result<Option<(i64, i64)>, StoreError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let before: Option<i64> =
         tx.prepare_cached("SELECT balance FROM users WHERE id = ?1")?.query_row([user_id], |r| r.get(0)).optional()?;
     let Some(before) = before else { return Ok(None) };

@@ -21,6 +21,7 @@ pub mod stats;
 pub mod stock;
 pub mod users;
 pub mod vouchers;
+pub mod writer;
 
 use std::{path::Path, sync::Arc, time::Duration};
 
@@ -47,6 +48,8 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("background task failed")]
     Join,
+    #[error("commit failed: {0}")]
+    Commit(String),
 }
 
 /// Both databases. Cheap to clone.
@@ -58,6 +61,9 @@ pub struct Db {
     audit_queue: Arc<std::sync::Mutex<Vec<PendingAudit>>>,
     /// Held by the one thread writing the audit queue (group commit, see [`Db::append_audit`]).
     audit_writer: Arc<std::sync::Mutex<()>>,
+    /// The shop's one writer connection, started on the first [`Db::write`] (CLI tools that only
+    /// read never open it).
+    writer: Arc<writer::WriterSlot>,
     data_dir: Arc<std::path::PathBuf>,
 }
 
@@ -78,6 +84,10 @@ impl Db {
             audit,
             audit_queue: Arc::default(),
             audit_writer: Arc::default(),
+            writer: {
+                let manager = CipherManager::new(data_dir.join(SHOP_FILE), key.clone());
+                Arc::new(writer::WriterSlot::new(move || manager.open()))
+            },
             data_dir: Arc::new(data_dir.to_path_buf()),
         })
     }
@@ -107,6 +117,16 @@ impl Db {
         })
         .await
         .map_err(|_| StoreError::Join)?
+    }
+
+    /// Runs a write on the shop's one writer connection (group commit, see [`writer`]). Returns
+    /// once the write is committed. Reads go through [`Db::call`] instead, in parallel.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.writer.write(f).await
     }
 
     /// Appends to the audit log (audit.db), off the async runtime. Returns once the entry is

@@ -1,7 +1,7 @@
 //! Orders and deposits: creation with stock reservation, and every status change, each in one
 //! write transaction together with its stock, ledger, job and outbox rows.
 
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{
     jobs,
@@ -274,7 +274,7 @@ pub fn create_pending(
     expires_at: i64,
     risk: &str,
 ) -> Result<Order, CheckoutError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let id = insert_pending(&tx, user_id, purchase, Method::Qris, expires_at, risk)?;
     jobs::schedule(&tx, jobs::EXPIRE_ORDER, id, expires_at)?;
     let order = get(&tx, id)?.ok_or(CheckoutError::ProductGone)?;
@@ -293,7 +293,7 @@ pub fn pay_with_balance(
     risk: &str,
     compose: Compose<'_>,
 ) -> Result<Order, CheckoutError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let id = insert_pending(&tx, user_id, purchase, Method::Saldo, now(), risk)?;
     let order = get(&tx, id)?.ok_or(CheckoutError::ProductGone)?;
     match ledger::post(&tx, user_id, EntryKind::Purchase, -order.total, Some(id), Some(&order.invoice_id), None) {
@@ -377,7 +377,7 @@ pub fn confirm_payment(
     compose: Compose<'_>,
     compose_late: Compose<'_>,
 ) -> Result<Option<Paid>, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let Some(order) = get(&tx, order_id)? else { return Ok(None) };
     let outcome = match order.status {
         Status::Pending => Paid::Delivered(mark_paid(&tx, order, compose)?),
@@ -419,7 +419,7 @@ pub fn close(
     by_user: Option<i64>,
     compose: Compose<'_>,
 ) -> Result<Option<Order>, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let Some(order) = get(&tx, order_id)? else { return Ok(None) };
     if by_user.is_some_and(|u| u != order.user_id) {
         return Ok(None);
@@ -533,7 +533,7 @@ pub fn decide_review(
     approve: bool,
     compose: Compose<'_>,
 ) -> Result<Review, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let Some(order) = get(&tx, order_id)? else { return Ok(Review::NotHeld) };
     if !order.held || order.status != Status::Paid {
         return Ok(Review::NotHeld);

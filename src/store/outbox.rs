@@ -99,7 +99,7 @@ pub fn mark_sent(conn: &Connection, id: i64) -> Result<(), StoreError> {
 
 /// Marks several sent rows in one transaction (one fsync for all).
 pub fn mark_sent_all(conn: &mut Connection, ids: &[i64]) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let t = now();
     {
         let mut stmt = tx.prepare_cached("UPDATE outbox SET sent_at = ?2 WHERE id = ?1")?;

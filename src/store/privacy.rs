@@ -1,7 +1,7 @@
 //! Privacy requests (SPEC §7): export everything stored about a user; erase the personal fields
 //! while keeping the financial records (kept 7 years) and the ids the audit log refers to.
 
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 
 use super::{now, StoreError};
@@ -55,7 +55,7 @@ pub fn export(conn: &Connection, id: i64) -> Result<Option<Value>, StoreError> {
 /// Anonymises a user: name, username, email and WhatsApp go; orders, ledger and ids stay.
 /// Returns false if the user is unknown.
 pub fn erase(conn: &mut Connection, id: i64) -> Result<bool, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let n = tx.execute(
         "UPDATE users SET name = 'Anonymous', username = NULL, email = NULL, whatsapp = NULL, erased = 1,
                           updated_at = ?2 WHERE id = ?1",

@@ -61,7 +61,7 @@ impl From<rusqlite::Error> for AddProductError {
 
 /// Inserts a product (smallest free id for `-`), creating its category if needed.
 pub fn add(conn: &mut Connection, p: &NewProduct) -> Result<i64, AddProductError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let id = match p.id {
         Some(id) => {
             if tx.query_row("SELECT 1 FROM products WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some() {
@@ -215,7 +215,7 @@ pub enum EditIdOutcome {
 
 /// `/editid`: renumbers a product; stock items and order lines follow (ON UPDATE CASCADE).
 pub fn edit_id(conn: &mut Connection, old: i64, new: i64) -> Result<EditIdOutcome, StoreError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let exists = |id: i64| -> Result<bool, StoreError> {
         Ok(tx.prepare_cached("SELECT 1 FROM products WHERE id = ?1")?.query_row([id], |_| Ok(())).optional()?.is_some())
     };
@@ -236,7 +236,7 @@ pub fn set_category(
     id: i64,
     category: Option<&str>,
 ) -> Result<Option<Option<String>>, StoreError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let Some(before) = get(&tx, id)? else { return Ok(None) };
     let cat = category.map(|c| category_id(&tx, c)).transpose()?;
     tx.execute("UPDATE products SET category_id = ?2, updated_at = ?3 WHERE id = ?1", params![id, cat, now()])?;

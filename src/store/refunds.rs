@@ -1,7 +1,7 @@
 //! Refund claims: requested by the customer, approved or rejected by an admin. Approval credits
 //! the balance, marks the order refunded and counts a claim, in one transaction.
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
     ledger::{self, EntryKind},
@@ -78,7 +78,7 @@ pub fn decide(
     approve: bool,
     compose: &dyn Fn(&Order, &Claim) -> Vec<outbox::Message>,
 ) -> Result<Decided, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let Some(claim) = get(&tx, claim_id)? else { return Ok(Decided::NotFound) };
     if claim.status != "requested" {
         return Ok(Decided::AlreadyDecided);

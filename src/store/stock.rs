@@ -17,7 +17,7 @@ pub struct ImportReport {
 /// Adds items to a product in one transaction, skipping items already in stock (available or
 /// reserved) and repeats within the input.
 pub fn add(conn: &mut Connection, product_id: i64, items: &[String]) -> Result<ImportReport, StoreError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let t = now();
     let mut seen = HashSet::with_capacity(items.len());
     let (mut added, mut duplicates) = (0, 0);

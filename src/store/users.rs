@@ -73,7 +73,7 @@ pub fn get_or_create(
         }
         return Ok((User { username: username.map(str::to_string), bot_blocked: false, ..user }, false));
     }
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let t = now();
     let name = crate::domain::validate::name(first_name).unwrap_or_else(|| "Anonymous".into());
     let mut inserted = 0;

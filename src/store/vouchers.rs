@@ -1,7 +1,7 @@
 //! Vouchers: created by giveaways, held by a pending order, consumed when it is paid, freed
 //! when it expires or is cancelled.
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{now, StoreError};
 use crate::domain::campaign::VOUCHER_COOLDOWN;
@@ -15,7 +15,7 @@ pub fn create_batch(
     expires_at: i64,
     mut code: impl FnMut() -> String,
 ) -> Result<Vec<String>, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = super::writer::begin(conn)?;
     let mut codes = Vec::new();
     let t = now();
     {

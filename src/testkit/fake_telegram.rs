@@ -1022,6 +1022,15 @@ impl FakeTelegram {
         self.lock().calls.iter().filter(|c| c.method == m).cloned().collect()
     }
 
+    /// Calls to `method` (case-insensitive) from position `from` of [`FakeTelegram::calls`] on,
+    /// and the position to continue from: lets a watcher read only what is new.
+    pub fn calls_to_since(&self, method: &str, from: usize) -> (Vec<Call>, usize) {
+        let m = method.to_ascii_lowercase();
+        let st = self.lock();
+        let new = st.calls.get(from..).unwrap_or_default().iter().filter(|c| c.method == m).cloned().collect();
+        (new, st.calls.len().max(from))
+    }
+
     /// Commands set by `setMyCommands` for `scope` (`None` = default scope), as (command, description).
     pub fn my_commands(&self, scope: Option<&Value>, language_code: Option<&str>) -> Vec<(String, String)> {
         let mut p = json!({"language_code": language_code.unwrap_or_default()});

@@ -54,7 +54,7 @@ impl Pacer {
 }
 
 pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
-    match shop.db().call(|c| broadcasts::recover(c)).await {
+    match shop.db().write(|c| broadcasts::recover(c)).await {
         Ok(n) if n > 0 => tracing::warn!(recipients = n, "broadcast: recipients caught mid-send counted as failed"),
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "broadcast: recovery failed"),
@@ -135,7 +135,7 @@ async fn spawn_all(
         // Reap finished sends so the set does not grow with the recipient list.
         while tasks.try_join_next().is_some() {}
         tasks.spawn(async move {
-            match shop.db().call(move |c| broadcasts::claim(c, id, user)).await {
+            match shop.db().write(move |c| broadcasts::claim(c, id, user)).await {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(e) => {
@@ -161,7 +161,7 @@ async fn spawn_all(
                 Err(SendError::Network(_)) => "pending",
                 Err(_) => "failed",
             };
-            if let Err(e) = shop.db().call(move |c| broadcasts::mark(c, id, user, status)).await {
+            if let Err(e) = shop.db().write(move |c| broadcasts::mark(c, id, user, status)).await {
                 tracing::error!(broadcast = id, error = %e, "broadcast: could not record a send");
             }
             drop(permit);
@@ -200,13 +200,13 @@ async fn progress(shop: &Shop, b: &Broadcast, done: bool) {
         }
     }
     if done {
-        let finished = shop.db().call(move |c| broadcasts::finish(c, id)).await.unwrap_or(false);
+        let finished = shop.db().write(move |c| broadcasts::finish(c, id)).await.unwrap_or(false);
         if finished {
             // The summary goes through the outbox, which retries until Telegram accepts it.
             let admin = b.admin_id;
             let queued = shop
                 .db()
-                .call(move |c| store::outbox::enqueue(c, &store::outbox::Message::text(admin, text), None))
+                .write(move |c| store::outbox::enqueue(c, &store::outbox::Message::text(admin, text), None))
                 .await;
             match queued {
                 Ok(()) => shop.outbox_wake.notify_one(),

@@ -55,7 +55,8 @@ impl Marks {
         }
         self.wait().await?;
         let (db, ids) = (shop.db().clone(), std::mem::take(&mut self.sent));
-        self.writing = Some(tokio::spawn(async move { db.call(move |c| store::outbox::mark_sent_all(c, &ids)).await }));
+        self.writing =
+            Some(tokio::spawn(async move { db.write(move |c| store::outbox::mark_sent_all(c, &ids)).await }));
         Ok(())
     }
 
@@ -71,7 +72,7 @@ impl Marks {
         self.wait().await?;
         if !self.sent.is_empty() {
             let ids = std::mem::take(&mut self.sent);
-            shop.db().call(move |c| store::outbox::mark_sent_all(c, &ids)).await?;
+            shop.db().write(move |c| store::outbox::mark_sent_all(c, &ids)).await?;
         }
         Ok(())
     }
@@ -94,7 +95,7 @@ async fn drain(shop: &Shop) -> Result<Option<Duration>, store::StoreError> {
                 Err(SendError::RetryAfter(d)) => {
                     marks.settle(shop).await?;
                     let at = store::now() + i64::try_from(d.as_secs()).unwrap_or(30).max(1);
-                    shop.db().call(move |c| store::outbox::retry_at(c, id, at)).await?;
+                    shop.db().write(move |c| store::outbox::retry_at(c, id, at)).await?;
                     tracing::warn!(outbox = id, retry_after_s = d.as_secs(), "outbox: telegram rate limit");
                     return Ok(Some(d.max(Duration::from_millis(200))));
                 }
@@ -102,19 +103,19 @@ async fn drain(shop: &Shop) -> Result<Option<Duration>, store::StoreError> {
                     marks.settle(shop).await?;
                     let backoff = 2_i64.saturating_pow(u32::try_from(row.attempts.clamp(0, 8)).unwrap_or(8)).min(300);
                     let at = store::now() + backoff;
-                    shop.db().call(move |c| store::outbox::retry_at(c, id, at)).await?;
+                    shop.db().write(move |c| store::outbox::retry_at(c, id, at)).await?;
                     tracing::warn!(outbox = id, error = %e, "outbox: telegram unreachable, will retry");
                     return Ok(Some(Duration::from_secs(1)));
                 }
                 Err(e @ (SendError::Blocked | SendError::Refused(_))) => {
                     // A deleted message that is already gone is a success; anything else is final.
                     if matches!(row.payload, Payload::Delete { .. }) {
-                        shop.db().call(move |c| store::outbox::mark_sent(c, id)).await?;
+                        shop.db().write(move |c| store::outbox::mark_sent(c, id)).await?;
                     } else {
                         tracing::warn!(outbox = id, chat = row.chat_id, error = %e, "outbox: message refused for good");
                         let (chat, blocked) = (row.chat_id, e == SendError::Blocked);
                         shop.db()
-                            .call(move |c| {
+                            .write(move |c| {
                                 if blocked {
                                     store::users::set_bot_blocked(c, chat, true)?;
                                 }

@@ -31,7 +31,7 @@ async fn tick(shop: &Shop) -> Result<(), crate::shop::ShopError> {
             other => {
                 tracing::warn!(kind = other, "unknown job kind");
                 let (kind, r) = (job.kind.clone(), job.ref_id);
-                shop.db().call(move |c| jobs::finish(c, &kind, r)).await?;
+                shop.db().write(move |c| jobs::finish(c, &kind, r)).await?;
             }
         }
     }
@@ -70,10 +70,10 @@ async fn cancel_at_pakasir(shop: &Shop, job: &jobs::Job) -> Result<(), crate::sh
     };
     let (id, attempts) = (job.id, job.attempts);
     if done {
-        shop.db().call(move |c| jobs::finish(c, jobs::CANCEL_AT_PAKASIR, order_id)).await?;
+        shop.db().write(move |c| jobs::finish(c, jobs::CANCEL_AT_PAKASIR, order_id)).await?;
     } else {
         let at = store::now() + 30 * (attempts + 1);
-        shop.db().call(move |c| jobs::retry_later(c, id, at)).await?;
+        shop.db().write(move |c| jobs::retry_later(c, id, at)).await?;
     }
     Ok(())
 }
