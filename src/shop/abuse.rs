@@ -28,7 +28,7 @@ impl Shop {
         if notify || escalate {
             let detail = json!({ "path": path, "escalate": escalate });
             // Only users we know have a row; a stranger's first flood is logged, not stored.
-            let known = self.db.call(move |c| Ok(store::users::get(c, user)?.is_some())).await?;
+            let known = self.db.lookup(move |c| Ok(store::users::get(c, user)?.is_some())).await?;
             if known {
                 self.db.write(move |c| store::security::record(c, Some(user), "abuse_throttle_deny", &detail)).await?;
             }

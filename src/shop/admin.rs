@@ -265,7 +265,7 @@ impl Shop {
                 Ok(None)
             }
             AdminCommand::Pm { user_id, text } => {
-                let known = self.db.call(move |c| store::users::get(c, user_id)).await?.is_some();
+                let known = self.db.lookup(move |c| store::users::get(c, user_id)).await?.is_some();
                 if !known {
                     return self.missing_user(actor, user_id).await;
                 }
@@ -300,7 +300,7 @@ impl Shop {
             AdminCommand::Ban(id) | AdminCommand::Unban(id) => {
                 let ban = matches!(cmd, AdminCommand::Ban(_));
                 if ban {
-                    let target = self.db.call(move |c| store::users::get(c, id)).await?;
+                    let target = self.db.lookup(move |c| store::users::get(c, id)).await?;
                     if self.config.is_env_admin(id) || target.as_ref().is_some_and(|u| u.role == Role::Admin) {
                         self.say(actor, texts::CANNOT_BAN_ADMIN).await?;
                         return Ok(None);
@@ -381,7 +381,7 @@ impl Shop {
 
     /// Role changes take effect at once: prices and permissions are resolved per update.
     async fn change_role(&self, actor: &Actor, id: i64, role: Role) -> Result<Option<Entry>> {
-        let target = self.db.call(move |c| store::users::get(c, id)).await?;
+        let target = self.db.lookup(move |c| store::users::get(c, id)).await?;
         let Some(target) = target else { return self.missing_user(actor, id).await };
         // Resellers are promoted from customers; an admin must be demoted with /rmadmin first.
         if role == Role::Reseller && target.role == Role::Admin {

@@ -19,7 +19,7 @@ impl Shop {
     /// been told); otherwise the level to store on the order.
     pub(crate) async fn assess_payment(&self, actor: &Actor, amount: i64) -> Result<Option<Level>> {
         let user = actor.user.id;
-        let history = self.db.call(move |c| store::orders::payment_history(c, user, amount)).await?;
+        let history = self.db.lookup(move |c| store::orders::payment_history(c, user, amount)).await?;
         let (level, rules) = assess(&history);
         if level == Level::None {
             return Ok(Some(level));

@@ -182,7 +182,7 @@ impl Shop {
 
     /// Opens a product card as a new message; the card becomes the user's current flow.
     pub(crate) async fn open_card(&self, actor: &Actor, id: i64) -> Result<()> {
-        let Some(product) = self.db.call(move |c| store::products::get_active(c, id)).await? else {
+        let Some(product) = self.db.lookup(move |c| store::products::get_active(c, id)).await? else {
             return self.say(actor, texts::PRODUCT_NOT_FOUND).await;
         };
         let price = unit_price(&product, actor.role);
@@ -208,7 +208,7 @@ impl Shop {
         if product_id != id || message_id != Some(card_msg) {
             return Ok(Some(texts::STALE_BUTTON.into()));
         }
-        let Some(product) = self.db.call(move |c| store::products::get_active(c, id)).await? else {
+        let Some(product) = self.db.lookup(move |c| store::products::get_active(c, id)).await? else {
             self.sessions.clear(actor.user.id);
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };

@@ -54,7 +54,7 @@ impl Shop {
         let Flow::Checkout { product_id, qty, message_id, voucher, offer_voucher } = flow else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
-        let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
+        let Some(product) = self.db.lookup(move |c| store::products::get_active(c, product_id)).await? else {
             self.sessions.clear(actor.user.id);
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };
@@ -179,7 +179,7 @@ impl Shop {
         let Some((product_id, qty, m, _)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
-        let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
+        let Some(product) = self.db.lookup(move |c| store::products::get_active(c, product_id)).await? else {
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };
         let qty = qty.min(product.stock).max(1);
@@ -212,7 +212,7 @@ impl Shop {
         let Some((product_id, qty, m, voucher)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
-        let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
+        let Some(product) = self.db.lookup(move |c| store::products::get_active(c, product_id)).await? else {
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };
         let purchase = self.purchase(&product, actor, qty, &voucher);
@@ -354,12 +354,12 @@ impl Shop {
         let Some((product_id, qty, m, voucher)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
-        let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
+        let Some(product) = self.db.lookup(move |c| store::products::get_active(c, product_id)).await? else {
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };
         let total = self.purchase(&product, actor, qty, &voucher).total();
         let id = actor.user.id;
-        let balance = self.db.call(move |c| store::users::get(c, id)).await?.map_or(0, |u| u.balance);
+        let balance = self.db.lookup(move |c| store::users::get(c, id)).await?.map_or(0, |u| u.balance);
         if balance < total {
             let rows = vec![vec![Button::cb(texts::BTN_DEPOSIT, Callback::Deposit)]];
             self.tg.send(actor.chat, Out::inline(texts::saldo_short(total, balance), rows)).await?;
@@ -378,7 +378,7 @@ impl Shop {
         let Some((product_id, qty, m, voucher)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
-        let Some(product) = self.db.call(move |c| store::products::get_active(c, product_id)).await? else {
+        let Some(product) = self.db.lookup(move |c| store::products::get_active(c, product_id)).await? else {
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };
         let purchase = self.purchase(&product, actor, qty, &voucher);
@@ -419,7 +419,7 @@ impl Shop {
     }
 
     async fn order_gone_notice(&self, actor: &Actor, order_id: i64) -> Result<&'static str> {
-        let order = self.db.call(move |c| store::orders::get(c, order_id)).await?;
+        let order = self.db.lookup(move |c| store::orders::get(c, order_id)).await?;
         Ok(match order {
             Some(o) if o.user_id == actor.user.id => match o.status {
                 Status::Paid | Status::Refunded => texts::ALREADY_PAID,
@@ -432,7 +432,7 @@ impl Shop {
 
     /// `[Status Pembayaran]`: asks Pakasir now (within its rate limit).
     pub(crate) async fn order_status(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
-        let order = self.db.call(move |c| store::orders::get(c, order_id)).await?;
+        let order = self.db.lookup(move |c| store::orders::get(c, order_id)).await?;
         let Some(order) = order.filter(|o| o.user_id == actor.user.id) else {
             return Ok(Some(texts::ORDER_NOT_FOUND.into()));
         };

@@ -183,7 +183,7 @@ impl Shop {
         };
         let Some((reply_to, text, photo)) = reply else { return Ok(()) };
         let id = inc.sender.id;
-        let stored = self.db.call(move |c| store::users::get(c, id)).await?.map(|u| u.role);
+        let stored = self.db.lookup(move |c| store::users::get(c, id)).await?.map(|u| u.role);
         let role = rbac::resolve_role(stored, id, &self.config.admin_ids);
         self.admin_reply(role, inc.chat_id, reply_to, text, photo).await?;
         Ok(())
@@ -194,7 +194,7 @@ impl Shop {
         let id = s.id;
         // Almost every update comes from a known user whose row needs no change: a read, in
         // parallel with everything else; only new users and changed usernames queue for the writer.
-        let known = self.db.call(move |c| store::users::get(c, id)).await?;
+        let known = self.db.lookup(move |c| store::users::get(c, id)).await?;
         let (user, is_new) = match known {
             Some(u) if !u.bot_blocked && u.username.as_deref() == s.username.as_deref() => (u, false),
             _ => {

@@ -44,7 +44,8 @@ impl Shop {
                 self.db.write(move |c| store::users::set_onboarded(c, id)).await?;
                 self.say(actor, texts::ONBOARDED).await?;
                 // Reload: the name may have changed during onboarding.
-                let user = self.db.call(move |c| store::users::get(c, id)).await?.unwrap_or_else(|| actor.user.clone());
+                let user =
+                    self.db.lookup(move |c| store::users::get(c, id)).await?.unwrap_or_else(|| actor.user.clone());
                 let refreshed = Actor { user, role: actor.role, chat: actor.chat, is_new: actor.is_new };
                 return self.main_menu(&refreshed).await;
             }
@@ -92,7 +93,7 @@ impl Shop {
 
     pub(crate) async fn account(&self, actor: &Actor, message_id: Option<i64>) -> Result<()> {
         let id = actor.user.id;
-        let user = self.db.call(move |c| store::users::get(c, id)).await?.unwrap_or_else(|| actor.user.clone());
+        let user = self.db.lookup(move |c| store::users::get(c, id)).await?.unwrap_or_else(|| actor.user.clone());
         let user = store::users::User { role: actor.role, ..user };
         self.edit_or_send(actor, message_id, Out::inline(texts::account(&user), keyboards::account())).await?;
         Ok(())

@@ -287,7 +287,7 @@ impl Shop {
     async fn webhook_verdict(&self, body: WebhookBody) -> Result<Verdict> {
         let invoice = body.order_id.clone();
         let order = if crate::domain::order::is_invoice_id(&invoice) {
-            self.db.call(move |c| store::orders::by_invoice(c, &invoice)).await?
+            self.db.lookup(move |c| store::orders::by_invoice(c, &invoice)).await?
         } else {
             None
         };
@@ -307,24 +307,27 @@ impl Shop {
             return Ok(Verdict::Applied(Box::new(Paid::AlreadyPaid(order))));
         }
         let Some(pay) = &self.pay else { return Ok(Verdict::Unavailable) };
-        // The webhook must answer now, so it waits out Pakasir's 4 s limit instead of skipping;
-        // a copy of this webhook may apply the payment meanwhile, so look again before each try.
+        // The webhook must answer now, so it waits out Pakasir's 4 s limit instead of skipping.
+        // Whoever used the window (the poller, a status button, a copy of this webhook) applies
+        // the payment it saw, so look at the order every 100 ms and stop waiting once it is paid.
         let mut order = order;
         for attempt in 0..3 {
             if attempt > 0 {
-                tokio::time::sleep(Duration::from_secs(4)).await;
-                let id = order.id;
-                match self.db.call(move |c| store::orders::get(c, id)).await? {
-                    Some(o)
-                        if matches!(
-                            o.status,
-                            crate::domain::order::Status::Paid | crate::domain::order::Status::Refunded
-                        ) =>
-                    {
-                        return Ok(Verdict::Applied(Box::new(Paid::AlreadyPaid(o))));
+                for _ in 0..40 {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    let id = order.id;
+                    match self.db.lookup(move |c| store::orders::get(c, id)).await? {
+                        Some(o)
+                            if matches!(
+                                o.status,
+                                crate::domain::order::Status::Paid | crate::domain::order::Status::Refunded
+                            ) =>
+                        {
+                            return Ok(Verdict::Applied(Box::new(Paid::AlreadyPaid(o))));
+                        }
+                        Some(o) => order = o,
+                        None => return Ok(Verdict::Rejected(Rejection::UnknownOrder)),
                     }
-                    Some(o) => order = o,
-                    None => return Ok(Verdict::Rejected(Rejection::UnknownOrder)),
                 }
             }
             match pay.status(&txn).await {

@@ -30,7 +30,7 @@ impl Shop {
             return self.say(actor, texts::REFUND_USAGE).await;
         }
         let order = if is_invoice_id(&invoice) {
-            self.db.call(move |c| store::orders::by_invoice(c, &invoice)).await?
+            self.db.lookup(move |c| store::orders::by_invoice(c, &invoice)).await?
         } else {
             None
         };
@@ -66,7 +66,7 @@ impl Shop {
 
     /// `[Ajukan Refund]`: records the claim and asks the admins.
     pub(crate) async fn request_refund(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
-        let order = self.db.call(move |c| store::orders::get(c, order_id)).await?;
+        let order = self.db.lookup(move |c| store::orders::get(c, order_id)).await?;
         let Some(order) = order.filter(|o| o.user_id == actor.user.id && o.status == Status::Paid) else {
             return Ok(Some(texts::INVOICE_NOT_FOUND.into()));
         };

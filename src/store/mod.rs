@@ -119,6 +119,21 @@ impl Db {
         .map_err(|_| StoreError::Join)?
     }
 
+    /// A short read (a lookup by key) run on the calling thread when a pooled connection is idle:
+    /// microseconds of SQLite cost less than two thread hand-offs, which dominated the CPU per
+    /// update (issue 8). When no connection is idle it goes through [`Db::call`] instead, so an
+    /// async worker never waits for the pool. Only for point lookups, never for scans.
+    pub async fn lookup<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match self.shop.try_get() {
+            Some(mut conn) => f(&mut conn),
+            None => self.call(f).await,
+        }
+    }
+
     /// Runs a write on the shop's one writer connection (group commit, see [`writer`]). Returns
     /// once the write is committed. Reads go through [`Db::call`] instead, in parallel.
     pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>

@@ -41,7 +41,7 @@ async fn tick(shop: &Shop) -> Result<(), crate::shop::ShopError> {
 /// Before expiring a QRIS order, asks Pakasir once more: a payment that just went through is
 /// delivered instead of being turned into a late-payment credit.
 async fn expire(shop: &Shop, order_id: i64) -> Result<(), crate::shop::ShopError> {
-    let order = shop.db().call(move |c| store::orders::get(c, order_id)).await?;
+    let order = shop.db().lookup(move |c| store::orders::get(c, order_id)).await?;
     if let Some(order) = order.filter(|o| o.status == Status::Pending && o.txn_id.is_some()) {
         if let Ok(Some(status)) = shop.query_status(&order).await {
             if let Verdict::Applied(_) = shop.apply_status(&order, &status).await? {
@@ -55,7 +55,7 @@ async fn expire(shop: &Shop, order_id: i64) -> Result<(), crate::shop::ShopError
 
 async fn cancel_at_pakasir(shop: &Shop, job: &jobs::Job) -> Result<(), crate::shop::ShopError> {
     let order_id = job.ref_id;
-    let order = shop.db().call(move |c| store::orders::get(c, order_id)).await?;
+    let order = shop.db().lookup(move |c| store::orders::get(c, order_id)).await?;
     let done = match (shop.gateway(), order.and_then(|o| o.txn_id)) {
         (Some(pay), Some(txn)) => match pay.cancel(&txn).await {
             Ok(()) => true,
