@@ -51,7 +51,8 @@ where
         let result = match (self.result, commit) {
             (Some(Ok(_)), Err(why)) => Err(StoreError::Commit(why)),
             (Some(result), _) => result,
-            (None, _) => Err(StoreError::Join),
+            (None, Err(why)) => Err(StoreError::Commit(why)), // the batch failed before this job ran
+            (None, Ok(())) => Err(StoreError::Join),
         };
         let _ = self.reply.send(result);
     }
