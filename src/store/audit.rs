@@ -68,21 +68,12 @@ impl Row {
     }
 }
 
-/// Appends one entry; returns its id.
+/// Appends one entry, chained to the last one; returns its id.
 pub fn append(conn: &mut Connection, e: &Entry) -> Result<i64, StoreError> {
-    let ids = append_all(conn, std::slice::from_ref(e))?;
-    ids.first().copied().ok_or_else(|| StoreError::Migration("audit append lost".into()))
-}
-
-/// Appends entries in order, chained, in one transaction; returns their ids.
-pub fn append_all(conn: &mut Connection, entries: &[Entry]) -> Result<Vec<i64>, StoreError> {
     let tx = super::writer::begin(conn)?;
-    let mut ids = Vec::with_capacity(entries.len());
-    for e in entries {
-        ids.push(append_in(&tx, e)?);
-    }
+    let id = append_in(&tx, e)?;
     tx.commit()?;
-    Ok(ids)
+    Ok(id)
 }
 
 fn append_in(tx: &Connection, e: &Entry) -> Result<i64, StoreError> {

@@ -57,17 +57,14 @@ pub enum StoreError {
 pub struct Db {
     shop: Pool,
     audit: Pool,
-    /// Audit entries waiting to be written, each with the caller waiting for its id.
-    audit_queue: Arc<std::sync::Mutex<Vec<PendingAudit>>>,
-    /// Held by the one thread writing the audit queue (group commit, see [`Db::append_audit`]).
-    audit_writer: Arc<std::sync::Mutex<()>>,
+    /// The audit log's one writer connection (same group commit as the shop's): entries are
+    /// chained in the order they are queued.
+    audit_writer: Arc<writer::WriterSlot>,
     /// The shop's one writer connection, started on the first [`Db::write`] (CLI tools that only
     /// read never open it).
     writer: Arc<writer::WriterSlot>,
     data_dir: Arc<std::path::PathBuf>,
 }
-
-type PendingAudit = (audit::Entry, tokio::sync::oneshot::Sender<Result<i64, StoreError>>);
 
 pub const SHOP_FILE: &str = "shop.db";
 pub const AUDIT_FILE: &str = "audit.db";
@@ -82,8 +79,10 @@ impl Db {
         Ok(Self {
             shop,
             audit,
-            audit_queue: Arc::default(),
-            audit_writer: Arc::default(),
+            audit_writer: {
+                let manager = CipherManager::new(data_dir.join(AUDIT_FILE), key.clone());
+                Arc::new(writer::WriterSlot::new(move || manager.open()))
+            },
             writer: {
                 let manager = CipherManager::new(data_dir.join(SHOP_FILE), key.clone());
                 Arc::new(writer::WriterSlot::new(move || manager.open()))
@@ -144,39 +143,10 @@ impl Db {
         self.writer.write(f).await
     }
 
-    /// Appends to the audit log (audit.db), off the async runtime. Returns once the entry is
-    /// committed. Group commit: entries that arrive while another batch is being written are
-    /// written together in the next transaction (one fsync for many; the hash chain stays in
-    /// arrival order), so a burst of audited actions does not queue on one fsync each (issue 8).
+    /// Appends to the audit log (audit.db) through its writer; returns once the entry is
+    /// committed. A burst of audited actions shares one transaction and one fsync (issue 8).
     pub async fn append_audit(&self, entry: audit::Entry) -> Result<i64, StoreError> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.audit_queue.lock().unwrap_or_else(|e| e.into_inner()).push((entry, tx));
-        let (pool, queue, writer) = (self.audit.clone(), self.audit_queue.clone(), self.audit_writer.clone());
-        tokio::task::spawn_blocking(move || {
-            let _writing = writer.lock().unwrap_or_else(|e| e.into_inner());
-            let batch = std::mem::take(&mut *queue.lock().unwrap_or_else(|e| e.into_inner()));
-            if batch.is_empty() {
-                return; // an earlier writer took this caller's entry along
-            }
-            let (entries, waiters): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-            let result = pool.get().map_err(StoreError::from).and_then(|mut c| audit::append_all(&mut c, &entries));
-            match result {
-                Ok(ids) => {
-                    for (w, id) in waiters.into_iter().zip(ids) {
-                        let _ = w.send(Ok(id));
-                    }
-                }
-                Err(e) => {
-                    let why = e.to_string();
-                    for w in waiters {
-                        let _ = w.send(Err(StoreError::Migration(format!("audit: {why}"))));
-                    }
-                }
-            }
-        })
-        .await
-        .map_err(|_| StoreError::Join)?;
-        rx.await.map_err(|_| StoreError::Join)?
+        self.audit_writer.write(move |c| audit::append(c, &entry)).await
     }
 
     /// True when the shop database answers and its schema is current (for `/healthz`).
