@@ -167,9 +167,15 @@ fn open_pool(
     migrate(&mut first)?;
     drop(first);
     restrict_file(path);
+    // Connections are opened only on demand, by a caller that waits for them, and never closed
+    // by r2d2's background reaper: a SQLCipher connection opened or closed by a background thread
+    // while the process runs its exit handlers can crash it (seen as SIGSEGV at the end of CLI
+    // commands). With `min_idle(1)` every checkout that emptied the pool started such an open.
     Ok(r2d2::Pool::builder()
         .max_size(size)
-        .min_idle(Some(1))
+        .min_idle(Some(0))
+        .idle_timeout(None)
+        .max_lifetime(None)
         .connection_timeout(Duration::from_secs(15))
         .build_unchecked(manager))
 }
