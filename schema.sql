@@ -70,6 +70,10 @@ CREATE TABLE orders (
     paid_at         INTEGER,
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
+    -- what Pakasir last said of a closed order's transaction ('canceled' ends reconciliation)
+    gateway_state   TEXT,
+    -- when the reconciliation pass last asked Pakasir about this closed order
+    checked_at      INTEGER,
     CHECK (total = subtotal - voucher_discount)
 );
 -- At most one pending order per user.
@@ -182,9 +186,17 @@ CREATE TABLE outbox (
     next_attempt_at INTEGER NOT NULL,
     sent_at         INTEGER,
     failed          INTEGER NOT NULL DEFAULT 0 CHECK (failed IN (0, 1)),
-    created_at      INTEGER NOT NULL
+    created_at      INTEGER NOT NULL,
+    -- the goods of a paid order (never given up: retried, or parked while the buyer blocks us)
+    delivery        INTEGER NOT NULL DEFAULT 0 CHECK (delivery IN (0, 1)),
+    -- waits for the chat to talk to the bot again (it blocked the bot or is gone)
+    parked          INTEGER NOT NULL DEFAULT 0 CHECK (parked IN (0, 1)),
+    -- admins were told this row is stuck
+    stuck_noticed   INTEGER NOT NULL DEFAULT 0 CHECK (stuck_noticed IN (0, 1)),
+    last_error      TEXT
 );
-CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE sent_at IS NULL AND failed = 0;
+CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE sent_at IS NULL AND failed = 0 AND parked = 0;
+CREATE INDEX outbox_parked ON outbox(chat_id) WHERE parked = 1;
 
 CREATE TABLE broadcasts (
     id              INTEGER PRIMARY KEY,

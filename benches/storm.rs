@@ -439,7 +439,7 @@ fn raw_limit(orders: usize) -> (f64, f64) {
         let expires = store::now() + 600;
         let compose = |o: &store::orders::Order, items: &[String]| {
             vec![
-                Message { chat_id: o.user_id, payload: store::outbox::Payload::Delete { message_id: 3 } },
+                Message::new(o.user_id, store::outbox::Payload::Delete { message_id: 3 }),
                 Message::text(o.user_id, format!("Pesanan {} berhasil\n{}", o.invoice_id, items.join("\n"))),
                 Message::text(ADMIN, format!("Pesanan baru {} dari {}", o.invoice_id, o.user_id)),
             ]
@@ -509,10 +509,7 @@ async fn raw_limit_group_commit(orders: usize) -> f64 {
                     .write(move |c| {
                         let compose = |o: &store::orders::Order, items: &[String]| {
                             vec![
-                                Message {
-                                    chat_id: o.user_id,
-                                    payload: store::outbox::Payload::Delete { message_id: 3 },
-                                },
+                                Message::new(o.user_id, store::outbox::Payload::Delete { message_id: 3 }),
                                 Message::text(
                                     o.user_id,
                                     format!("Pesanan {} berhasil\n{}", o.invoice_id, items.join("\n")),

@@ -99,7 +99,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 anyhow::anyhow!("setWebhook gagal: {}", crate::security::redact::mask_tokens(&e.to_string()))
             })?;
         }
-        _ => tasks.push(tokio::spawn(bot::polling::run(bot, dispatcher.clone(), shutdown_rx))),
+        _ => tasks.push(tokio::spawn(bot::polling::run(
+            bot,
+            dispatcher.clone(),
+            bot::poll_timeout(&config),
+            shutdown_rx,
+        ))),
     }
     tracing::info!(http = %http_addr, metrics = %metrics_addr, "quickcart ready");
     Ok(Running { shop, dispatcher, http_addr, metrics_addr, shutdown, tasks, _lock: lock })

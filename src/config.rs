@@ -87,6 +87,9 @@ pub struct Config {
     /// How often each pending QRIS order is checked at Pakasir (`PAKASIR_POLL_SECONDS`, ≥ 4 s:
     /// Pakasir allows one status call per 4 s per transaction).
     pub pakasir_poll_seconds: u64,
+    /// How long one Bot API call may take before it counts as failed and is retried
+    /// (`TELEGRAM_TIMEOUT_SECONDS`, default 17 s like teloxide's; tests shorten it).
+    pub telegram_timeout_seconds: u64,
     pub throttle_limit: u32,
     pub throttle_window_seconds: u32,
     pub log_dir: PathBuf,
@@ -216,6 +219,13 @@ impl Config {
                 None => u64::from(payment_expiry_minutes) * 60,
             },
             pakasir_poll_seconds: u64::from(bounded(src, "PAKASIR_POLL_SECONDS", 10, 4..=3600, "harus 4–3600 detik")?),
+            telegram_timeout_seconds: u64::from(bounded(
+                src,
+                "TELEGRAM_TIMEOUT_SECONDS",
+                17,
+                3..=120,
+                "harus 3–120 detik",
+            )?),
             throttle_limit: bounded(src, "TELEGRAM_THROTTLE_LIMIT", 8, 1..=10_000, "harus 1–10000")?,
             throttle_window_seconds: bounded(
                 src,

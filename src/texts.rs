@@ -18,6 +18,22 @@ pub fn esc(s: &str) -> String {
     out
 }
 
+/// The text a person reads of Telegram HTML: tags dropped, entities decoded (the fallback form of
+/// a message Telegram refused for its markup).
+pub fn plain(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
+}
+
 // Reply-keyboard and inline-button labels (SPEC §2). Tools outside this repository press these.
 pub const BTN_LIST: &str = "LIST PRODUK";
 pub const BTN_STOCK: &str = "STOK";
@@ -712,14 +728,26 @@ pub fn refund_calculation(
     )
 }
 
-pub fn refund_request_admin(invoice: &str, user: i64, price: i64, days_used: i64, amount: i64) -> String {
+pub fn refund_request_admin(
+    invoice: &str,
+    user: i64,
+    product: &str,
+    qty: i64,
+    price: i64,
+    days_used: i64,
+    amount: i64,
+) -> String {
     format!(
-        "↩️ <b>Permintaan refund</b>\nInvoice: <code>{}</code>\nPengguna: <code>{user}</code>\nHarga: {}\nHari terpakai: {days_used}\nRefund: <b>{}</b>",
+        "↩️ <b>Permintaan refund pesanan produk</b>\nInvoice: <code>{}</code>\nPengguna: <code>{user}</code>\nProduk: {} × {qty}\nHarga dibayar: {}\nHari terpakai: {days_used}\nRefund ke saldo: <b>{}</b>",
         esc(invoice),
+        esc(product),
         rupiah(price),
         rupiah(amount)
     )
 }
+
+pub const REFUND_NOT_REFUNDABLE: &str =
+    "Permintaan ini bukan untuk pesanan produk milik pengguna tersebut; ditutup tanpa refund.";
 
 pub fn refund_approved_user(invoice: &str, amount: i64) -> String {
     format!("✅ Refund pesanan <code>{}</code> disetujui. {} ditambahkan ke saldo Anda.", esc(invoice), rupiah(amount))
@@ -782,3 +810,69 @@ pub const MY_DATA_CAPTION: &str = "Ini semua data Anda yang tersimpan di toko in
 pub const BTN_ERASE_CONFIRM: &str = "Ya, hapus data saya";
 pub const ERASE_CONFIRM: &str = "Hapus data pribadi Anda (nama, username, email, WhatsApp)? Riwayat transaksi tetap disimpan sesuai aturan keuangan. Tindakan ini tidak dapat dibatalkan.";
 pub const ERASED: &str = "Data pribadi Anda sudah dihapus. Riwayat transaksi tetap disimpan tanpa data pribadi.";
+
+// ---------------------------------------------------------------- money safety (issue 12)
+
+/// "45 detik", "12 menit", "3 jam".
+pub fn duration_short(seconds: i64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s} detik"),
+        s if s < 3600 => format!("{} menit", s / 60),
+        s => format!("{} jam", s / 3600),
+    }
+}
+
+pub fn delivery_stuck_admin(invoice: &str, chat: i64, age: &str) -> String {
+    format!(
+        "⏳ <b>Pengiriman tertunda</b>\nInvoice: <code>{}</code>\nPembeli: <code>{chat}</code>\nTelegram belum menerima pesan ini sejak {age}. Bot terus mencoba mengirim; tidak perlu tindakan kecuali tertunda lama.",
+        esc(invoice)
+    )
+}
+
+pub fn delivery_parked_admin(invoice: &str, chat: i64, age: &str) -> String {
+    format!(
+        "📦 <b>Pengiriman menunggu pembeli</b>\nInvoice: <code>{}</code>\nPembeli: <code>{chat}</code>\nPembeli memblokir bot atau chat tidak dapat dijangkau ({age}). Produk dikirim otomatis begitu pembeli menghubungi bot lagi; Anda juga dapat menghubunginya langsung.",
+        esc(invoice)
+    )
+}
+
+pub fn deposit_held_for_review(invoice: &str) -> String {
+    format!(
+        "✅ Pembayaran deposit <code>{}</code> diterima dan sedang ditinjau admin. Saldo bertambah setelah disetujui.",
+        esc(invoice)
+    )
+}
+
+pub fn admin_review_deposit(invoice: &str, user: i64, total: i64) -> String {
+    format!(
+        "🔎 <b>Deposit perlu ditinjau</b>\nInvoice: <code>{}</code>\nPengguna: <code>{user}</code>\nJumlah: {}\n\nSetujui untuk menambah saldo pengguna. Jika ditolak, saldo tidak bertambah dan dana harus dikembalikan secara manual.",
+        esc(invoice),
+        rupiah(total)
+    )
+}
+
+pub const DEPOSIT_REVIEW_APPROVED: &str = "Deposit disetujui; saldo pengguna sudah bertambah.";
+
+pub fn deposit_review_rejected_user(invoice: &str, amount: i64) -> String {
+    format!(
+        "Deposit <code>{}</code> sebesar {} tidak dapat diproses setelah ditinjau dan saldo tidak bertambah. Silakan hubungi toko (KIRIM PESAN) untuk pengembalian dana.",
+        esc(invoice),
+        rupiah(amount)
+    )
+}
+
+pub fn deposit_review_rejected_admin(user: i64, amount: i64) -> String {
+    format!(
+        "Deposit ditolak; saldo tidak ditambahkan. Kembalikan <b>{}</b> kepada pengguna <code>{user}</code> secara manual.",
+        rupiah(amount)
+    )
+}
+
+pub fn saldo_total_changed(shown: i64, total: i64, balance: i64) -> String {
+    format!(
+        "⚠️ Harga berubah sejak konfirmasi: sebelumnya {}, sekarang <b>{}</b>. Saldo Anda {}. Tidak ada saldo yang dipotong; tekan Konfirmasi untuk membayar harga baru.",
+        rupiah(shown),
+        rupiah(total),
+        rupiah(balance)
+    )
+}

@@ -408,7 +408,7 @@ async fn telegram_429_during_delivery_delays_it_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn buyer_who_blocked_the_bot_gets_a_failed_outbox_row_and_nothing_breaks() {
+async fn buyer_who_blocked_the_bot_gets_the_delivery_parked_and_nothing_breaks() {
     let mut app = App::start().await;
     product(&mut app, 18, "10000", 3).await;
     let u = 6801;
@@ -418,9 +418,10 @@ async fn buyer_who_blocked_the_bot_gets_a_failed_outbox_row_and_nothing_breaks()
     // The admins still hear about the sale.
     wait_msg(&app, ADMIN, &[ADMIN_NEW_ORDER, &inv.id]).await;
     let s =
-        wait_stats(&app, "the delivery given up", |s| num(s, "/outbox/failed") >= 1 && num(s, "/outbox/pending") == 0)
+        wait_stats(&app, "the delivery parked", |s| num(s, "/outbox/parked") >= 1 && num(s, "/outbox/pending") == 0)
             .await;
-    assert_eq!(num(&s, "/outbox/failed"), 1, "only the delivery: {s:#}");
+    assert_eq!(num(&s, "/outbox/parked"), 1, "only the delivery: {s:#}");
+    assert_eq!(num(&s, "/outbox/failed"), 0, "a delivery is never given up: {s:#}");
     assert_eq!(num(&s, "/orders/paid"), 1, "{s:#}");
     assert_eq!(num(&s, "/stock/sold"), 1, "{s:#}");
     assert_eq!(deliveries(&app, u, &inv.id), 0);

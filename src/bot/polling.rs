@@ -8,10 +8,8 @@ use tokio::sync::watch;
 
 use super::{dispatch::Dispatcher, updates::convert};
 
-/// Seconds Telegram holds a `getUpdates` call open; below teloxide's HTTP client timeout.
-const POLL_TIMEOUT: u32 = 10;
-
-pub async fn run(bot: Bot, dispatcher: Dispatcher, mut shutdown: watch::Receiver<bool>) {
+/// `poll_timeout`: seconds Telegram holds a `getUpdates` call open (below the client's timeout).
+pub async fn run(bot: Bot, dispatcher: Dispatcher, poll_timeout: u32, mut shutdown: watch::Receiver<bool>) {
     // A webhook left over from webhook mode makes getUpdates fail with a conflict.
     if let Err(e) = bot.delete_webhook().await {
         tracing::warn!(error = %crate::security::redact::mask_tokens(&e.to_string()), "deleteWebhook failed");
@@ -22,7 +20,7 @@ pub async fn run(bot: Bot, dispatcher: Dispatcher, mut shutdown: watch::Receiver
         let request = bot
             .get_updates()
             .offset(offset)
-            .timeout(POLL_TIMEOUT)
+            .timeout(poll_timeout)
             .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
         let result = tokio::select! {
             _ = shutdown.changed() => break,

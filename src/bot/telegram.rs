@@ -41,12 +41,26 @@ fn map_err(e: RequestError) -> SendError {
             | ApiError::ChatNotFound,
         ) => SendError::Blocked,
         RequestError::Api(ApiError::MessageNotModified) => SendError::NotModified,
+        RequestError::Api(ApiError::Unknown(description)) => classify_unknown(&description),
         RequestError::Api(api) => SendError::Refused(api.to_string()),
         RequestError::MigrateToChatId(_) => SendError::Refused("chat migrated".into()),
         // reqwest's error text holds the URL, and the URL holds the bot token: never keep it.
         RequestError::Network(e) => SendError::Network(e.without_url_text()),
         RequestError::InvalidJson { .. } => SendError::Network("invalid response".into()),
         RequestError::Io(e) => SendError::Network(e.kind().to_string()),
+    }
+}
+
+/// An error description teloxide has no variant for. Telegram prefixes its definitive refusals
+/// ("Bad Request: …", "Forbidden: …"); anything else (500 "Internal Server Error", 502 "Bad
+/// Gateway", …) is a hiccup on its side and is retried, never taken as a refusal.
+fn classify_unknown(description: &str) -> SendError {
+    if description.starts_with("Forbidden") {
+        SendError::Blocked
+    } else if description.starts_with("Bad Request") {
+        SendError::Refused(description.chars().take(200).collect())
+    } else {
+        SendError::Network(format!("telegram server error: {}", description.chars().take(100).collect::<String>()))
     }
 }
 
@@ -106,6 +120,10 @@ impl Messenger for TelegramMessenger {
             req = req.reply_markup(m);
         }
         Ok(i64::from(req.await.map_err(map_err)?.id.0))
+    }
+
+    async fn send_plain(&self, chat: i64, text: String) -> Result<ports::MessageId, SendError> {
+        Ok(i64::from(self.bot.send_message(ChatId(chat), text).await.map_err(map_err)?.id.0))
     }
 
     async fn edit(&self, chat: i64, message: ports::MessageId, out: Out) -> Result<(), SendError> {
@@ -205,5 +223,18 @@ impl Messenger for TelegramMessenger {
             return Err(SendError::Refused("file too large".into()));
         }
         Ok(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_definitive_refusals_are_refusals() {
+        assert!(matches!(classify_unknown("Internal Server Error"), SendError::Network(_)));
+        assert!(matches!(classify_unknown("Bad Gateway"), SendError::Network(_)));
+        assert!(matches!(classify_unknown("Bad Request: message is too long"), SendError::Refused(_)));
+        assert_eq!(classify_unknown("Forbidden: user is deactivated"), SendError::Blocked);
     }
 }

@@ -30,7 +30,9 @@ pub enum Callback {
     /// `[SALDO]` on the checkout summary.
     PaySaldo,
     /// `[Konfirmasi]` a balance payment.
-    ConfirmSaldo,
+    /// `[Konfirmasi]` of a SALDO payment, carrying the total the customer was shown: nothing
+    /// else is ever debited.
+    ConfirmSaldo(i64),
     /// `[Kembali]` from the summary to the product card.
     BackToCard,
     /// `[Batalkan]` a pending order (by internal order id; ownership is checked).
@@ -78,7 +80,7 @@ impl Callback {
             Callback::SkipVoucher => "sv".into(),
             Callback::PayQris => "pq".into(),
             Callback::PaySaldo => "ps".into(),
-            Callback::ConfirmSaldo => "psc".into(),
+            Callback::ConfirmSaldo(total) => format!("psc:{total}"),
             Callback::BackToCard => "ckb".into(),
             Callback::CancelOrder(id) => format!("oc:{id}"),
             Callback::OrderStatus(id) => format!("os:{id}"),
@@ -129,7 +131,7 @@ impl Callback {
             ("sv", None, None) => Callback::SkipVoucher,
             ("pq", None, None) => Callback::PayQris,
             ("ps", None, None) => Callback::PaySaldo,
-            ("psc", None, None) => Callback::ConfirmSaldo,
+            ("psc", Some(t), None) => Callback::ConfirmSaldo(t.parse::<i64>().ok().filter(|t| *t >= 0)?),
             ("ckb", None, None) => Callback::BackToCard,
             ("oc", Some(_), None) => Callback::CancelOrder(id(a)?),
             ("os", Some(_), None) => Callback::OrderStatus(id(a)?),
@@ -182,7 +184,7 @@ mod tests {
             Just(Callback::UseVoucher),
             Just(Callback::SkipVoucher),
             Just(Callback::PaySaldo),
-            Just(Callback::ConfirmSaldo),
+            (0i64..=i64::MAX).prop_map(Callback::ConfirmSaldo),
             Just(Callback::BackToCard),
             (1i64..=i64::MAX).prop_map(Callback::CancelOrder),
             (1i64..=i64::MAX).prop_map(Callback::OrderStatus),

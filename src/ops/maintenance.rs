@@ -54,12 +54,10 @@ pub fn db_check(config: &Config) -> anyhow::Result<(String, bool)> {
     Ok((lines.join("\n"), healthy))
 }
 
-/// Balance = ledger for every user; no stock item sold or reserved outside its order's state.
+/// Money conservation (every credit has its source, balance = ledger, every paid order
+/// delivered, parked or refunded) and no stock item sold or reserved outside its order's state.
 fn money_invariants(conn: &rusqlite::Connection) -> anyhow::Result<Vec<String>> {
-    let mut problems = Vec::new();
-    for (user, balance, sum) in store::ledger::mismatches(conn)? {
-        problems.push(format!("saldo pengguna {user} ({balance}) tidak sama dengan jumlah ledger ({sum})"));
-    }
+    let mut problems = store::money::violations(conn)?;
     let bad = store::orders::integrity_violations(conn)?;
     if bad > 0 {
         problems.push(format!("{bad} item stok tidak sesuai status pesanannya"));

@@ -38,6 +38,12 @@ impl TxStatus {
     pub fn completed(&self) -> bool {
         self.status == "completed"
     }
+
+    /// Closed at Pakasir for good: it can no longer be paid. (An expired transaction shows as
+    /// `canceled`; some clients see `cancelled` or `expired`.)
+    pub fn closed(&self) -> bool {
+        matches!(self.status.as_str(), "canceled" | "cancelled" | "expired")
+    }
 }
 
 /// The body Pakasir posts to `/webhook/pakasir` (a hint only: the status is re-queried).

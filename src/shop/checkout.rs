@@ -18,6 +18,7 @@ use crate::{
         time::{wib, wib_time},
     },
     pakasir::PakasirError,
+    security::audit::{entry, EntryExt},
     store::{
         self,
         orders::{CheckoutError, Order, Paid, Purchase},
@@ -218,7 +219,7 @@ impl Shop {
         let purchase = self.purchase(&product, actor, qty, &voucher);
         if voucher.is_some() && purchase.total() == 0 {
             // A voucher that covers everything: nothing to pay, no Pakasir.
-            return self.confirm_saldo(actor, message_id).await;
+            return self.confirm_saldo(actor, message_id, 0).await;
         }
         if self.pay.is_none() {
             return Ok(Some(texts::QRIS_UNAVAILABLE.into()));
@@ -246,7 +247,8 @@ impl Shop {
             return Ok(false);
         };
         let user = actor.user.id;
-        let Some(level) = self.assess_payment(actor, purchase.total()).await? else { return Ok(false) };
+        let deposit = matches!(purchase, Purchase::Deposit { .. });
+        let Some(level) = self.assess_payment(actor, purchase.total(), deposit).await? else { return Ok(false) };
         let expires_at = store::now() + i64::try_from(self.config.payment_expiry_seconds).unwrap_or(600);
         let risk = level.as_str();
         let created =
@@ -365,16 +367,19 @@ impl Shop {
             self.tg.send(actor.chat, Out::inline(texts::saldo_short(total, balance), rows)).await?;
             return Ok(None);
         }
-        let rows = vec![vec![
-            Button::cb(texts::BTN_CONFIRM, Callback::ConfirmSaldo),
-            Button::cb(texts::BTN_CANCEL, Callback::Cancel),
-        ]];
-        self.edit_or_send(actor, Some(m), Out::inline(texts::saldo_confirm(total, balance), rows)).await?;
+        self.edit_or_send(actor, Some(m), Out::inline(texts::saldo_confirm(total, balance), saldo_confirm_rows(total)))
+            .await?;
         Ok(None)
     }
 
-    /// `[Konfirmasi]`: deduct and deliver in one transaction.
-    pub(crate) async fn confirm_saldo(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+    /// `[Konfirmasi]`: deduct and deliver in one transaction, exactly the total the customer
+    /// confirmed (`shown`); if the price changed since, the new total is shown and asked again.
+    pub(crate) async fn confirm_saldo(
+        &self,
+        actor: &Actor,
+        message_id: Option<i64>,
+        shown: i64,
+    ) -> Result<Option<String>> {
         let Some((product_id, qty, m, voucher)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
@@ -382,13 +387,35 @@ impl Shop {
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };
         let purchase = self.purchase(&product, actor, qty, &voucher);
-        let Some(level) = self.assess_payment(actor, purchase.total()).await? else {
+        let total = purchase.total();
+        let user = actor.user.id;
+        if total != shown {
+            let balance = self.db.lookup(move |c| store::users::get(c, user)).await?.map_or(0, |u| u.balance);
+            let text = texts::saldo_total_changed(shown, total, balance);
+            let rows = if balance < total {
+                vec![vec![
+                    Button::cb(texts::BTN_DEPOSIT, Callback::Deposit),
+                    Button::cb(texts::BTN_CANCEL, Callback::Cancel),
+                ]]
+            } else {
+                saldo_confirm_rows(total)
+            };
+            self.edit_or_send(actor, Some(m), Out::inline(text, rows)).await?;
+            return Ok(None);
+        }
+        let Some(level) = self.assess_payment(actor, total, false).await? else {
             self.sessions.clear(actor.user.id);
             return Ok(None);
         };
         let risk = level.as_str();
         let admins = self.notice_recipients().await?;
-        let user = actor.user.id;
+        // SPEC §8: no money moves unaudited. If the entry cannot be written, nothing is debited.
+        self.audit(
+            entry(Some(user), "user", "saldo_purchase")
+                .entity("product", product_id)
+                .meta(serde_json::json!({"quantity": qty, "total": total, "voucher": voucher.as_ref().map(|v| v.id)})),
+        )
+        .await?;
         let paid = self
             .db
             .write(move |c| {
@@ -410,8 +437,18 @@ impl Shop {
         }
     }
 
-    /// `[Batalkan]` on an invoice (or on the "pending order" notice).
+    /// `[Batalkan]` on an invoice (or on the "pending order" notice). A payment Pakasir already
+    /// completed is delivered instead; if Pakasir cannot be asked the order is cancelled anyway
+    /// (the customer asked) and reconciliation credits a payment that shows up later.
     pub(crate) async fn cancel_order(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
+        let order = self.db.lookup(move |c| store::orders::get(c, order_id)).await?;
+        if let Some(o) =
+            order.filter(|o| o.user_id == actor.user.id && o.status == Status::Pending && o.txn_id.is_some())
+        {
+            if self.pay.is_some() && self.check_payment(&o).await? == super::payment::Settled::Applied {
+                return Ok(Some(texts::ALREADY_PAID.into()));
+            }
+        }
         Ok(match self.close_order(order_id, Event::Cancel, Some(actor.user.id)).await? {
             Some(_) => Some(texts::ORDER_CANCELLED.into()),
             None => Some(self.order_gone_notice(actor, order_id).await?.into()),
@@ -501,6 +538,14 @@ impl Shop {
         self.edit_or_send(actor, message_id, Out::inline(text, rows)).await?;
         Ok(())
     }
+}
+
+/// `[Konfirmasi] [Batalkan]` for a SALDO payment of `total`.
+fn saldo_confirm_rows(total: i64) -> Vec<Vec<Button>> {
+    vec![vec![
+        Button::cb(texts::BTN_CONFIRM, Callback::ConfirmSaldo(total)),
+        Button::cb(texts::BTN_CANCEL, Callback::Cancel),
+    ]]
 }
 
 fn order_what(o: &Order) -> String {

@@ -167,13 +167,13 @@ impl Shop {
         }
     }
 
-    /// In groups only an admin's reply to a relayed message is acted on; everything else is
-    /// ignored (groups receive admin notices, nothing more).
+    /// In groups (whitelisted for admin notices) only admins act: their replies to relayed
+    /// messages, and the decision buttons of the notices (review, refund). Everything else is
+    /// ignored.
     async fn group_update(&self, inc: &Incoming) -> Result<()> {
         let reply = match &inc.payload {
-            Payload::Callback { callback_id, .. } => {
-                self.tg.answer_callback(callback_id, None).await?;
-                return Ok(());
+            Payload::Callback { callback_id, message_id, data } => {
+                return self.group_button(inc, callback_id, *message_id, data).await;
             }
             Payload::Text { text, reply_to: Some(r), .. } => Some((*r, text.as_str(), None)),
             Payload::Photo { message_id, caption, reply_to: Some(r), .. } => {
@@ -186,6 +186,39 @@ impl Shop {
         let stored = self.db.lookup(move |c| store::users::get(c, id)).await?.map(|u| u.role);
         let role = rbac::resolve_role(stored, id, &self.config.admin_ids);
         self.admin_reply(role, inc.chat_id, reply_to, text, photo).await?;
+        Ok(())
+    }
+
+    /// An admin decision button pressed in a group: the same permission check and use case as
+    /// in a private chat; the answer goes to the group message. Other buttons do nothing there.
+    async fn group_button(&self, inc: &Incoming, callback_id: &str, message_id: Option<i64>, data: &str) -> Result<()> {
+        let decision = Callback::parse(data).filter(|cb| {
+            matches!(
+                cb,
+                Callback::ReviewApprove(_)
+                    | Callback::ReviewReject(_)
+                    | Callback::RefundApprove(_)
+                    | Callback::RefundReject(_)
+            )
+        });
+        let Some(cb) = decision else {
+            self.tg.answer_callback(callback_id, None).await?;
+            return Ok(());
+        };
+        let actor = Actor { chat: inc.chat_id, ..self.actor(inc).await? };
+        if let Decision::Deny(reason) = rbac::authorize_callback(actor.role, &cb) {
+            self.deny(&actor, data, reason).await?;
+            self.tg.answer_callback(callback_id, Some(texts::STALE_BUTTON)).await?;
+            return Ok(());
+        }
+        let notice = match cb {
+            Callback::ReviewApprove(id) => self.decide_review(&actor, message_id, id, true).await?,
+            Callback::ReviewReject(id) => self.decide_review(&actor, message_id, id, false).await?,
+            Callback::RefundApprove(id) => self.decide_refund(&actor, message_id, id, true).await?,
+            Callback::RefundReject(id) => self.decide_refund(&actor, message_id, id, false).await?,
+            _ => None,
+        };
+        self.tg.answer_callback(callback_id, notice.as_deref()).await?;
         Ok(())
     }
 
@@ -372,7 +405,7 @@ impl Shop {
             Callback::SkipVoucher => self.skip_voucher(actor, message_id).await?,
             Callback::PayQris => self.pay_qris(actor, message_id).await?,
             Callback::PaySaldo => self.pay_saldo(actor, message_id).await?,
-            Callback::ConfirmSaldo => self.confirm_saldo(actor, message_id).await?,
+            Callback::ConfirmSaldo(total) => self.confirm_saldo(actor, message_id, total).await?,
             Callback::CancelOrder(id) => self.cancel_order(actor, id).await?,
             Callback::OrderStatus(id) => self.order_status(actor, id).await?,
             Callback::History(page) => {

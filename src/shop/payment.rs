@@ -58,6 +58,19 @@ pub enum Verdict {
     Unavailable,
 }
 
+/// What Pakasir says of an order's payment, after acting on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settled {
+    /// Completed: applied now (delivered, or credited when the order was closed) or before.
+    Applied,
+    /// Not paid, and still payable at Pakasir.
+    Open,
+    /// Canceled or expired at Pakasir: it can no longer be paid.
+    Closed,
+    /// Pakasir could not be asked (down, rate-guarded): nothing may be concluded.
+    Unknown,
+}
+
 fn button(text: &str, cb: Callback) -> StoredButton {
     StoredButton { text: text.to_string(), data: Some(cb.encode()), url: None }
 }
@@ -86,7 +99,7 @@ impl Shop {
         }
         let mut out = Vec::new();
         if let (Some(chat), Some(message_id)) = (order.chat_id, order.message_id) {
-            out.push(Message { chat_id: chat, payload: Payload::Delete { message_id } });
+            out.push(Message::new(chat, Payload::Delete { message_id }));
         }
         match order.kind {
             Kind::Deposit => {
@@ -102,16 +115,16 @@ impl Shop {
                 let head = texts::delivery(&order.invoice_id, name, qty, order.total);
                 let inline = format!("{head}{}", texts::delivery_items(items));
                 if inline.chars().count() <= MAX_INLINE_DELIVERY {
-                    out.push(Message::text(order.user_id, inline));
+                    out.push(Message::delivery(order.user_id, Payload::Text { text: inline, buttons: Vec::new() }));
                 } else {
-                    out.push(Message {
-                        chat_id: order.user_id,
-                        payload: Payload::Document {
+                    out.push(Message::delivery(
+                        order.user_id,
+                        Payload::Document {
                             file_name: format!("{}.txt", order.invoice_id),
                             content: texts::delivery_file(&order.invoice_id, name, items),
                             caption: format!("{head}{}", texts::DELIVERY_FILE_NOTE),
                         },
-                    });
+                    ));
                 }
                 let notice = texts::admin_new_order(
                     &order.invoice_id,
@@ -141,17 +154,17 @@ impl Shop {
     fn closed_messages(order: &Order, event: Event) -> Vec<Message> {
         let mut out = Vec::new();
         if let (Some(chat), Some(message_id)) = (order.chat_id, order.message_id) {
-            out.push(Message { chat_id: chat, payload: Payload::Delete { message_id } });
+            out.push(Message::new(chat, Payload::Delete { message_id }));
         }
         let chat = order.chat_id.unwrap_or(order.user_id);
         out.push(match event {
-            Event::Timer => Message {
-                chat_id: chat,
-                payload: Payload::Text {
+            Event::Timer => Message::new(
+                chat,
+                Payload::Text {
                     text: texts::expired_notice(&order.invoice_id),
                     buttons: vec![vec![button(texts::BTN_BACK, Callback::Home)]],
                 },
-            },
+            ),
             _ => Message::text(chat, texts::cancelled_notice(&order.invoice_id)),
         });
         out
@@ -225,6 +238,26 @@ impl Shop {
         Ok(match self.apply_payment(order.id).await? {
             Some(paid) => Verdict::Applied(Box::new(paid)),
             None => Verdict::Rejected(Rejection::UnknownOrder),
+        })
+    }
+
+    /// Asks Pakasir about an order's transaction (within its 4 s limit) and applies a completed
+    /// payment: delivered when the order is pending, credited as a late payment when it closed.
+    pub(crate) async fn check_payment(&self, order: &Order) -> Result<Settled> {
+        let status = match self.query_status(order).await {
+            Ok(Some(status)) => status,
+            Ok(None) | Err(_) => return Ok(Settled::Unknown),
+        };
+        Ok(match self.apply_status(order, &status).await? {
+            Verdict::Applied(_) => Settled::Applied,
+            Verdict::Unavailable => Settled::Unknown,
+            Verdict::Rejected(_) if status.closed() => Settled::Closed,
+            Verdict::Rejected(r) => {
+                if r != Rejection::NotCompleted {
+                    tracing::warn!(order = order.id, reason = r.reason(), "pakasir status does not match the order");
+                }
+                Settled::Open
+            }
         })
     }
 

@@ -55,8 +55,10 @@ pub enum SendError {
     Blocked,
     #[error("the message was not modified")]
     NotModified,
+    /// A definitive refusal of this request (400): sending it again the same way cannot work.
     #[error("telegram refused the request: {0}")]
     Refused(String),
+    /// Transient: a timeout, a connection error, a 5xx or an answer that makes no sense.
     #[error("telegram unreachable: {0}")]
     Network(String),
 }
@@ -73,6 +75,8 @@ pub type MessageId = i64;
 #[async_trait]
 pub trait Messenger: Send + Sync {
     async fn send(&self, chat: i64, out: Out) -> Result<MessageId, SendError>;
+    /// Sends text as it is, without markup (a fallback when Telegram refuses the HTML form).
+    async fn send_plain(&self, chat: i64, text: String) -> Result<MessageId, SendError>;
     /// Edits text and inline keyboard of a message the bot sent.
     async fn edit(&self, chat: i64, message: MessageId, out: Out) -> Result<(), SendError>;
     async fn delete(&self, chat: i64, message: MessageId) -> Result<(), SendError>;

@@ -60,6 +60,10 @@ impl Shop {
                 Ok((store::settings::refund_formula(c)?, claims))
             })
             .await?;
+        if order.held {
+            // Never delivered (held for review): the whole amount comes back.
+            return Ok((formula, claims, 0, order.total));
+        }
         let days_used = ((store::now() - order.paid_at.unwrap_or(order.created_at)) / 86_400).max(0);
         Ok((formula, claims, days_used, formula.refund(order.total, days_used, claims)))
     }
@@ -67,7 +71,11 @@ impl Shop {
     /// `[Ajukan Refund]`: records the claim and asks the admins.
     pub(crate) async fn request_refund(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
         let order = self.db.lookup(move |c| store::orders::get(c, order_id)).await?;
-        let Some(order) = order.filter(|o| o.user_id == actor.user.id && o.status == Status::Paid) else {
+        // Only the requester's own paid product orders: a forged button for a deposit (or for
+        // someone else's order) looks like an unknown invoice.
+        let Some(order) =
+            order.filter(|o| o.user_id == actor.user.id && o.status == Status::Paid && o.kind == Kind::Order)
+        else {
             return Ok(Some(texts::INVOICE_NOT_FOUND.into()));
         };
         let user = actor.user.id;
@@ -85,7 +93,8 @@ impl Shop {
             Button::cb(texts::BTN_APPROVE, Callback::RefundApprove(claim)),
             Button::cb(texts::BTN_REJECT, Callback::RefundReject(claim)),
         ]];
-        let notice = texts::refund_request_admin(&order.invoice_id, user, order.total, days_used, amount);
+        let (name, qty) = order.items.first().map_or(("-", 0), |l| (l.product_name.as_str(), l.quantity));
+        let notice = texts::refund_request_admin(&order.invoice_id, user, name, qty, order.total, days_used, amount);
         for chat in self.notice_recipients().await? {
             if let Err(e) = self.tg.send(chat, Out::inline(notice.clone(), rows.clone())).await {
                 tracing::warn!(chat, error = %e, "refund request not delivered to an admin");
@@ -96,6 +105,7 @@ impl Shop {
     }
 
     /// `[Setujui]` / `[Tolak]` on a refund request: admins only (the one permission check).
+    /// Audited before anything changes: if the audit log cannot be written, nothing is decided.
     pub(crate) async fn decide_refund(
         &self,
         actor: &Actor,
@@ -104,6 +114,19 @@ impl Shop {
         approve: bool,
     ) -> Result<Option<String>> {
         let admin = actor.user.id;
+        let Some(open) =
+            self.db.lookup(move |c| store::refunds::get(c, claim)).await?.filter(|c| c.status == "requested")
+        else {
+            return Ok(Some(texts::REFUND_ALREADY_DECIDED.into()));
+        };
+        let intent = if approve {
+            entry(Some(admin), "admin", "order_refunded")
+                .entity("order", open.order_id)
+                .after(json!({"status": "refunded", "refund": open.amount, "claim": claim}))
+        } else {
+            entry(Some(admin), "admin", "refund_rejected").entity("refund_claim", claim)
+        };
+        self.audit(intent.meta(json!({"user": open.user_id}))).await?;
         let decided = self
             .db
             .write(move |c| {
@@ -112,32 +135,28 @@ impl Shop {
                 })
             })
             .await?;
-        let (notice, effect) = match decided {
-            Decided::Approved(claim, _) => (
-                texts::refund_approved_admin(claim.amount),
-                Some(
-                    entry(Some(admin), "admin", "order_refunded")
-                        .entity("order", claim.order_id)
-                        .after(json!({"status": "refunded", "refund": claim.amount})),
-                ),
-            ),
+        let notice = match decided {
+            Decided::Approved(claim, _) => texts::refund_approved_admin(claim.amount),
             Decided::Rejected(claim) => {
                 let uid = claim.user_id;
                 let _ = self.tg.send(uid, Out::text(texts::REFUND_REJECTED_USER)).await;
-                (
-                    texts::REFUND_REJECTED_ADMIN.to_string(),
-                    Some(entry(Some(admin), "admin", "refund_rejected").entity("refund_claim", claim.id)),
-                )
+                texts::REFUND_REJECTED_ADMIN.to_string()
             }
-            Decided::AlreadyDecided => (texts::REFUND_ALREADY_DECIDED.to_string(), None),
-            Decided::NotFound => (texts::INVOICE_NOT_FOUND.to_string(), None),
+            Decided::NotRefundable(claim) => {
+                tracing::warn!(
+                    claim = claim.id,
+                    order = claim.order_id,
+                    "refund claim for a non-refundable order closed"
+                );
+                texts::REFUND_NOT_REFUNDABLE.to_string()
+            }
+            // Another admin decided in between; the entry above records an attempt only.
+            Decided::AlreadyDecided => return Ok(Some(texts::REFUND_ALREADY_DECIDED.into())),
+            Decided::NotFound => return Ok(Some(texts::INVOICE_NOT_FOUND.into())),
         };
-        if let Some(e) = effect {
-            self.audit(e).await?;
-            self.outbox_wake.notify_one();
-            if let Some(m) = message_id {
-                let _ = self.tg.edit(actor.chat, m, Out::text(notice.clone())).await;
-            }
+        self.outbox_wake.notify_one();
+        if let Some(m) = message_id {
+            let _ = self.tg.edit(actor.chat, m, Out::text(notice.clone())).await;
         }
         Ok(Some(notice))
     }

@@ -11,7 +11,25 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 const AUDIT_MARKER: &str = "-- @audit";
 
 /// `UPGRADES[n]` turns version `n + 1` into version `n + 2`.
-const UPGRADES: &[&str] = &[];
+const UPGRADES: &[&str] = &[
+    // 1 → 2 (issue 12): deliveries are never given up (parked instead), closed orders are
+    // reconciled with Pakasir. Deliveries given up by older versions are parked, so they go out
+    // when their buyer next talks to the bot.
+    "ALTER TABLE outbox ADD COLUMN delivery INTEGER NOT NULL DEFAULT 0 CHECK (delivery IN (0, 1));
+     ALTER TABLE outbox ADD COLUMN parked INTEGER NOT NULL DEFAULT 0 CHECK (parked IN (0, 1));
+     ALTER TABLE outbox ADD COLUMN stuck_noticed INTEGER NOT NULL DEFAULT 0 CHECK (stuck_noticed IN (0, 1));
+     ALTER TABLE outbox ADD COLUMN last_error TEXT;
+     DROP INDEX outbox_pending;
+     CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE sent_at IS NULL AND failed = 0 AND parked = 0;
+     CREATE INDEX outbox_parked ON outbox(chat_id) WHERE parked = 1;
+     ALTER TABLE orders ADD COLUMN gateway_state TEXT;
+     ALTER TABLE orders ADD COLUMN checked_at INTEGER;
+     UPDATE outbox SET delivery = 1
+      WHERE kind IN ('text', 'document')
+        AND EXISTS (SELECT 1 FROM orders o WHERE o.id = outbox.order_id AND o.kind = 'order'
+                    AND o.status IN ('paid', 'refunded') AND o.user_id = outbox.chat_id);
+     UPDATE outbox SET failed = 0, parked = 1 WHERE delivery = 1 AND failed = 1 AND sent_at IS NULL;",
+];
 
 pub const LATEST: i64 = 1 + UPGRADES.len() as i64;
 
@@ -60,4 +78,50 @@ fn migrate(conn: &mut Connection, schema: &str, upgrades: &[&str]) -> Result<(i6
     tx.execute_batch(&format!("PRAGMA user_version = {latest};"))?;
     tx.commit()?;
     Ok((from, latest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns(conn: &Connection) -> Vec<(String, String)> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT m.name, p.name || ' ' || p.type || ' ' || p.\"notnull\" || ' ' || coalesce(p.dflt_value, '')
+                 FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' ORDER BY m.name, p.name",
+            )
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
+    }
+
+    fn indexes(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    }
+
+    /// A version-1 file brought up with UPGRADES has the same tables, columns and indexes as a
+    /// fresh file made from schema.sql.
+    #[test]
+    fn upgrades_reach_the_fresh_schema() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        migrate_shop(&mut fresh).unwrap();
+
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(shop_schema()).unwrap();
+        // Back to version 1: without what the upgrades add.
+        old.execute_batch(
+            "DROP INDEX outbox_parked; DROP INDEX outbox_pending;
+             CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE sent_at IS NULL AND failed = 0;
+             ALTER TABLE outbox DROP COLUMN delivery; ALTER TABLE outbox DROP COLUMN parked;
+             ALTER TABLE outbox DROP COLUMN stuck_noticed; ALTER TABLE outbox DROP COLUMN last_error;
+             ALTER TABLE orders DROP COLUMN gateway_state; ALTER TABLE orders DROP COLUMN checked_at;
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        assert_eq!(migrate_shop(&mut old).unwrap(), (1, LATEST));
+        assert_eq!(columns(&old), columns(&fresh));
+        assert_eq!(indexes(&old), indexes(&fresh));
+    }
 }

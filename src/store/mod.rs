@@ -8,6 +8,7 @@ pub mod groups;
 pub mod jobs;
 pub mod ledger;
 pub mod migrate;
+pub mod money;
 pub mod orders;
 pub mod outbox;
 pub mod pool;

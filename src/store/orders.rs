@@ -124,6 +124,39 @@ pub fn pending_qris(conn: &Connection, limit: i64) -> Result<Vec<Order>, StoreEr
     Ok(rows)
 }
 
+/// Closed (expired or cancelled) QRIS orders of the last `window` seconds whose Pakasir
+/// transaction may still be paid: not known to be canceled there, no late payment credited yet,
+/// and not asked about for `min_gap(age)` seconds. Oldest check first.
+pub fn to_reconcile(conn: &Connection, window: i64, limit: i64) -> Result<Vec<Order>, StoreError> {
+    let t = now();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM orders o
+         WHERE status IN ('expired', 'cancelled') AND txn_id IS NOT NULL AND gateway_state IS NULL
+           AND updated_at >= ?1
+           AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.order_id = o.id AND l.kind = 'late_payment')
+           AND coalesce(checked_at, 0) <= ?2 - max(?3, min(3600, (?2 - updated_at) / 10))
+         ORDER BY coalesce(checked_at, 0), id LIMIT ?4"
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(params![t - window, t, RECONCILE_MIN_GAP, limit], from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// The shortest pause between two reconciliation checks of one closed order (seconds); older
+/// orders are asked less often (a tenth of their age, at most hourly).
+pub const RECONCILE_MIN_GAP: i64 = 12;
+
+/// Records a reconciliation check, and what Pakasir said when it is final (`canceled`).
+pub fn mark_checked(conn: &Connection, order_id: i64, final_state: Option<&str>) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE orders SET checked_at = ?2, gateway_state = coalesce(?3, gateway_state) WHERE id = ?1",
+    )?
+    .execute(params![order_id, now(), final_state])?;
+    Ok(())
+}
+
 /// A user's orders, newest first (history screen).
 pub fn history(conn: &Connection, user_id: i64, offset: i64, limit: i64) -> Result<(i64, Vec<Order>), StoreError> {
     let total: i64 =
@@ -314,8 +347,9 @@ pub fn pay_with_balance(
 fn mark_paid(tx: &Connection, order: Order, compose: Compose<'_>) -> Result<Order, StoreError> {
     let to = transition(order.status, Event::PaymentConfirmed).map_err(|e| StoreError::Migration(e.to_string()))?;
     let t = now();
-    // An order flagged for review is paid but its goods wait for an admin.
-    let held = order.kind == Kind::Order && order.risk == "review";
+    // A payment flagged for review is paid, but its goods (or its deposit credit) wait for an
+    // admin's decision.
+    let held = order.risk == "review";
     tx.prepare_cached(
         "UPDATE orders SET status = ?2, paid_at = ?3, updated_at = ?3, held = ?4 WHERE id = ?1 AND status = 'pending'",
     )?
@@ -336,6 +370,7 @@ fn mark_paid(tx: &Connection, order: Order, compose: Compose<'_>) -> Result<Orde
                     .execute(params![line.product_id, line.quantity])?;
             }
         }
+        Kind::Deposit if held => {}
         Kind::Deposit => {
             ledger::credit(
                 tx,
@@ -486,6 +521,7 @@ pub fn payment_history(
     conn: &Connection,
     user_id: i64,
     amount: i64,
+    deposit: bool,
 ) -> Result<crate::domain::anomaly::History, StoreError> {
     let t = now();
     let (paid_last_hour, small_last_hour, paid_last_day, created): (i64, i64, i64, Option<i64>) = conn
@@ -504,6 +540,7 @@ pub fn payment_history(
         small_last_hour,
         paid_last_day,
         account_age: t - created.unwrap_or(t),
+        deposit,
     })
 }
 
@@ -517,15 +554,16 @@ pub fn sold_items(conn: &Connection, order_id: i64) -> Result<Vec<String>, Store
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Review {
-    /// Approved: the delivery is queued.
+    /// Approved: the delivery is queued (a deposit is credited).
     Released(Box<Order>),
-    /// Rejected: refunded to the balance, items back in stock.
+    /// Rejected: an order is refunded to the balance and its items go back on sale; a deposit
+    /// stays uncredited (the shop returns the money by hand).
     Refunded(Box<Order>),
     /// Not held (decided before, or never held).
     NotHeld,
 }
 
-/// An admin's decision on a held order, in one transaction with its messages.
+/// An admin's decision on a held order or deposit, in one transaction with its messages.
 pub fn decide_review(
     conn: &mut Connection,
     order_id: i64,
@@ -541,6 +579,17 @@ pub fn decide_review(
     let t = now();
     let outcome = if approve {
         tx.execute("UPDATE orders SET held = 0, updated_at = ?2 WHERE id = ?1", params![order.id, t])?;
+        if order.kind == Kind::Deposit {
+            ledger::credit(
+                &tx,
+                order.user_id,
+                EntryKind::Deposit,
+                order.total,
+                Some(order.id),
+                Some(&order.invoice_id),
+                Some(admin),
+            )?;
+        }
         let items = sold_items(&tx, order.id)?;
         let order = Order { held: false, ..order };
         for m in compose(&order, &items) {
@@ -553,26 +602,19 @@ pub fn decide_review(
             "UPDATE orders SET status = ?2, held = 0, updated_at = ?3 WHERE id = ?1",
             params![order.id, to.as_str(), t],
         )?;
-        tx.execute(
-            "UPDATE stock_items SET status = 'available', order_id = NULL, updated_at = ?2 WHERE order_id = ?1 AND status = 'sold'",
-            params![order.id, t],
-        )?;
-        for line in &order.items {
-            tx.execute(
-                "UPDATE products SET sold_count = max(0, sold_count - ?2) WHERE id = ?1",
-                params![line.product_id, line.quantity],
-            )?;
-        }
-        if order.total > 0 {
-            ledger::credit(
-                &tx,
-                order.user_id,
-                EntryKind::Refund,
-                order.total,
-                Some(order.id),
-                Some(&order.invoice_id),
-                Some(admin),
-            )?;
+        if order.kind == Kind::Order {
+            super::stock::return_undelivered(&tx, order.id)?;
+            if order.total > 0 {
+                ledger::credit(
+                    &tx,
+                    order.user_id,
+                    EntryKind::Refund,
+                    order.total,
+                    Some(order.id),
+                    Some(&order.invoice_id),
+                    Some(admin),
+                )?;
+            }
         }
         let order = Order { status: to, held: false, ..order };
         for m in compose(&order, &[]) {

@@ -1,6 +1,7 @@
 //! Messages that must reach Telegram. Written in the same transaction as the change they
 //! announce; sent (and retried) by the outbox worker, so a restart or an outage delays them but
-//! never loses them.
+//! never loses them. A row to a chat that blocked the bot is parked until that chat talks to the
+//! bot again; only rows that are not deliveries are ever given up.
 
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
@@ -34,17 +35,41 @@ pub enum Payload {
     Delete {
         message_id: i64,
     },
+    /// Text without markup: the form a message Telegram refused for its markup falls back to.
+    Plain {
+        text: String,
+    },
+}
+
+impl Payload {
+    fn kind(&self) -> &'static str {
+        match self {
+            Payload::Text { .. } | Payload::Plain { .. } => "text",
+            Payload::Document { .. } => "document",
+            Payload::Delete { .. } => "delete",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
     pub chat_id: i64,
     pub payload: Payload,
+    /// The goods of a paid order: retried or parked, never given up.
+    pub delivery: bool,
 }
 
 impl Message {
+    pub fn new(chat_id: i64, payload: Payload) -> Self {
+        Self { chat_id, payload, delivery: false }
+    }
+
     pub fn text(chat_id: i64, text: impl Into<String>) -> Self {
-        Self { chat_id, payload: Payload::Text { text: text.into(), buttons: Vec::new() } }
+        Self::new(chat_id, Payload::Text { text: text.into(), buttons: Vec::new() })
+    }
+
+    pub fn delivery(chat_id: i64, payload: Payload) -> Self {
+        Self { chat_id, payload, delivery: true }
     }
 }
 
@@ -54,42 +79,57 @@ pub struct Row {
     pub chat_id: i64,
     pub payload: Payload,
     pub attempts: i64,
+    pub delivery: bool,
+    pub order_id: Option<i64>,
+    pub created_at: i64,
+    pub stuck_noticed: bool,
 }
 
 pub fn enqueue(tx: &Connection, msg: &Message, order_id: Option<i64>) -> Result<(), StoreError> {
-    let kind = match msg.payload {
-        Payload::Text { .. } => "text",
-        Payload::Document { .. } => "document",
-        Payload::Delete { .. } => "delete",
-    };
+    let kind = msg.payload.kind();
     let json = serde_json::to_string(&msg.payload).map_err(|e| StoreError::Migration(e.to_string()))?;
     let t = now();
     tx.prepare_cached(
-        "INSERT INTO outbox (chat_id, kind, payload, order_id, next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        "INSERT INTO outbox (chat_id, kind, payload, order_id, next_attempt_at, created_at, delivery)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
     )?
-    .execute(params![msg.chat_id, kind, json, order_id, t])?;
+    .execute(params![msg.chat_id, kind, json, order_id, t, msg.delivery])?;
     Ok(())
 }
 
 /// Due rows, oldest first.
 pub fn due(conn: &Connection, limit: i64) -> Result<Vec<Row>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, chat_id, payload, attempts FROM outbox
-         WHERE sent_at IS NULL AND failed = 0 AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
+        "SELECT id, chat_id, payload, attempts, delivery, order_id, created_at, stuck_noticed FROM outbox
+         WHERE sent_at IS NULL AND failed = 0 AND parked = 0 AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
     )?;
     let rows = stmt
         .query_map(params![now(), limit], |r| {
             let json: String = r.get(2)?;
-            Ok((r.get(0)?, r.get(1)?, json, r.get(3)?))
+            Ok((
+                json,
+                Row {
+                    id: r.get(0)?,
+                    chat_id: r.get(1)?,
+                    payload: Payload::Delete { message_id: 0 },
+                    attempts: r.get(3)?,
+                    delivery: r.get(4)?,
+                    order_id: r.get(5)?,
+                    created_at: r.get(6)?,
+                    stuck_noticed: r.get(7)?,
+                },
+            ))
         })?
-        .collect::<Result<Vec<(i64, i64, String, i64)>, _>>()?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, chat_id, json, attempts)| {
-            let payload = serde_json::from_str(&json).ok()?;
-            Some(Row { id, chat_id, payload, attempts })
-        })
-        .collect())
+        .collect::<Result<Vec<(String, Row)>, _>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (json, row) in rows {
+        match serde_json::from_str(&json) {
+            Ok(payload) => out.push(Row { payload, ..row }),
+            // Only this program writes payloads; an unreadable one is a bug to see in the log.
+            Err(e) => tracing::error!(outbox = row.id, error = %e, "outbox: unreadable payload skipped"),
+        }
+    }
+    Ok(out)
 }
 
 pub fn mark_sent(conn: &Connection, id: i64) -> Result<(), StoreError> {
@@ -111,27 +151,92 @@ pub fn mark_sent_all(conn: &mut Connection, ids: &[i64]) -> Result<(), StoreErro
     Ok(())
 }
 
-pub fn retry_at(conn: &Connection, id: i64, at: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1")?
-        .execute(params![id, at])?;
+pub fn retry_at(conn: &Connection, id: i64, at: i64, error: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, at, error])?;
     Ok(())
 }
 
-/// Gives up on a row (the user blocked the bot, or Telegram refuses it for good).
-pub fn mark_failed(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE outbox SET failed = 1, attempts = attempts + 1 WHERE id = ?1")?.execute([id])?;
+/// Gives up on a row Telegram refuses for good. Deliveries are never given up: they are parked.
+pub fn mark_failed(conn: &Connection, id: i64, error: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE outbox SET failed = 1 - delivery, parked = delivery, attempts = attempts + 1, last_error = ?2
+         WHERE id = ?1",
+    )?
+    .execute(params![id, error])?;
     Ok(())
+}
+
+/// The chat blocked the bot (or is gone): its unsent rows wait until it talks to the bot again.
+/// Message deletions are dropped (nothing to delete in a chat we cannot reach).
+pub fn park_chat(conn: &Connection, chat_id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE outbox SET sent_at = ?2, last_error = 'chat unreachable'
+         WHERE chat_id = ?1 AND kind = 'delete' AND sent_at IS NULL AND failed = 0",
+    )?
+    .execute(params![chat_id, now()])?;
+    conn.prepare_cached(
+        "UPDATE outbox SET parked = 1, attempts = attempts + 1, last_error = 'chat unreachable'
+         WHERE chat_id = ?1 AND sent_at IS NULL AND failed = 0 AND parked = 0",
+    )?
+    .execute([chat_id])?;
+    Ok(())
+}
+
+/// The chat talks to the bot again: what was parked for it is due now. Returns how many.
+pub fn unpark_chat(conn: &Connection, chat_id: i64) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached("UPDATE outbox SET parked = 0, next_attempt_at = ?2 WHERE chat_id = ?1 AND parked = 1")?
+        .execute(params![chat_id, now()])?)
+}
+
+/// Replaces the payload of a row with a form Telegram accepts (plain text, a document).
+pub fn replace_payload(conn: &Connection, id: i64, payload: &Payload) -> Result<(), StoreError> {
+    let kind = payload.kind();
+    let json = serde_json::to_string(payload).map_err(|e| StoreError::Migration(e.to_string()))?;
+    conn.prepare_cached("UPDATE outbox SET payload = ?2, kind = ?3, next_attempt_at = ?4 WHERE id = ?1")?
+        .execute(params![id, json, kind, now()])?;
+    Ok(())
+}
+
+/// Admins were told about this stuck row.
+pub fn mark_stuck_noticed(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE outbox SET stuck_noticed = 1 WHERE id = ?1")?.execute([id])?;
+    Ok(())
+}
+
+/// (waiting, parked, given up) deliveries: what `db stats` and admins see.
+pub fn delivery_counts(conn: &Connection) -> Result<(i64, i64, i64), StoreError> {
+    Ok(conn.query_row(
+        "SELECT coalesce(sum(sent_at IS NULL AND failed = 0 AND parked = 0), 0),
+                coalesce(sum(sent_at IS NULL AND parked = 1), 0),
+                coalesce(sum(failed = 1), 0)
+         FROM outbox WHERE delivery = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?)
+}
+
+/// The delivery rows of an order (to send its goods again from history).
+pub fn has_delivery(conn: &Connection, order_id: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM outbox WHERE order_id = ?1 AND delivery = 1)")?
+        .query_row([order_id], |r| r.get(0))?)
 }
 
 /// Rows that are due now (the demo waits for these before it prints).
 pub fn due_count(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed = 0 AND next_attempt_at <= ?1")?
+        .prepare_cached(
+            "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed = 0 AND parked = 0 AND next_attempt_at <= ?1",
+        )?
         .query_row([now()], |r| r.get(0))?)
 }
 
 pub fn backlog(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed = 0")?
+        .prepare_cached("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed = 0 AND parked = 0")?
         .query_row([], |r| r.get(0))?)
 }

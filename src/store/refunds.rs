@@ -9,7 +9,7 @@ use super::{
     orders::{self, Order},
     outbox, StoreError,
 };
-use crate::domain::order::{transition, Event};
+use crate::domain::order::{transition, Event, Kind};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claim {
@@ -21,7 +21,7 @@ pub struct Claim {
     pub status: String,
 }
 
-fn get(conn: &Connection, id: i64) -> Result<Option<Claim>, StoreError> {
+pub fn get(conn: &Connection, id: i64) -> Result<Option<Claim>, StoreError> {
     Ok(conn
         .prepare_cached("SELECT id, order_id, user_id, days_used, amount, status FROM refund_claims WHERE id = ?1")?
         .query_row([id], |r| {
@@ -67,6 +67,9 @@ pub enum Decided {
     Rejected(Claim),
     /// Decided before (double press, two admins): nothing changed.
     AlreadyDecided,
+    /// The claim is not for the claimant's own paid product order (a forged request): closed
+    /// as rejected, nothing credited.
+    NotRefundable(Claim),
     NotFound,
 }
 
@@ -86,15 +89,34 @@ pub fn decide(
     let t = now();
     let outcome = if approve {
         let Some(order) = orders::get(&tx, claim.order_id)? else { return Ok(Decided::NotFound) };
-        let Ok(to) = transition(order.status, Event::Refund) else {
+        let reject = |tx: &Connection| -> Result<(), StoreError> {
             tx.execute(
                 "UPDATE refund_claims SET status = 'rejected', decided_by = ?2, decided_at = ?3 WHERE id = ?1",
                 params![claim.id, admin, t],
             )?;
+            Ok(())
+        };
+        // Refunds exist only for the claimant's own paid product orders, never for deposits:
+        // checked here too, whatever made the claim.
+        if order.kind != Kind::Order || order.user_id != claim.user_id {
+            reject(&tx)?;
+            tx.commit()?;
+            return Ok(Decided::NotRefundable(claim));
+        }
+        let Ok(to) = transition(order.status, Event::Refund) else {
+            reject(&tx)?;
             tx.commit()?;
             return Ok(Decided::AlreadyDecided);
         };
-        tx.execute("UPDATE orders SET status = ?2, updated_at = ?3 WHERE id = ?1", params![order.id, to.as_str(), t])?;
+        tx.execute(
+            "UPDATE orders SET status = ?2, held = 0, updated_at = ?3 WHERE id = ?1",
+            params![order.id, to.as_str(), t],
+        )?;
+        if order.held {
+            // Never delivered: its items go back on sale.
+            super::stock::return_undelivered(&tx, order.id)?;
+        }
+        let claim = Claim { amount: claim.amount.clamp(0, order.total), ..claim };
         if claim.amount > 0 {
             ledger::credit(
                 &tx,

@@ -29,6 +29,7 @@ pub fn snapshot(conn: &Connection) -> Result<serde_json::Value, StoreError> {
         Ok(rows.into_iter().map(|(k, v)| (k, serde_json::Value::from(v))).collect())
     };
     let one = |sql: &str| -> Result<i64, StoreError> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+    let deliveries = super::outbox::delivery_counts(conn)?;
     Ok(serde_json::json!({
         "users": one("SELECT count(*) FROM users")?,
         "products": one("SELECT count(*) FROM products")?,
@@ -40,10 +41,18 @@ pub fn snapshot(conn: &Connection) -> Result<serde_json::Value, StoreError> {
         "balance_sum": one("SELECT coalesce(sum(balance), 0) FROM users")?,
         "sold_count_sum": one("SELECT coalesce(sum(sold_count), 0) FROM products")?,
         "outbox": {
-            "pending": one("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed = 0")?,
+            "pending": one("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed = 0 AND parked = 0")?,
             "sent": one("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL")?,
             "failed": one("SELECT count(*) FROM outbox WHERE failed = 1")?,
+            "parked": one("SELECT count(*) FROM outbox WHERE parked = 1")?,
         },
+        "deliveries": {
+            "sent": one("SELECT count(*) FROM outbox WHERE delivery = 1 AND sent_at IS NOT NULL")?,
+            "waiting": deliveries.0,
+            "parked": deliveries.1,
+            "given_up": deliveries.2,
+        },
+        "money_violations": super::money::violations(conn)?.len(),
         "items_in_two_orders": one(
             "SELECT count(*) FROM (SELECT content, product_id FROM stock_items WHERE status = 'sold'
              GROUP BY product_id, content HAVING count(DISTINCT order_id) > 1)"

@@ -92,3 +92,35 @@ pub fn export_available(conn: &Connection, product_id: i64) -> Result<Vec<(i64, 
     let rows = stmt.query_map([product_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     Ok(rows)
 }
+
+/// The items of an order that never reached its buyer (a held order that was rejected or
+/// refunded) go back on sale. An item whose content was added to stock again meanwhile is
+/// retired instead (one live copy per content): the decision always completes. Sold counts
+/// shrink by what comes back. Returns how many items are on sale again.
+pub fn return_undelivered(tx: &Connection, order_id: i64) -> Result<usize, StoreError> {
+    let t = now();
+    let retired = tx
+        .prepare_cached(
+            "UPDATE stock_items SET status = 'deleted', order_id = NULL, updated_at = ?2
+             WHERE order_id = ?1 AND status = 'sold'
+               AND EXISTS (SELECT 1 FROM stock_items live WHERE live.product_id = stock_items.product_id
+                           AND live.content = stock_items.content AND live.status IN ('available', 'reserved'))",
+        )?
+        .execute(params![order_id, t])?;
+    let back = tx
+        .prepare_cached(
+            "UPDATE stock_items SET status = 'available', order_id = NULL, updated_at = ?2
+             WHERE order_id = ?1 AND status = 'sold'",
+        )?
+        .execute(params![order_id, t])?;
+    tx.prepare_cached(
+        "UPDATE products SET sold_count = max(0, sold_count - (SELECT coalesce(sum(quantity), 0) FROM order_items
+                                                               WHERE order_id = ?1 AND product_id = products.id))
+         WHERE id IN (SELECT product_id FROM order_items WHERE order_id = ?1)",
+    )?
+    .execute([order_id])?;
+    if retired > 0 {
+        tracing::info!(order = order_id, retired, "returned items already in stock again were retired");
+    }
+    Ok(back)
+}

@@ -63,8 +63,10 @@ pub fn get_or_create(
 ) -> Result<(User, bool), StoreError> {
     if let Some(user) = get(conn, id)? {
         if user.bot_blocked {
-            // Writing to the bot means they unblocked it: broadcasts reach them again.
+            // Writing to the bot means they unblocked it: broadcasts reach them again, and what
+            // was parked for them (deliveries above all) goes out now.
             conn.prepare_cached("UPDATE users SET bot_blocked = 0 WHERE id = ?1")?.execute([id])?;
+            super::outbox::unpark_chat(conn, id)?;
         }
         if user.username.as_deref() != username {
             // An erased user stays erased: the Telegram username is not stored again.

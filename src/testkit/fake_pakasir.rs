@@ -49,6 +49,10 @@ pub enum PakasirFault {
     Delay(Duration),
     /// Answer exactly this status and body.
     Json(u16, Value),
+    /// The connection breaks off before the answer (nothing is done).
+    Reset,
+    /// `200 OK` with an HTML page instead of JSON (nothing is done).
+    Garbage,
 }
 
 /// One request the fake received.
@@ -272,6 +276,8 @@ impl FakePakasir {
         let task = tokio::spawn(async move {
             let fault = me.lock().faults.get_mut(&route).and_then(VecDeque::pop_front);
             let answer = match fault {
+                Some(PakasirFault::Reset) => (0, Value::Null),
+                Some(PakasirFault::Garbage) => (1, Value::Null),
                 Some(PakasirFault::ServerError(code)) => msg(code, "internal server error"),
                 Some(PakasirFault::Json(code, body)) => (code, body),
                 other => {
@@ -289,6 +295,11 @@ impl FakePakasir {
             answer
         });
         let (status, body) = task.await.unwrap_or_else(|_| msg(500, "fake pakasir task failed"));
+        match status {
+            0 => return super::reset_response(),
+            1 => return super::nonsense_response(),
+            _ => {}
+        }
         let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (code, Json(body)).into_response()
     }

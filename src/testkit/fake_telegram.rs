@@ -88,6 +88,15 @@ pub enum Fault {
     Blocked,
     /// 400 with this description (use the exact Telegram text to get a specific `ApiError`).
     BadRequest(String),
+    /// A server error (500, 502, …) with Telegram's JSON error shape.
+    ServerError(u16),
+    /// Handles the call normally, but answers only after this long (a client timeout: Telegram
+    /// did act on it).
+    Hang(Duration),
+    /// The connection breaks off before the answer (nothing is done).
+    Reset,
+    /// `200 OK` with an HTML page instead of JSON (nothing is done).
+    Nonsense,
 }
 
 /// Sliding 1 s windows for sends (send*, copy, forward, edit*).
@@ -155,6 +164,8 @@ struct St {
     chats: HashMap<i64, ChatState>,
     calls: Vec<Call>,
     faults: HashMap<String, VecDeque<Fault>>,
+    /// Faults for calls of one method to one chat (taken before the method-wide ones).
+    chat_faults: HashMap<(String, i64), VecDeque<Fault>>,
     blocked: HashSet<i64>,
     rate: Option<RateLimit>,
     sends: VecDeque<(Instant, i64)>,
@@ -206,6 +217,9 @@ fn fault_err(f: &Fault) -> ApiErr {
         Fault::RetryAfter(n) => too_many(*n),
         Fault::Blocked => api_err(403, "Forbidden: bot was blocked by the user"),
         Fault::BadRequest(d) => bad(d),
+        Fault::ServerError(code) => api_err(*code, if *code == 502 { "Bad Gateway" } else { "Internal Server Error" }),
+        // Answered in `api_route` (they are no JSON error); never reach here.
+        Fault::Hang(_) | Fault::Reset | Fault::Nonsense => api_err(500, "Internal Server Error"),
     }
 }
 
@@ -558,7 +572,11 @@ impl St {
         }
     }
 
-    fn take_fault(&mut self, method: &str) -> Option<Fault> {
+    fn take_fault(&mut self, method: &str, p: &Value) -> Option<Fault> {
+        let chat = p_i64(p, "chat_id");
+        if let Some(f) = chat.and_then(|c| self.chat_faults.get_mut(&(method.to_string(), c))?.pop_front()) {
+            return Some(f);
+        }
         self.faults.get_mut(method)?.pop_front()
     }
 
@@ -893,8 +911,11 @@ async fn api_route(
         }
     };
     tg.record(Call { method, params, file, at: Instant::now(), outcome: status });
-    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    (code, Json(body)).into_response()
+    match status {
+        0 => super::reset_response(),
+        1 => super::nonsense_response(),
+        _ => (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), Json(body)).into_response(),
+    }
 }
 
 async fn file_route(AxState(tg): AxState<FakeTelegram>, Path((_token, path)): Path<(String, String)>) -> Response {
@@ -962,9 +983,15 @@ impl FakeTelegram {
         let fault = {
             let mut st = self.lock();
             st.bot_id = bot_id;
-            st.take_fault(method)
+            st.take_fault(method, p)
         };
         let res = match fault {
+            Some(Fault::Hang(d)) => {
+                tokio::time::sleep(d).await;
+                self.lock().handle(method, p, file)
+            }
+            Some(Fault::Reset) => return (0, Value::Null),
+            Some(Fault::Nonsense) => return (1, Value::Null),
             Some(f) => Err(fault_err(&f)),
             None if method == "getupdates" => Ok(self.get_updates(p).await),
             None => self.lock().handle(method, p, file),
@@ -1249,6 +1276,19 @@ impl FakeTelegram {
         let mut st = self.lock();
         let q = st.faults.entry(method.to_ascii_lowercase()).or_default();
         q.extend(std::iter::repeat_n(fault, n));
+    }
+
+    /// The next `n` calls to `method` for `chat` answer `fault` (other chats are unaffected).
+    pub fn fail_next_for(&self, method: &str, chat: i64, n: usize, fault: Fault) {
+        let mut st = self.lock();
+        let q = st.chat_faults.entry((method.to_ascii_lowercase(), chat)).or_default();
+        q.extend(std::iter::repeat_n(fault, n));
+    }
+
+    /// Scripted faults not yet used up.
+    pub fn faults_left(&self) -> usize {
+        let st = self.lock();
+        st.faults.values().map(VecDeque::len).sum::<usize>() + st.chat_faults.values().map(VecDeque::len).sum::<usize>()
     }
 
     /// Every send/edit to `chat` answers 403 "bot was blocked by the user".

@@ -1,5 +1,8 @@
-//! Sends outbox rows to Telegram until Telegram accepts them. Honours 429 `retry_after`,
-//! retries network failures with backoff, gives up only on permanent refusals.
+//! Sends outbox rows to Telegram until Telegram accepts them (the delivery guarantee of SPEC §12).
+//! 429 waits `retry_after`; 5xx, timeouts, resets and nonsense answers are retried with backoff
+//! (admins hear of a delivery stuck that way); a chat that blocked the bot or is gone gets its
+//! rows parked until it talks to the bot again; a message refused for its content falls back to
+//! plain text, then to a `.txt` document. Only non-deliveries are ever given up.
 
 use std::time::Duration;
 
@@ -11,6 +14,7 @@ use crate::{
         Shop,
     },
     store::{self, outbox::Payload},
+    texts,
 };
 
 const BATCH: i64 = 50;
@@ -95,7 +99,7 @@ async fn drain(shop: &Shop) -> Result<Option<Duration>, store::StoreError> {
                 Err(SendError::RetryAfter(d)) => {
                     marks.settle(shop).await?;
                     let at = store::now() + i64::try_from(d.as_secs()).unwrap_or(30).max(1);
-                    shop.db().write(move |c| store::outbox::retry_at(c, id, at)).await?;
+                    shop.db().write(move |c| store::outbox::retry_at(c, id, at, "429")).await?;
                     tracing::warn!(outbox = id, retry_after_s = d.as_secs(), "outbox: telegram rate limit");
                     return Ok(Some(d.max(Duration::from_millis(200))));
                 }
@@ -103,30 +107,133 @@ async fn drain(shop: &Shop) -> Result<Option<Duration>, store::StoreError> {
                     marks.settle(shop).await?;
                     let backoff = 2_i64.saturating_pow(u32::try_from(row.attempts.clamp(0, 8)).unwrap_or(8)).min(300);
                     let at = store::now() + backoff;
-                    shop.db().write(move |c| store::outbox::retry_at(c, id, at)).await?;
+                    let error = e.clone();
+                    shop.db().write(move |c| store::outbox::retry_at(c, id, at, &error)).await?;
                     tracing::warn!(outbox = id, error = %e, "outbox: telegram unreachable, will retry");
+                    if row.delivery && row.attempts + 1 >= STUCK_AFTER_ATTEMPTS && !row.stuck_noticed {
+                        tell_admins_stuck(shop, &row, &texts::delivery_stuck_admin).await?;
+                    }
                     return Ok(Some(Duration::from_secs(1)));
                 }
-                Err(e @ (SendError::Blocked | SendError::Refused(_))) => {
-                    // A deleted message that is already gone is a success; anything else is final.
+                Err(SendError::Blocked) => {
                     if matches!(row.payload, Payload::Delete { .. }) {
                         shop.db().write(move |c| store::outbox::mark_sent(c, id)).await?;
-                    } else {
-                        tracing::warn!(outbox = id, chat = row.chat_id, error = %e, "outbox: message refused for good");
-                        let (chat, blocked) = (row.chat_id, e == SendError::Blocked);
-                        shop.db()
-                            .write(move |c| {
-                                if blocked {
-                                    store::users::set_bot_blocked(c, chat, true)?;
-                                }
-                                store::outbox::mark_failed(c, id)
-                            })
-                            .await?;
+                        continue;
+                    }
+                    marks.settle(shop).await?;
+                    tracing::warn!(
+                        outbox = id,
+                        chat = row.chat_id,
+                        "outbox: chat unreachable, its messages are parked"
+                    );
+                    let chat = row.chat_id;
+                    shop.db()
+                        .write(move |c| {
+                            store::users::set_bot_blocked(c, chat, true)?;
+                            store::outbox::park_chat(c, chat)
+                        })
+                        .await?;
+                    if row.delivery && !row.stuck_noticed {
+                        tell_admins_stuck(shop, &row, &texts::delivery_parked_admin).await?;
+                    }
+                }
+                Err(SendError::Refused(e)) => {
+                    if matches!(row.payload, Payload::Delete { .. }) {
+                        // A message that is already gone (or too old to delete) needs no deleting.
+                        shop.db().write(move |c| store::outbox::mark_sent(c, id)).await?;
+                        continue;
+                    }
+                    marks.settle(shop).await?;
+                    match fallback(&row.payload) {
+                        Some(simpler) => {
+                            tracing::warn!(outbox = id, error = %e, "outbox: refused, sending a simpler form");
+                            shop.db().write(move |c| store::outbox::replace_payload(c, id, &simpler)).await?;
+                        }
+                        None => {
+                            tracing::error!(outbox = id, chat = row.chat_id, error = %e, "outbox: refused in every form");
+                            let error = e.clone();
+                            shop.db().write(move |c| store::outbox::mark_failed(c, id, &error)).await?;
+                            if row.delivery && !row.stuck_noticed {
+                                tell_admins_stuck(shop, &row, &texts::delivery_parked_admin).await?;
+                            }
+                        }
                     }
                 }
             }
         }
     }
+}
+
+/// A delivery that failed this many times in a row (about half a minute of backoff) is reported.
+const STUCK_AFTER_ATTEMPTS: i64 = 5;
+
+/// Telegram's limit for one text message.
+const MAX_TEXT: usize = 4096;
+
+/// The next simpler form of a refused message: HTML → plain text → a `.txt` document → a
+/// document without caption. `None` when there is nothing simpler left.
+fn fallback(payload: &Payload) -> Option<Payload> {
+    let as_document = |text: String| Payload::Document {
+        file_name: "pesan.txt".into(),
+        content: if text.trim().is_empty() { "-".into() } else { text },
+        caption: String::new(),
+    };
+    match payload {
+        Payload::Text { text, .. } => {
+            let plain = texts::plain(text);
+            Some(if plain.chars().count() <= MAX_TEXT && !plain.trim().is_empty() {
+                Payload::Plain { text: plain }
+            } else {
+                as_document(plain)
+            })
+        }
+        Payload::Plain { text } => Some(as_document(text.clone())),
+        Payload::Document { file_name, content, caption } if !caption.is_empty() || content.trim().is_empty() => {
+            Some(Payload::Document {
+                file_name: file_name.clone(),
+                content: if content.trim().is_empty() { "-".into() } else { content.clone() },
+                caption: String::new(),
+            })
+        }
+        Payload::Document { .. } | Payload::Delete { .. } => None,
+    }
+}
+
+/// Tells the admins (through the outbox) that a delivery is stuck or parked, once per row.
+async fn tell_admins_stuck(
+    shop: &Shop,
+    row: &store::outbox::Row,
+    text: &(dyn Fn(&str, i64, &str) -> String + Sync),
+) -> Result<(), store::StoreError> {
+    let order = match row.order_id {
+        Some(id) => shop.db().lookup(move |c| store::orders::get(c, id)).await?,
+        None => None,
+    };
+    let invoice = order.map_or_else(|| "-".to_string(), |o| o.invoice_id);
+    let admins = shop.notice_recipients().await.map_err(|e| match e {
+        crate::shop::ShopError::Store(s) => s,
+        crate::shop::ShopError::Send(_) => store::StoreError::Join,
+    })?;
+    let notice = text(&invoice, row.chat_id, &row_age(row));
+    let (id, chat) = (row.id, row.chat_id);
+    shop.db()
+        .write(move |c| {
+            let tx = store::writer::begin(c)?;
+            for admin in admins.into_iter().filter(|a| *a != chat) {
+                store::outbox::enqueue(&tx, &store::outbox::Message::text(admin, notice.clone()), None)?;
+            }
+            store::outbox::mark_stuck_noticed(&tx, id)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    shop.outbox_wake.notify_one();
+    Ok(())
+}
+
+/// How long a row has waited, for people ("12 menit").
+fn row_age(row: &store::outbox::Row) -> String {
+    texts::duration_short((store::now() - row.created_at).max(0))
 }
 
 async fn send(shop: &Shop, chat: i64, payload: &Payload) -> Result<(), SendError> {
@@ -153,6 +260,7 @@ async fn send(shop: &Shop, chat: i64, payload: &Payload) -> Result<(), SendError
             };
             tg.send(chat, Out { text: text.clone(), keyboard }).await.map(|_| ())
         }
+        Payload::Plain { text } => tg.send_plain(chat, text.clone()).await.map(|_| ()),
         Payload::Document { file_name, content, caption } => tg
             .send_document(chat, file_name, content.clone().into_bytes(), Out::text(caption.clone()))
             .await

@@ -1,12 +1,24 @@
 //! Checks pending QRIS orders at Pakasir, so a lost webhook never loses a sale. Each order is
 //! asked at most every `PAKASIR_POLL_SECONDS` (and never more than once per 4 s).
+//!
+//! Reconciliation: a QR can stay payable at Pakasir after our expiry (its cancel may fail, or not
+//! exist), so orders closed in the last 24 hours whose transaction is not known to be canceled
+//! are asked about too, less often the older they are; a payment found there is credited.
 
 use std::time::Duration;
 
 use moka::sync::Cache;
 use tokio::sync::watch;
 
-use crate::{shop::Shop, store};
+use crate::{
+    shop::{payment::Settled, Shop},
+    store,
+};
+
+/// Closed orders are watched this long (a QR stays payable at most a day).
+const RECONCILE_WINDOW: i64 = 24 * 3600;
+/// Closed orders asked about per pass (one pass a second).
+const RECONCILE_BATCH: i64 = 10;
 
 pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
     if shop.gateway().is_none() {
@@ -35,6 +47,9 @@ pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
             }
             Err(e) => tracing::error!(error = %e, "poller: database error"),
         }
+        if let Err(e) = reconcile(&shop).await {
+            tracing::error!(error = %e, "reconciliation: database error");
+        }
         if super::pause(&mut shutdown, Duration::from_secs(1)).await {
             return;
         }
@@ -43,4 +58,23 @@ pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
 
 fn shop_poll_seconds(shop: &Shop) -> u64 {
     shop.config().pakasir_poll_seconds
+}
+
+/// One reconciliation pass over closed orders that may still be paid at Pakasir.
+async fn reconcile(shop: &Shop) -> Result<(), crate::shop::ShopError> {
+    let orders = shop.db().call(|c| store::orders::to_reconcile(c, RECONCILE_WINDOW, RECONCILE_BATCH)).await?;
+    for order in orders {
+        let settled = shop.check_payment(&order).await?;
+        let final_state = match settled {
+            Settled::Applied => {
+                tracing::warn!(order = order.id, invoice = %order.invoice_id, "reconciliation found a payment");
+                Some("completed")
+            }
+            Settled::Closed => Some("canceled"),
+            Settled::Open | Settled::Unknown => None,
+        };
+        let id = order.id;
+        shop.db().write(move |c| store::orders::mark_checked(c, id, final_state)).await?;
+    }
+    Ok(())
 }

@@ -7,7 +7,7 @@ use tokio::sync::watch;
 
 use crate::{
     domain::order::{Event, Status},
-    shop::{payment::Verdict, Shop},
+    shop::{payment::Settled, Shop},
     store::{self, jobs},
 };
 
@@ -26,7 +26,7 @@ async fn tick(shop: &Shop) -> Result<(), crate::shop::ShopError> {
     let due = shop.db().call(|c| jobs::due(c, 50)).await?;
     for job in due {
         match job.kind.as_str() {
-            jobs::EXPIRE_ORDER => expire(shop, job.ref_id).await?,
+            jobs::EXPIRE_ORDER => expire(shop, &job).await?,
             jobs::CANCEL_AT_PAKASIR => cancel_at_pakasir(shop, &job).await?,
             other => {
                 tracing::warn!(kind = other, "unknown job kind");
@@ -38,14 +38,42 @@ async fn tick(shop: &Shop) -> Result<(), crate::shop::ShopError> {
     Ok(())
 }
 
+/// Seconds until a job whose answer from Pakasir is unknown runs again: just past Pakasir's 4 s
+/// status limit for the first tries (an expiry holds stock and the customer's checkout), then
+/// every half minute.
+fn retry_delay(attempts: i64) -> i64 {
+    if attempts < 6 {
+        5
+    } else {
+        30
+    }
+}
+
+async fn postpone(shop: &Shop, job: &jobs::Job) -> Result<(), crate::shop::ShopError> {
+    let (id, at) = (job.id, store::now() + retry_delay(job.attempts));
+    shop.db().write(move |c| jobs::retry_later(c, id, at)).await?;
+    Ok(())
+}
+
 /// Before expiring a QRIS order, asks Pakasir once more: a payment that just went through is
-/// delivered instead of being turned into a late-payment credit.
-async fn expire(shop: &Shop, order_id: i64) -> Result<(), crate::shop::ShopError> {
+/// delivered instead of being turned into a late-payment credit. An order is never closed while
+/// its payment state is unknown: if Pakasir cannot be asked, the expiry waits.
+async fn expire(shop: &Shop, job: &jobs::Job) -> Result<(), crate::shop::ShopError> {
+    let order_id = job.ref_id;
     let order = shop.db().lookup(move |c| store::orders::get(c, order_id)).await?;
     if let Some(order) = order.filter(|o| o.status == Status::Pending && o.txn_id.is_some()) {
-        if let Ok(Some(status)) = shop.query_status(&order).await {
-            if let Verdict::Applied(_) = shop.apply_status(&order, &status).await? {
-                return Ok(());
+        if shop.gateway().is_some() {
+            match shop.check_payment(&order).await? {
+                Settled::Applied => return Ok(()),
+                Settled::Open | Settled::Closed => {}
+                Settled::Unknown => {
+                    tracing::info!(
+                        order = order_id,
+                        attempts = job.attempts,
+                        "expiry postponed: payment state unknown"
+                    );
+                    return postpone(shop, job).await;
+                }
             }
         }
     }
@@ -53,27 +81,45 @@ async fn expire(shop: &Shop, order_id: i64) -> Result<(), crate::shop::ShopError
     Ok(())
 }
 
+/// Cancels a closed order's transaction at Pakasir. A refusal ("already completed", "not
+/// found": some Pakasir versions have no cancel) is answered by asking for the status, so a
+/// payment that raced the expiry is credited; reconciliation keeps watching what stays open.
 async fn cancel_at_pakasir(shop: &Shop, job: &jobs::Job) -> Result<(), crate::shop::ShopError> {
     let order_id = job.ref_id;
     let order = shop.db().lookup(move |c| store::orders::get(c, order_id)).await?;
-    let done = match (shop.gateway(), order.and_then(|o| o.txn_id)) {
-        (Some(pay), Some(txn)) => match pay.cancel(&txn).await {
-            Ok(()) => true,
-            // Refused (e.g. already completed or cancelled): nothing more to do there.
-            Err(crate::pakasir::PakasirError::Refused { .. }) => true,
-            Err(e) => {
-                tracing::warn!(order = order_id, error = %e, "pakasir cancel failed, will retry");
-                job.attempts >= 10
+    let (Some(pay), Some(order)) = (shop.gateway(), order) else { return finish(shop, order_id, None).await };
+    let Some(txn) = order.txn_id.clone() else { return finish(shop, order_id, None).await };
+    match pay.cancel(&txn).await {
+        Ok(()) => finish(shop, order_id, Some("canceled")).await,
+        Err(crate::pakasir::PakasirError::Refused { .. } | crate::pakasir::PakasirError::Invalid) => {
+            match shop.check_payment(&order).await? {
+                Settled::Applied => finish(shop, order_id, Some("completed")).await,
+                Settled::Closed => finish(shop, order_id, Some("canceled")).await,
+                // Still payable there: reconciliation watches it and credits a late payment.
+                Settled::Open => finish(shop, order_id, None).await,
+                Settled::Unknown if job.attempts >= 10 => finish(shop, order_id, None).await,
+                Settled::Unknown => postpone(shop, job).await,
             }
-        },
-        _ => true,
-    };
-    let (id, attempts) = (job.id, job.attempts);
-    if done {
-        shop.db().write(move |c| jobs::finish(c, jobs::CANCEL_AT_PAKASIR, order_id)).await?;
-    } else {
-        let at = store::now() + 30 * (attempts + 1);
-        shop.db().write(move |c| jobs::retry_later(c, id, at)).await?;
+        }
+        Err(e) => {
+            tracing::warn!(order = order_id, error = %e, "pakasir cancel failed, will retry");
+            if job.attempts >= 10 {
+                finish(shop, order_id, None).await
+            } else {
+                postpone(shop, job).await
+            }
+        }
     }
+}
+
+async fn finish(shop: &Shop, order_id: i64, state: Option<&'static str>) -> Result<(), crate::shop::ShopError> {
+    shop.db()
+        .write(move |c| {
+            if state.is_some() {
+                store::orders::mark_checked(c, order_id, state)?;
+            }
+            jobs::finish(c, jobs::CANCEL_AT_PAKASIR, order_id)
+        })
+        .await?;
     Ok(())
 }

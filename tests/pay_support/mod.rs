@@ -124,6 +124,7 @@ pub fn assert_invariants(s: &Value) {
     assert_eq!(num(s, "/items_in_two_orders"), 0, "item sold twice: {s:#}");
     assert_eq!(num(s, "/stock_violations"), 0, "stock violation: {s:#}");
     assert_eq!(num(s, "/ledger_sum"), num(s, "/balance_sum"), "balance != ledger: {s:#}");
+    assert_eq!(num(s, "/money_violations"), 0, "money not conserved: {s:#}");
 }
 
 /// Waits until `db stats` satisfies `pred`; returns the last stats.
