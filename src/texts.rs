@@ -167,6 +167,10 @@ pub const ORDER_GUIDE: &str = "<b>Cara memesan</b>\n\
 4. Setelah pembayaran berhasil, produk langsung dikirim di chat ini.\n\n\
 Ketik /stock untuk melihat stok.";
 
+/// Longest description shown on a card, in UTF-16 units: 2,000 characters of emoji are 4,000
+/// units, and the card (name, prices, quantity) must stay one message of at most 4,096.
+pub const CARD_DESCRIPTION_UNITS: usize = 3_400;
+
 pub fn product_card(p: &Product, price: i64, qty: i64) -> String {
     let mut s = format!(
         "<b>{}</b>\n\n💰 Harga: {}\n📦 Stok: {}\n🔥 Terjual: {}\n🏷 Kategori: {}",
@@ -178,7 +182,7 @@ pub fn product_card(p: &Product, price: i64, qty: i64) -> String {
     );
     if !p.description.is_empty() {
         s.push_str("\n\n");
-        s.push_str(&esc(&p.description));
+        s.push_str(&esc(&shorten(&p.description, CARD_DESCRIPTION_UNITS)));
     }
     if p.stock > 0 {
         s.push_str(&format!(

@@ -313,6 +313,17 @@ mod tests {
     }
 
     #[test]
+    fn the_longest_card_fits_in_one_message() {
+        for c in ["🎮", "&", "W"] {
+            let p = Product { description: c.repeat(2_000), stock: 5, ..longest(0, c) };
+            let card = texts::product_card(&p, MAX_PRICE, 999_999);
+            assert!(shown_units(&card) <= 4_096, "{c}: {} units", shown_units(&card));
+        }
+        let p = Product { description: "Akun sharing 1 profil".into(), ..longest(0, "x") };
+        assert!(texts::product_card(&p, 1, 1).contains("Akun sharing 1 profil"));
+    }
+
+    #[test]
     fn short_names_are_shown_in_full() {
         let p = Product { name: "Netflix Premium".into(), ..longest(0, "x") };
         assert!(texts::stock_line(&p, 30_000).contains("Netflix Premium — Rp30.000"));
