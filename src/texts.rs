@@ -1,7 +1,11 @@
 //! The one Indonesian message catalogue. Every word a customer or admin reads comes from here.
 //! Messages are Telegram HTML: anything a person typed goes through [`esc`].
 
-use crate::domain::{catalog::Product, money::rupiah};
+use crate::domain::{
+    catalog::Product,
+    money::rupiah,
+    validate::{display_name, display_username},
+};
 
 /// Escapes text for Telegram's HTML parse mode.
 pub fn esc(s: &str) -> String {
@@ -32,6 +36,11 @@ pub fn plain(html: &str) -> String {
         }
     }
     out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
+}
+
+/// `@username` as shown to people (sanitised), or `-`.
+fn shown_username(username: Option<&str>) -> String {
+    username.and_then(display_username).map(|n| format!("@{}", esc(&n))).unwrap_or_else(|| "-".into())
 }
 
 // Reply-keyboard and inline-button labels (SPEC §2). Tools outside this repository press these.
@@ -68,7 +77,7 @@ pub fn qty_label(step: i64) -> String {
 pub const ASK_NAME: &str = "Siapa nama Anda? Ketik nama Anda, atau /skip untuk memakai nama Telegram.";
 pub const ASK_WHATSAPP: &str = "Nomor WhatsApp Anda? Contoh: 081234567890. Ketik /skip untuk melewati.";
 pub const ASK_EMAIL: &str = "Alamat email Anda? Contoh: nama@email.com. Ketik /skip untuk melewati.";
-pub const BAD_NAME: &str = "Nama harus 1–64 karakter. Silakan ketik lagi, atau /skip.";
+pub const BAD_NAME: &str = "Nama harus 1–64 karakter yang terlihat. Silakan ketik lagi, atau /skip.";
 pub const BAD_WHATSAPP: &str =
     "Nomor WhatsApp tidak valid. Gunakan format 08xxxxxxxxxx atau +628xxxxxxxxxx. Silakan ketik lagi, atau /skip.";
 pub const BAD_EMAIL: &str = "Alamat email tidak valid. Contoh: nama@email.com. Silakan ketik lagi, atau /skip.";
@@ -82,7 +91,7 @@ pub fn welcome(store: &str, name: &str, users: i64, transactions: i64) -> String
          🧾 Total transaksi: {}\n\n\
          Silakan pilih produk melalui menu di bawah.",
         esc(store),
-        esc(name),
+        esc(&display_name(name)),
         thousands(users),
         thousands(transactions)
     )
@@ -113,13 +122,41 @@ pub fn list_title(title: &str, page: u32, pages: u32) -> String {
     format!("<b>{}</b> (halaman {page}/{pages})", esc(title))
 }
 
+/// Longest product name in a list line, in Telegram's UTF-16 units: a page of the longest names
+/// still fits in one message (4,096), see `shop::browse`. The card shows the full name.
+pub const LIST_NAME_UNITS: usize = 40;
+
+/// `s` cut to at most `max` UTF-16 units (how Telegram counts), ending in `…` when cut.
+pub fn shorten(s: &str, max: usize) -> String {
+    if s.encode_utf16().count() <= max {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut units = 0;
+    for c in s.chars() {
+        // One unit is kept for the ellipsis.
+        if units + c.len_utf16() > max.saturating_sub(1) {
+            break;
+        }
+        units += c.len_utf16();
+        out.push(c);
+    }
+    out.truncate(out.trim_end().len());
+    out.push('…');
+    out
+}
+
+fn list_name(p: &Product) -> String {
+    esc(&shorten(&p.name, LIST_NAME_UNITS))
+}
+
 pub fn list_line(p: &Product, price: i64) -> String {
     let stock = if p.stock > 0 { format!("stok {}", p.stock) } else { "habis".into() };
-    format!("<b>{}</b>. {} — {} ({stock})", p.id, esc(&p.name), rupiah(price))
+    format!("<b>{}</b>. {} — {} ({stock})", p.id, list_name(p), rupiah(price))
 }
 
 pub fn best_line(rank: usize, p: &Product, price: i64) -> String {
-    format!("{rank}. [{}] {} — {} · terjual {}", p.id, esc(&p.name), rupiah(price), p.sold_count)
+    format!("{rank}. [{}] {} — {} · terjual {}", p.id, list_name(p), rupiah(price), p.sold_count)
 }
 
 pub const BEST_TITLE: &str = "Terlaris";
@@ -128,7 +165,7 @@ pub const TOP_BUYERS_TITLE: &str = "<b>Top Buyers</b>";
 pub const NO_BUYERS: &str = "Belum ada pembeli.";
 
 pub fn top_buyer_line(rank: usize, name: &str, items: i64) -> String {
-    format!("{rank}. {} — {items} item", esc(name))
+    format!("{rank}. {} — {items} item", esc(&display_name(name)))
 }
 
 pub fn stock_title() -> &'static str {
@@ -136,7 +173,7 @@ pub fn stock_title() -> &'static str {
 }
 
 pub fn stock_line(p: &Product, price: i64) -> String {
-    format!("<b>{}</b>. {} — {} · stok {}", p.id, esc(&p.name), rupiah(price), p.stock)
+    format!("<b>{}</b>. {} — {} · stok {}", p.id, list_name(p), rupiah(price), p.stock)
 }
 
 pub const ORDER_GUIDE: &str = "<b>Cara memesan</b>\n\
@@ -145,6 +182,10 @@ pub const ORDER_GUIDE: &str = "<b>Cara memesan</b>\n\
 3. Pilih <b>QRIS</b> (scan QR dari aplikasi bank/e-wallet) atau <b>SALDO</b>.\n\
 4. Setelah pembayaran berhasil, produk langsung dikirim di chat ini.\n\n\
 Ketik /stock untuk melihat stok.";
+
+/// Longest description shown on a card, in UTF-16 units: 2,000 characters of emoji are 4,000
+/// units, and the card (name, prices, quantity) must stay one message of at most 4,096.
+pub const CARD_DESCRIPTION_UNITS: usize = 3_400;
 
 pub fn product_card(p: &Product, price: i64, qty: i64) -> String {
     let mut s = format!(
@@ -157,7 +198,7 @@ pub fn product_card(p: &Product, price: i64, qty: i64) -> String {
     );
     if !p.description.is_empty() {
         s.push_str("\n\n");
-        s.push_str(&esc(&p.description));
+        s.push_str(&esc(&shorten(&p.description, CARD_DESCRIPTION_UNITS)));
     }
     if p.stock > 0 {
         s.push_str(&format!(
@@ -177,8 +218,8 @@ pub fn account(u: &crate::store::users::User) -> String {
     format!(
         "<b>Akun Saya</b>\n\n🆔 ID: <code>{}</code>\n👤 Nama: {}\n🔖 Username: {}\n📧 Email: {}\n📱 WhatsApp: {}\n💰 Saldo: {}\n⭐ Status: {}\n🏦 ID Bank: <code>{}</code>",
         u.id,
-        esc(&u.name),
-        u.username.as_deref().map(|n| format!("@{}", esc(n))).unwrap_or_else(|| "-".into()),
+        esc(&display_name(&u.name)),
+        shown_username(u.username.as_deref()),
         opt(&u.email),
         opt(&u.whatsapp),
         rupiah(u.balance),
@@ -199,7 +240,7 @@ pub const ASK_NEW_NAME: &str = "Ketik nama baru Anda:";
 pub const ASK_NEW_EMAIL: &str = "Ketik alamat email baru Anda (contoh: nama@email.com):";
 pub const ASK_NEW_WA: &str = "Ketik nomor WhatsApp baru Anda (contoh: 081234567890):";
 pub const SAVED: &str = "Tersimpan.";
-pub const BAD_NAME_EDIT: &str = "Nama harus 1–64 karakter. Silakan ketik lagi.";
+pub const BAD_NAME_EDIT: &str = "Nama harus 1–64 karakter yang terlihat. Silakan ketik lagi.";
 pub const BAD_EMAIL_EDIT: &str = "Alamat email tidak valid. Contoh: nama@email.com. Silakan ketik lagi.";
 pub const BAD_WA_EDIT: &str = "Nomor WhatsApp tidak valid. Gunakan format 08xxxxxxxxxx. Silakan ketik lagi.";
 pub const NO_HISTORY: &str = "Belum ada transaksi.";
@@ -467,6 +508,65 @@ pub fn reseller_price_changed(id: i64, price: Option<i64>) -> String {
     }
 }
 
+fn product_label(id: Option<i64>, name: &str) -> String {
+    match id {
+        Some(id) => format!("produk {id} ({})", esc(name)),
+        None => format!("produk {}", esc(name)),
+    }
+}
+
+/// A discount refused because it would make a price Rp0 or less (`domain::pricing::check_discount`).
+pub fn discount_too_big(what: &str, e: &crate::domain::pricing::TooCheap) -> String {
+    let price = match e.kind {
+        crate::domain::pricing::PriceKind::Customer => "harga",
+        crate::domain::pricing::PriceKind::Reseller => "harga reseller",
+    };
+    let limit = if e.max_percent() > 0 {
+        format!("Diskon paling besar untuk harga ini: {} atau {}%.", rupiah(e.max_nominal()), e.max_percent())
+    } else {
+        "Harga ini tidak bisa diberi diskon.".to_string()
+    };
+    format!(
+        "❌ Ditolak: {what} {} membuat {price} {} dari {} menjadi {}. Harga setelah diskon minimal {}. {limit} Tidak ada yang diubah.",
+        discount_text(Some(e.discount)),
+        product_label(e.product_id, &e.name),
+        rupiah(e.base),
+        rupiah(e.after.max(0)),
+        rupiah(crate::domain::pricing::MIN_UNIT_PRICE)
+    )
+}
+
+/// `/add` or `/editcategory` refused: the category's discount would make the product free.
+pub fn category_discount_makes_free(category: &str, e: &crate::domain::pricing::TooCheap) -> String {
+    format!(
+        "❌ Ditolak: diskon kategori {} sebesar {} membuat {} seharga {} menjadi {}. Harga setelah diskon minimal {}. {} Tidak ada yang diubah.",
+        esc(category),
+        discount_text(Some(e.discount)),
+        product_label(e.product_id, &e.name),
+        rupiah(e.base),
+        rupiah(e.after.max(0)),
+        rupiah(crate::domain::pricing::MIN_UNIT_PRICE),
+        match crate::domain::pricing::min_base_price(e.discount) {
+            Some(min) => format!("Dengan diskon kategori ini harga paling rendah {}; atau ubah dulu diskon kategori dengan /discat.", rupiah(min)),
+            None => "Ubah dulu diskon kategori dengan /discat.".to_string(),
+        }
+    )
+}
+
+/// `/priceress` refused (`domain::pricing::check_reseller_price`).
+pub fn reseller_price_refused(e: &crate::domain::pricing::ResellerPriceError) -> String {
+    match e {
+        crate::domain::pricing::ResellerPriceError::AboveCustomer { product_id, name, customer, reseller } => format!(
+            "❌ Ditolak: harga reseller {} lebih tinggi dari harga customer {} untuk {}. Reseller tidak pernah membayar lebih mahal dari customer: harga reseller paling tinggi {}. Tidak ada yang diubah.",
+            rupiah(*reseller),
+            rupiah(*customer),
+            product_label(Some(*product_id), name),
+            rupiah(*customer)
+        ),
+        crate::domain::pricing::ResellerPriceError::TooCheap(t) => discount_too_big("diskon yang berlaku", t),
+    }
+}
+
 pub fn export_caption(id: i64, n: usize) -> String {
     format!("Stok tersedia produk {id}: {n} item.")
 }
@@ -490,8 +590,8 @@ pub fn user_info(i: &crate::store::users::Info, env_admin: bool) -> String {
     format!(
         "<b>Info Pengguna</b>\nID: <code>{}</code>\nNama: {}\nUsername: {}\nEmail: {}\nWhatsApp: {}\nRole: {}\nSaldo: {}\nPesanan lunas: {}\nTotal belanja: {}\nTotal deposit: {}\nPesanan menunggu: {}\nTerdaftar: {} WIB\nStatus: {}",
         u.id,
-        esc(&u.name),
-        u.username.as_deref().map(|n| format!("@{}", esc(n))).unwrap_or_else(|| "-".into()),
+        esc(&display_name(&u.name)),
+        shown_username(u.username.as_deref()),
         u.email.as_deref().map(esc).unwrap_or_else(|| "-".into()),
         u.whatsapp.as_deref().map(esc).unwrap_or_else(|| "-".into()),
         u.role.as_str(),
@@ -547,7 +647,26 @@ pub fn role_unchanged(id: i64, role: &str) -> String {
 }
 
 pub const CANNOT_REMOVE_ENV_ADMIN: &str = "Admin ini tercantum di ADMIN_IDS dan tidak dapat dicabut dari Telegram.";
-pub const CANNOT_DEMOTE_ADMIN: &str = "Pengguna ini admin. Cabut dulu dengan /rmadmin.";
+
+/// Why a role command changed nothing (the rule table in `domain::role`).
+pub fn role_refused(
+    id: i64,
+    cmd: crate::domain::role::RoleCommand,
+    why: crate::domain::role::RoleRefusal,
+    env_admin: bool,
+) -> String {
+    use crate::domain::role::RoleRefusal as R;
+    let cmd = cmd.command();
+    match why {
+        R::Already(role) if env_admin => format!("Pengguna {id} sudah {role} (tercantum di ADMIN_IDS)."),
+        R::Already(role) => role_unchanged(id, role.as_str()),
+        R::EnvAdmin => format!("Ditolak: pengguna {id} tercantum di ADMIN_IDS dan tidak dapat dicabut dari Telegram (ubah ADMIN_IDS di konfigurasi)."),
+        R::IsAdmin if env_admin => format!("Ditolak: pengguna {id} adalah admin (tercantum di ADMIN_IDS). {cmd} hanya untuk customer dan reseller; role tidak diubah."),
+        R::IsAdmin => format!("Ditolak: pengguna {id} adalah admin. {cmd} hanya untuk customer dan reseller, tidak menurunkan admin; role tidak diubah. Cabut dulu status adminnya dengan /rmadmin bila memang perlu."),
+        R::NotAdmin(role) => format!("Ditolak: pengguna {id} bukan admin (role sekarang: {role}); tidak ada yang dicabut."),
+        R::NotReseller(role) => format!("Ditolak: pengguna {id} bukan reseller (role sekarang: {role}). {cmd} hanya mengubah reseller menjadi customer; role tidak diubah."),
+    }
+}
 pub const YOU_ARE_RESELLER: &str = "🎉 Akun Anda sekarang <b>Reseller</b>: harga reseller berlaku untuk Anda.";
 pub const YOU_ARE_NOT_RESELLER: &str = "Status reseller akun Anda dicabut; harga normal berlaku.";
 pub const YOU_ARE_ADMIN: &str = "Anda sekarang admin. Ketik / untuk melihat perintah admin.";
@@ -593,12 +712,32 @@ pub const ASK_MESSAGE: &str = "Tulis pesan untuk admin (teks, atau satu foto den
 pub const MESSAGE_SENT: &str = "✅ Pesan Anda sudah diteruskan ke admin. Balasan admin akan muncul di sini.";
 pub const MESSAGE_EMPTY: &str = "Pesan tidak boleh kosong. Tulis pesan Anda, atau /start untuk batal.";
 
+pub const MESSAGE_NOT_SENT: &str =
+    "❌ Pesan Anda belum terkirim ke admin karena gangguan. Silakan kirim lagi beberapa saat lagi, atau /start untuk batal.";
+
+/// `<b>{what} {name}</b> (<code>id</code>, @username)`, the sender sanitised.
+fn relay_sender(what: &str, name: &str, id: i64, username: Option<&str>) -> String {
+    format!(
+        "<b>{what} {}</b> (<code>{id}</code>{})",
+        esc(&display_name(name)),
+        username.and_then(display_username).map(|u| format!(", @{}", esc(&u))).unwrap_or_default()
+    )
+}
+
 pub fn relay_to_admin(name: &str, id: i64, username: Option<&str>, text: &str) -> String {
     format!(
-        "📩 <b>Pesan dari {}</b> (<code>{id}</code>{})\n\n{}\n\n<i>Balas (reply) pesan ini untuk menjawab.</i>",
-        esc(name),
-        username.map(|u| format!(", @{}", esc(u))).unwrap_or_default(),
+        "📩 {}\n\n{}\n\n<i>Balas (reply) pesan ini untuk menjawab.</i>",
+        relay_sender("Pesan dari", name, id, username),
         esc(text)
+    )
+}
+
+/// The caption of a relayed photo whose text went in the message just before it (a photo
+/// caption holds at most 1,024 characters).
+pub fn relay_photo_caption(name: &str, id: i64, username: Option<&str>) -> String {
+    format!(
+        "📷 {}\nTeks lengkapnya ada di pesan sebelum foto ini.\n\n<i>Balas (reply) pesan ini untuk menjawab.</i>",
+        relay_sender("Foto dari", name, id, username)
     )
 }
 

@@ -10,16 +10,61 @@ use super::{
 use crate::{
     domain::{
         admin::{self, AdminCommand},
-        catalog::NO_CATEGORY,
-        role::Role,
+        catalog::{Discount, Product, NO_CATEGORY},
+        pricing::{self, TooCheap},
+        role::{self, Role, RoleCommand},
     },
     security::audit::{entry, EntryExt},
     store::{self, audit::Entry, products::AddProductError, products::EditIdOutcome, stock::DeleteOutcome},
     texts,
 };
 
+/// `/discat`: the discount must leave every active product of the category paid (customer and
+/// reseller prices, whether or not the product has a discount of its own today).
+fn check_category_discount(products: &[Product], discount: Discount) -> std::result::Result<(), TooCheap> {
+    products.iter().try_for_each(|p| pricing::check_discount(p, discount))
+}
+
 /// Largest `.txt` stock import accepted.
 const MAX_DOCUMENT_BYTES: u64 = 1024 * 1024;
+
+/// The outcome of a command checked and written in one writer job, so no other write can slip
+/// between the check and the change (the price rule of SPEC §5, issue 12 defect 8).
+enum Checked<T> {
+    Done(T),
+    /// No such product / category.
+    Missing,
+    /// Refused, with the answer for the admin; nothing was written.
+    Refused(String),
+}
+
+/// `/add` and `/editcategory`: the category's discount (if any) must leave `product` paid.
+fn check_category_for(
+    c: &rusqlite::Connection,
+    product: &Product,
+    category: Option<&str>,
+) -> std::result::Result<Option<String>, store::StoreError> {
+    let Some(name) = category else { return Ok(None) };
+    let Some(Some(discount)) = store::products::category_discount(c, name)? else { return Ok(None) };
+    Ok(pricing::check_discount(product, discount).err().map(|e| texts::category_discount_makes_free(name, &e)))
+}
+
+/// A product as `/add` would create it (id 0 when the id is picked later).
+fn product_of(new: &crate::domain::commands::NewProduct) -> Product {
+    Product {
+        id: new.id.unwrap_or(0),
+        name: new.name.clone(),
+        description: new.description.clone(),
+        category: new.category.clone(),
+        price: new.price,
+        reseller_price: None,
+        discount: None,
+        category_discount: None,
+        sold_count: 0,
+        active: true,
+        stock: 0,
+    }
+}
 
 /// What goes into the audit log for a command: its arguments, except secrets and free text
 /// (stock items are credentials; messages are personal).
@@ -82,7 +127,20 @@ impl Shop {
         match cmd {
             AdminCommand::Add(new) => {
                 let p = new.clone();
-                let added = self.db.write(move |c| Ok(store::products::add(c, &p))).await?;
+                let added = self
+                    .db
+                    .write(move |c| {
+                        if let Some(refusal) = check_category_for(c, &product_of(&p), p.category.as_deref())? {
+                            return Ok(Checked::Refused(refusal));
+                        }
+                        Ok(Checked::Done(store::products::add(c, &p)))
+                    })
+                    .await?;
+                let added = match added {
+                    Checked::Done(added) => added,
+                    Checked::Refused(text) => return self.refuse(actor, &text).await,
+                    Checked::Missing => return Ok(None),
+                };
                 let (text, effect) = match added {
                     Ok(id) => (
                         texts::product_added(id, &new.name, new.price, new.category.as_deref().unwrap_or(NO_CATEGORY)),
@@ -177,9 +235,22 @@ impl Shop {
             }
             AdminCommand::EditCategory { product_id, category } => {
                 let c2 = category.clone();
-                let before =
-                    self.db.write(move |c| store::products::set_category(c, product_id, c2.as_deref())).await?;
-                let Some(before) = before else { return self.missing_product(actor, product_id).await };
+                let outcome = self
+                    .db
+                    .write(move |c| {
+                        let Some(p) = store::products::get(c, product_id)? else { return Ok(Checked::Missing) };
+                        if let Some(refusal) = check_category_for(c, &p, c2.as_deref())? {
+                            return Ok(Checked::Refused(refusal));
+                        }
+                        Ok(store::products::set_category(c, product_id, c2.as_deref())?
+                            .map_or(Checked::Missing, Checked::Done))
+                    })
+                    .await?;
+                let before = match outcome {
+                    Checked::Done(before) => before,
+                    Checked::Missing => return self.missing_product(actor, product_id).await,
+                    Checked::Refused(text) => return self.refuse(actor, &text).await,
+                };
                 let shown = category.as_deref().unwrap_or(NO_CATEGORY);
                 self.say(actor, &texts::category_changed(product_id, shown)).await?;
                 Ok(Some(
@@ -201,8 +272,22 @@ impl Shop {
                 ))
             }
             AdminCommand::Disc { product_id, discount } => {
-                let r = self.db.write(move |c| store::products::set_discount(c, product_id, discount)).await?;
-                let Some(before) = r else { return self.missing_product(actor, product_id).await };
+                let outcome = self
+                    .db
+                    .write(move |c| {
+                        let Some(p) = store::products::get(c, product_id)? else { return Ok(Checked::Missing) };
+                        if let Some(Err(e)) = discount.map(|d| pricing::check_discount(&p, d)) {
+                            return Ok(Checked::Refused(texts::discount_too_big("diskon", &e)));
+                        }
+                        Ok(store::products::set_discount(c, product_id, discount)?
+                            .map_or(Checked::Missing, Checked::Done))
+                    })
+                    .await?;
+                let before = match outcome {
+                    Checked::Done(before) => before,
+                    Checked::Missing => return self.missing_product(actor, product_id).await,
+                    Checked::Refused(text) => return self.refuse(actor, &text).await,
+                };
                 self.say(actor, &texts::discount_changed(product_id, discount)).await?;
                 Ok(Some(
                     audit("product_changed")
@@ -213,10 +298,29 @@ impl Shop {
             }
             AdminCommand::DisCat { category, discount } => {
                 let name = category.clone();
-                let found = self.db.write(move |c| store::products::set_category_discount(c, &name, discount)).await?;
-                if !found {
-                    self.say(actor, &texts::category_missing(&category)).await?;
-                    return Ok(None);
+                let outcome = self
+                    .db
+                    .write(move |c| {
+                        if store::products::category_discount(c, &name)?.is_none() {
+                            return Ok(Checked::Missing);
+                        }
+                        if let Some(d) = discount {
+                            let products = store::products::active_in_category(c, &name)?;
+                            if let Err(e) = check_category_discount(&products, d) {
+                                return Ok(Checked::Refused(texts::discount_too_big("diskon kategori", &e)));
+                            }
+                        }
+                        let found = store::products::set_category_discount(c, &name, discount)?;
+                        Ok(if found { Checked::Done(()) } else { Checked::Missing })
+                    })
+                    .await?;
+                match outcome {
+                    Checked::Done(()) => {}
+                    Checked::Missing => {
+                        self.say(actor, &texts::category_missing(&category)).await?;
+                        return Ok(None);
+                    }
+                    Checked::Refused(text) => return self.refuse(actor, &text).await,
                 }
                 self.say(actor, &texts::category_discount_changed(&category, discount)).await?;
                 Ok(Some(
@@ -226,8 +330,22 @@ impl Shop {
                 ))
             }
             AdminCommand::PriceRess { product_id, price } => {
-                let r = self.db.write(move |c| store::products::set_reseller_price(c, product_id, price)).await?;
-                let Some(before) = r else { return self.missing_product(actor, product_id).await };
+                let outcome = self
+                    .db
+                    .write(move |c| {
+                        let Some(p) = store::products::get(c, product_id)? else { return Ok(Checked::Missing) };
+                        if let Some(Err(e)) = price.map(|r| pricing::check_reseller_price(&p, r)) {
+                            return Ok(Checked::Refused(texts::reseller_price_refused(&e)));
+                        }
+                        Ok(store::products::set_reseller_price(c, product_id, price)?
+                            .map_or(Checked::Missing, Checked::Done))
+                    })
+                    .await?;
+                let before = match outcome {
+                    Checked::Done(before) => before,
+                    Checked::Missing => return self.missing_product(actor, product_id).await,
+                    Checked::Refused(text) => return self.refuse(actor, &text).await,
+                };
                 self.say(actor, &texts::reseller_price_changed(product_id, price)).await?;
                 Ok(Some(
                     audit("product_changed")
@@ -326,16 +444,10 @@ impl Shop {
                         .after(json!({"banned": ban})),
                 ))
             }
-            AdminCommand::AddAdmin(id) => self.change_role(actor, id, Role::Admin).await,
-            AdminCommand::RmAdmin(id) => {
-                if self.config.is_env_admin(id) {
-                    self.say(actor, texts::CANNOT_REMOVE_ENV_ADMIN).await?;
-                    return Ok(None);
-                }
-                self.change_role(actor, id, Role::Customer).await
-            }
-            AdminCommand::AddReseller(id) => self.change_role(actor, id, Role::Reseller).await,
-            AdminCommand::RmReseller(id) => self.change_role(actor, id, Role::Customer).await,
+            AdminCommand::AddAdmin(id) => self.change_role(actor, id, RoleCommand::AddAdmin).await,
+            AdminCommand::RmAdmin(id) => self.change_role(actor, id, RoleCommand::RmAdmin).await,
+            AdminCommand::AddReseller(id) => self.change_role(actor, id, RoleCommand::AddReseller).await,
+            AdminCommand::RmReseller(id) => self.change_role(actor, id, RoleCommand::RmReseller).await,
             AdminCommand::Whitelist(chat) | AdminCommand::RmGroup(chat) => {
                 let add = matches!(cmd, AdminCommand::Whitelist(_));
                 let changed = self
@@ -367,6 +479,12 @@ impl Shop {
         Ok(None)
     }
 
+    /// A refused command: the admin hears why; nothing changed, so no effect is audited.
+    async fn refuse(&self, actor: &Actor, text: &str) -> Result<Option<Entry>> {
+        self.say(actor, text).await?;
+        Ok(None)
+    }
+
     async fn missing_user(&self, actor: &Actor, id: i64) -> Result<Option<Entry>> {
         self.say(actor, &texts::user_missing(id)).await?;
         Ok(None)
@@ -379,20 +497,27 @@ impl Shop {
         }
     }
 
-    /// Role changes take effect at once: prices and permissions are resolved per update.
-    async fn change_role(&self, actor: &Actor, id: i64, role: Role) -> Result<Option<Entry>> {
-        let target = self.db.lookup(move |c| store::users::get(c, id)).await?;
-        let Some(target) = target else { return self.missing_user(actor, id).await };
-        // Resellers are promoted from customers; an admin must be demoted with /rmadmin first.
-        if role == Role::Reseller && target.role == Role::Admin {
-            self.say(actor, texts::CANNOT_DEMOTE_ADMIN).await?;
-            return Ok(None);
-        }
-        if target.role == role {
-            self.say(actor, &texts::role_unchanged(id, role.as_str())).await?;
-            return Ok(None);
-        }
-        self.db.write(move |c| store::users::change_role(c, id, role)).await?;
+    /// Role changes follow the one rule table (`domain::role::role_change`) and take effect at
+    /// once: prices and permissions are resolved per update.
+    async fn change_role(&self, actor: &Actor, id: i64, cmd: RoleCommand) -> Result<Option<Entry>> {
+        let env_admin = self.config.is_env_admin(id);
+        // Decided on the row the writer sees, so two admins' commands cannot interleave.
+        let outcome = self
+            .db
+            .write(move |c| {
+                let Some(target) = store::users::get(c, id)? else { return Ok(None) };
+                let decided = role::role_change(cmd, target.role, env_admin);
+                if let Ok(new) = decided {
+                    store::users::change_role(c, id, new)?;
+                }
+                Ok(Some((target, decided)))
+            })
+            .await?;
+        let Some((target, decided)) = outcome else { return self.missing_user(actor, id).await };
+        let role = match decided {
+            Ok(role) => role,
+            Err(why) => return self.refuse(actor, &texts::role_refused(id, cmd, why, env_admin)).await,
+        };
         self.say(actor, &texts::role_set(id, role.as_str())).await?;
         match (target.role, role) {
             (_, Role::Admin) => {

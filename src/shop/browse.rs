@@ -2,13 +2,57 @@
 
 use super::{keyboards, ports::Out, session::Flow, Actor, Result, Shop};
 use crate::{
-    domain::{callback::Callback, catalog::NO_CATEGORY, paging::Page, pricing::unit_price},
+    domain::{
+        callback::Callback,
+        catalog::{Product, NO_CATEGORY},
+        paging::Page,
+        pricing::unit_price,
+        role::Role,
+    },
     store::{self, products::Listing},
     texts,
 };
 
+// Page sizes: with list names cut to `texts::LIST_NAME_UNITS`, a full page of the longest names,
+// ids, prices and stock counts stays under Telegram's 4,096 (checked in the tests below).
 const PER_PAGE: u32 = 10;
 const STOCK_PER_PAGE: u32 = 30;
+
+/// One page of `/stock` / `[STOK]`.
+fn stock_page(p: Page, items: &[Product], role: Role) -> String {
+    let mut text = texts::stock_title().to_string();
+    if p.pages > 1 {
+        text.push_str(&format!(" ({}/{})", p.page, p.pages));
+    }
+    if items.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(texts::NO_PRODUCTS);
+    }
+    for prod in items {
+        text.push('\n');
+        text.push_str(&texts::stock_line(prod, unit_price(prod, role)));
+    }
+    text
+}
+
+/// One page of a product list (a category, best sellers, all products).
+fn list_page(title: &str, p: Page, items: &[Product], role: Role, best: bool) -> String {
+    let mut text = texts::list_title(title, p.page, p.pages);
+    if items.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(texts::NO_PRODUCTS);
+    }
+    for (i, prod) in items.iter().enumerate() {
+        text.push('\n');
+        let price = unit_price(prod, role);
+        text.push_str(&if best {
+            texts::best_line(usize::try_from(p.offset()).unwrap_or(0) + i + 1, prod, price)
+        } else {
+            texts::list_line(prod, price)
+        });
+    }
+    text
+}
 
 impl Shop {
     /// The main menu: the reply keyboard, then the welcome message with its inline buttons.
@@ -110,19 +154,7 @@ impl Shop {
             })
             .await?;
         let p = Page::new(page, total, PER_PAGE);
-        let mut text = texts::list_title(title, p.page, p.pages);
-        if items.is_empty() {
-            text.push_str("\n\n");
-            text.push_str(texts::NO_PRODUCTS);
-        }
-        for (i, prod) in items.iter().enumerate() {
-            text.push('\n');
-            let price = unit_price(prod, actor.role);
-            text.push_str(&match listing {
-                Listing::BestSellers => texts::best_line(p.offset() as usize + i + 1, prod, price),
-                _ => texts::list_line(prod, price),
-            });
-        }
+        let text = list_page(title, p, &items, actor.role, matches!(listing, Listing::BestSellers));
         let ids: Vec<i64> = items.iter().map(|p| p.id).collect();
         let mut rows = keyboards::product_buttons(&ids);
         if matches!(listing, Listing::BestSellers) {
@@ -159,18 +191,7 @@ impl Shop {
             })
             .await?;
         let p = Page::new(page, total, STOCK_PER_PAGE);
-        let mut text = texts::stock_title().to_string();
-        if p.pages > 1 {
-            text.push_str(&format!(" ({}/{})", p.page, p.pages));
-        }
-        if items.is_empty() {
-            text.push_str("\n\n");
-            text.push_str(texts::NO_PRODUCTS);
-        }
-        for prod in &items {
-            text.push('\n');
-            text.push_str(&texts::stock_line(prod, unit_price(prod, actor.role)));
-        }
+        let text = stock_page(p, &items, actor.role);
         let out = if p.pages > 1 {
             Out::inline(text, vec![keyboards::nav(p, Callback::Stock, Callback::Home)])
         } else {
@@ -231,5 +252,82 @@ impl Shop {
             self.sessions.set(actor.user.id, Flow::Card { product_id: id, qty: new_qty, message_id: card_msg });
         }
         Ok(notice)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{catalog::Discount, commands::MAX_PRICE, commands::MAX_PRODUCT_ID};
+
+    /// Telegram's count of a message sent with parse_mode HTML: tags dropped, entities decoded,
+    /// UTF-16 units.
+    fn shown_units(html: &str) -> usize {
+        let mut shown = String::new();
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                _ if !in_tag => shown.push(c),
+                _ => {}
+            }
+        }
+        let shown = shown.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
+        shown.encode_utf16().count()
+    }
+
+    /// The longest product a `/add` accepts: 100 characters (here 2 UTF-16 units each, or HTML
+    /// specials), the largest id and price, and a huge stock and sold count.
+    fn longest(i: i64, name: &str) -> Product {
+        Product {
+            id: MAX_PRODUCT_ID - i,
+            name: name.repeat(100),
+            description: String::new(),
+            category: Some("K".repeat(50)),
+            price: MAX_PRICE,
+            reseller_price: None,
+            discount: Some(Discount::Nominal(1)),
+            category_discount: None,
+            sold_count: 10_000_000,
+            active: true,
+            stock: 999_999_999,
+        }
+    }
+
+    #[test]
+    fn a_page_of_the_longest_names_fits_in_one_message() {
+        for name in ["🎮", "W", "&", "\u{202E}"] {
+            let page = Page::new(99_999, 99_999 * i64::from(STOCK_PER_PAGE), STOCK_PER_PAGE);
+            let items: Vec<Product> = (0..i64::from(STOCK_PER_PAGE)).map(|i| longest(i, name)).collect();
+            let text = stock_page(page, &items, Role::Customer);
+            assert!(shown_units(&text) <= 4_096, "{name}: {} units", shown_units(&text));
+            assert!(text.contains('…'), "long names are shortened");
+            let page = Page::new(99_999, 99_999 * i64::from(PER_PAGE), PER_PAGE);
+            let items: Vec<Product> = (0..i64::from(PER_PAGE)).map(|i| longest(i, name)).collect();
+            for best in [false, true] {
+                let text = list_page(&"T".repeat(50), page, &items, Role::Reseller, best);
+                assert!(shown_units(&text) <= 4_096, "{name}: {} units", shown_units(&text));
+            }
+        }
+    }
+
+    #[test]
+    fn the_longest_card_fits_in_one_message() {
+        for c in ["🎮", "&", "W"] {
+            let p = Product { description: c.repeat(2_000), stock: 5, ..longest(0, c) };
+            let card = texts::product_card(&p, MAX_PRICE, 999_999);
+            assert!(shown_units(&card) <= 4_096, "{c}: {} units", shown_units(&card));
+        }
+        let p = Product { description: "Akun sharing 1 profil".into(), ..longest(0, "x") };
+        assert!(texts::product_card(&p, 1, 1).contains("Akun sharing 1 profil"));
+    }
+
+    #[test]
+    fn short_names_are_shown_in_full() {
+        let p = Product { name: "Netflix Premium".into(), ..longest(0, "x") };
+        assert!(texts::stock_line(&p, 30_000).contains("Netflix Premium — Rp30.000"));
+        assert_eq!(texts::shorten(&"🎮".repeat(30), 40), format!("{}…", "🎮".repeat(19)));
+        assert_eq!(texts::shorten("abc", 3), "abc");
     }
 }

@@ -281,6 +281,22 @@ pub fn set_category_discount(conn: &Connection, name: &str, d: Option<Discount>)
         == 1)
 }
 
+/// The discount of a category by name (case-insensitive): `None` if there is no such category.
+pub fn category_discount(conn: &Connection, name: &str) -> Result<Option<Option<Discount>>, StoreError> {
+    let row: Option<(Option<String>, i64)> = conn
+        .prepare_cached("SELECT discount_kind, discount_value FROM categories WHERE name = ?1")?
+        .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(row.map(|(kind, value)| Discount::from_columns(kind.as_deref(), value)))
+}
+
+/// Active products of a category by name (what a category discount would apply to).
+pub fn active_in_category(conn: &Connection, name: &str) -> Result<Vec<Product>, StoreError> {
+    let sql = format!("{SELECT} WHERE p.active = 1 AND c.name = ?1 ORDER BY p.id");
+    let rows = conn.prepare_cached(&sql)?.query_map([name], from_row)?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
 /// `/priceress`: returns the previous reseller price (`None` if no product).
 pub fn set_reseller_price(conn: &Connection, id: i64, price: Option<i64>) -> Result<Option<Option<i64>>, StoreError> {
     let Some(before) = get(conn, id)? else { return Ok(None) };

@@ -61,6 +61,9 @@ pub fn get_or_create(
     first_name: &str,
     username: Option<&str>,
 ) -> Result<(User, bool), StoreError> {
+    // Names and usernames are shown to admins: hidden (bidi, zero-width) characters never get in.
+    let username = username.and_then(crate::domain::validate::display_username);
+    let username = username.as_deref();
     if let Some(user) = get(conn, id)? {
         if user.bot_blocked {
             // Writing to the bot means they unblocked it: broadcasts reach them again, and what

@@ -757,6 +757,12 @@ impl St {
             let what = if is_copy { "copy" } else { "forward" };
             return Err(bad(&format!("Bad Request: message to {what} not found")));
         };
+        // Telegram refuses a copy whose new caption is over the caption limit.
+        if let (true, Some(c)) = (is_copy, p_str(p, "caption")) {
+            if utf16_len(&render(&c, p_str(p, "parse_mode").as_deref())?) > MAX_CAPTION {
+                return Err(bad("Bad Request: message caption is too long"));
+            }
+        }
         let (id, mut raw) = self.new_bot_raw(chat);
         let markup = p_json(p, "reply_markup");
         let inline_buttons = if is_copy { parse_inline(markup.as_ref())? } else { Vec::new() };
