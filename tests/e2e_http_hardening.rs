@@ -236,3 +236,79 @@ async fn slow_clients_are_disconnected_on_both_listeners() {
     drop(slow);
     app.finish().await;
 }
+
+/// The Caddyfile and the app agree on X-Forwarded-For: through the real Caddy (when installed),
+/// a client that makes up a new X-Forwarded-For for every request is still one caller, limited
+/// by `PAKASIR_WEBHOOK_LIMIT_PER_MINUTE` (Caddy passes only the address it saw; the app keys on
+/// the last entry). Guards the pair against a Caddyfile or key rule that trusts client values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_caddy_a_client_cannot_choose_its_limiter_key() {
+    let caddy_found =
+        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("caddy").is_file()));
+    if !caddy_found {
+        eprintln!("NOTE: caddy is not installed (apt-get install caddy); skipping the Caddy test");
+        return;
+    }
+    const DOMAIN: &str = "shop.quickcart.test";
+    const LIMIT: usize = 5;
+    let app = App::start_with(|env| {
+        env.insert("PAKASIR_WEBHOOK_LIMIT_PER_MINUTE".into(), LIMIT.to_string());
+    })
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let port = |a: String| a.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+    let (http, https) = (port(common::free_addr()), port(common::free_addr()));
+    let log = std::fs::File::create(home.path().join("caddy.log")).unwrap();
+    let mut caddy = std::process::Command::new("caddy")
+        .args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Caddyfile"))
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("QUICKCART_DOMAIN", DOMAIN)
+        .env("QUICKCART_TLS", "tls internal")
+        .env("QUICKCART_HTTP_PORT", http.to_string())
+        .env("QUICKCART_HTTPS_PORT", https.to_string())
+        .env("QUICKCART_CADDY_ADMIN", "off")
+        .env("QUICKCART_UPSTREAM", &app.env["HTTP_BIND"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(log))
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .resolve(DOMAIN, format!("127.0.0.1:{https}").parse().unwrap())
+        .danger_accept_invalid_certs(true)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let url = format!("https://{DOMAIN}:{https}/webhook/pakasir");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.get(format!("https://{DOMAIN}:{https}/")).send().await.is_err() {
+        assert!(
+            caddy.try_wait().unwrap().is_none(),
+            "caddy exited: {:?}",
+            std::fs::read_to_string(home.path().join("caddy.log"))
+        );
+        assert!(Instant::now() < deadline, "caddy did not come up");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let mut statuses = Vec::new();
+    for i in 0..LIMIT + 3 {
+        let r = client
+            .post(&url)
+            .header("X-Secret", "not-the-secret")
+            .header("X-Forwarded-For", format!("10.9.{i}.1, 10.8.{i}.2"))
+            .json(&json!({"order_id": "INVNOPE", "amount": 1}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    let _ = caddy.kill();
+    let _ = caddy.wait();
+    assert_eq!(&statuses[..LIMIT], &[401; LIMIT], "{statuses:?}");
+    assert!(statuses[LIMIT..].iter().all(|s| *s == 429), "one caller, however it names itself: {statuses:?}");
+    app.finish().await;
+}

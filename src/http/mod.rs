@@ -163,7 +163,7 @@ fn body_refusal(e: &axum::Error) -> (StatusCode, &'static str) {
 
 /// SPEC §4: per-caller limit, secret (401; only refusals count against the global cap), body
 /// (413/408/400), JSON (400), then the shop verifies against Pakasir's status endpoint.
-/// Refusals up to here are written as per-minute summaries ([`rejections`]).
+/// Refusals before the secret matched are written as per-minute summaries ([`rejections`]).
 async fn pakasir_webhook(
     State(s): State<HttpState>,
     req: axum::extract::Request,
@@ -191,12 +191,12 @@ async fn pakasir_webhook(
         Ok(b) => b,
         Err(e) => {
             let (status, reason) = body_refusal(&e);
-            s.rejections.reject(reason).await;
+            s.rejections.reject_each(reason).await;
             return reply(status, reason);
         }
     };
     let Ok(body) = serde_json::from_slice::<WebhookBody>(&body) else {
-        s.rejections.reject("malformed_body").await;
+        s.rejections.reject_each("malformed_body").await;
         return reply(StatusCode::BAD_REQUEST, "malformed_body");
     };
     let verdict = s.shop.pakasir_webhook(body).await;

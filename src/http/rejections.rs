@@ -1,12 +1,14 @@
-//! Pakasir webhook requests refused before they could be verified (bad secret, body too large,
-//! late or unreadable, malformed JSON, throttled), recorded as summaries (issue 12, defect 10).
+//! Pakasir webhook requests refused before authentication (a wrong or missing `X-Secret`, or
+//! over a limit), recorded as summaries (issue 12, defect 10).
 //!
 //! Each refusal is counted in the metrics at once. The security events table and the append-only
 //! audit log get at most ONE row per reason and minute, carrying how many refusals it stands for:
 //! the first refusal of a reason in a minute writes its row immediately (a lone forged webhook
 //! is visible at once); further ones in that minute only add to a counter, which a periodic
 //! flush (or the next refusal in a later minute) writes as the next row. So junk costs memory for
-//! a handful of counters, not a row per request.
+//! a handful of counters, not a row per request. Refusals after the secret matched (body too
+//! large or late, malformed JSON) come from whoever holds the secret, are bounded by the
+//! per-caller limit, and keep a row each ([`RejectionLog::reject_each`]).
 
 use std::{
     collections::BTreeMap,
@@ -116,6 +118,13 @@ impl RejectionLog {
         if let Some(row) = row {
             self.write(row).await;
         }
+    }
+
+    /// A refusal after authentication: counted and written as its own row (`count` 1).
+    pub async fn reject_each(&self, reason: &'static str) {
+        crate::metrics::global().inc("webhook_outcomes_total", &[("source", "pakasir"), ("reason", reason)]);
+        let now = crate::store::now();
+        self.write(Summary { reason, count: 1, first_at: now, last_at: now }).await;
     }
 
     /// Writes the summaries that are due.
