@@ -98,6 +98,8 @@ fn reply(status: StatusCode, code: &str) -> (StatusCode, Json<serde_json::Value>
     (status, Json(json!({ "code": code })))
 }
 
+/// The Pakasir webhook's limits: `PAKASIR_WEBHOOK_LIMIT_PER_MINUTE` per caller, and
+/// [`WEBHOOK_UNAUTHENTICATED_PER_MINUTE`] for wrong secrets from all callers together.
 pub fn webhook_limiter() -> crate::security::throttle::HttpLimiter {
     let per_minute = std::env::var("PAKASIR_WEBHOOK_LIMIT_PER_MINUTE")
         .ok()
@@ -113,10 +115,10 @@ pub fn webhook_limiter() -> crate::security::throttle::HttpLimiter {
 
 /// The caller a request is counted against. The peer's address, unless the peer is the trusted
 /// proxy (Caddy, on loopback): then the LAST `X-Forwarded-For` entry, the address Caddy itself
-/// saw. Earlier entries are whatever the client put there (Caddy keeps them only from
-/// `trusted_proxies`, which our Caddyfile does not set, but a CDN in front would) and would let
-/// every request pick its own bucket. A forwarded value that is not an address counts as the
-/// proxy itself. IPv6 callers are counted per /64, the block one host usually gets.
+/// saw. Earlier entries are whatever the client claimed and would let every request pick its own
+/// bucket (Caddy keeps a client's list only when that client is in `trusted_proxies`, e.g. a CDN;
+/// our Caddyfile trusts none, so Caddy sends exactly one entry). A forwarded value that is not an
+/// address counts as the proxy itself. IPv6 callers are counted per /64, one host's usual block.
 pub fn caller(peer: Option<SocketAddr>, headers: &HeaderMap) -> String {
     let Some(peer) = peer.map(|p| p.ip().to_canonical()) else { return "unknown".into() };
     let ip = if peer.is_loopback() {
