@@ -47,40 +47,29 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("HTTP_BIND {} tidak dapat dipakai", config.http_bind))?;
     let http_addr = listener.local_addr()?;
+    let rejections = http::rejections::RejectionLog::new(db.clone());
     let state = http::HttpState {
         limiter: http::webhook_limiter(),
+        rejections: rejections.clone(),
         db: db.clone(),
         dispatcher: dispatcher.clone(),
         shop: shop.clone(),
         telegram_secret: config.webhook_url.as_ref().and(config.webhook_secret.clone()).map(Arc::new),
     };
-    let mut rx = shutdown_rx.clone();
-    tasks.push(tokio::spawn(async move {
-        let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = rx.changed().await;
-        });
-        if let Err(e) = server.await {
-            tracing::error!(error = %e, "http server stopped");
-        }
-    }));
+    // Both listeners with header and body read timeouts (axum::serve has none).
+    tasks.push(tokio::spawn(http::server::serve(listener, http::router(state), shutdown_rx.clone())));
+    tasks.push(tokio::spawn(rejections.run(shutdown_rx.clone())));
 
     // Metrics on their own listener so that they are never exposed by the webhook proxy.
     let metrics_listener = tokio::net::TcpListener::bind(config.metrics_bind)
         .await
         .with_context(|| format!("METRICS_BIND {} tidak dapat dipakai", config.metrics_bind))?;
     let metrics_addr = metrics_listener.local_addr()?;
-    let mut rx = shutdown_rx.clone();
-    let metrics_db = db.clone();
-    tasks.push(tokio::spawn(async move {
-        let server =
-            axum::serve(metrics_listener, http::metrics_router(metrics_db)).with_graceful_shutdown(async move {
-                let _ = rx.changed().await;
-            });
-        if let Err(e) = server.await {
-            tracing::error!(error = %e, "metrics server stopped");
-        }
-    }));
+    tasks.push(tokio::spawn(http::server::serve(
+        metrics_listener,
+        http::metrics_router(db.clone()),
+        shutdown_rx.clone(),
+    )));
 
     tasks.push(tokio::spawn(crate::workers::outbox::run(shop.clone(), shutdown_rx.clone())));
     tasks.push(tokio::spawn(crate::workers::scheduler::run(shop.clone(), shutdown_rx.clone())));

@@ -80,33 +80,63 @@ impl Throttle {
     }
 }
 
-/// A fixed-window limiter for HTTP callers (keyed by source address).
+/// Fixed-window limits for HTTP callers: one window per caller key (source address), plus one
+/// window shared by all callers for the requests the caller asks [`HttpLimiter::check_global`]
+/// about (the Pakasir webhook: those that failed authentication), so that many or spoofed
+/// addresses cannot multiply the per-caller allowance.
 #[derive(Clone)]
 pub struct HttpLimiter {
     limit: u32,
+    global_limit: u32,
     window: Duration,
     windows: Cache<String, Arc<Mutex<(Instant, u32)>>>,
+    global: Arc<Mutex<Option<(Instant, u32)>>>,
+}
+
+/// One fixed window: `Err(retry_after_seconds)` once `limit` hits were counted in it.
+fn hit(w: &mut (Instant, u32), limit: u32, window: Duration, now: Instant) -> Result<(), u64> {
+    if now.saturating_duration_since(w.0) >= window {
+        *w = (now, 0);
+    }
+    if w.1 >= limit {
+        let left = window.saturating_sub(now.saturating_duration_since(w.0));
+        return Err(left.as_secs().max(1));
+    }
+    w.1 += 1;
+    Ok(())
 }
 
 impl HttpLimiter {
-    pub fn new(limit: u32, window: Duration) -> Self {
-        Self { limit, window, windows: Cache::builder().time_to_idle(window * 2).max_capacity(100_000).build() }
+    pub fn new(limit: u32, global_limit: u32, window: Duration) -> Self {
+        Self {
+            limit,
+            global_limit,
+            window,
+            windows: Cache::builder().time_to_idle(window * 2).max_capacity(100_000).build(),
+            global: Arc::default(),
+        }
     }
 
-    /// `Err(retry_after_seconds)` when over the limit.
+    /// Per caller. `Err(retry_after_seconds)` when over the limit.
     pub fn check(&self, key: &str) -> Result<(), u64> {
-        let now = Instant::now();
+        self.check_at(key, Instant::now())
+    }
+
+    pub fn check_at(&self, key: &str, now: Instant) -> Result<(), u64> {
         let w = self.windows.get_with(key.to_string(), || Arc::new(Mutex::new((now, 0))));
         let mut w = w.lock().unwrap_or_else(|e| e.into_inner());
-        if now.duration_since(w.0) >= self.window {
-            *w = (now, 0);
-        }
-        if w.1 >= self.limit {
-            let left = self.window.saturating_sub(now.duration_since(w.0));
-            return Err(left.as_secs().max(1));
-        }
-        w.1 += 1;
-        Ok(())
+        hit(&mut w, self.limit, self.window, now)
+    }
+
+    /// Across all callers. `Err(retry_after_seconds)` when over the global cap.
+    pub fn check_global(&self) -> Result<(), u64> {
+        self.check_global_at(Instant::now())
+    }
+
+    pub fn check_global_at(&self, now: Instant) -> Result<(), u64> {
+        let mut g = self.global.lock().unwrap_or_else(|e| e.into_inner());
+        let w = g.get_or_insert((now, 0));
+        hit(w, self.global_limit, self.window, now)
     }
 }
 
@@ -139,10 +169,54 @@ mod tests {
 
     #[test]
     fn http_limiter() {
-        let l = HttpLimiter::new(2, Duration::from_secs(60));
+        let l = HttpLimiter::new(2, 10, Duration::from_secs(60));
         assert!(l.check("a").is_ok());
         assert!(l.check("a").is_ok());
         assert!(matches!(l.check("a"), Err(s) if s >= 1));
         assert!(l.check("b").is_ok());
+    }
+
+    #[test]
+    fn global_cap_is_shared_by_all_callers_and_reopens_after_the_window() {
+        let l = HttpLimiter::new(300, 3, Duration::from_secs(60));
+        let t0 = Instant::now();
+        for i in 0..3 {
+            assert!(l.check_at(&format!("10.0.0.{i}"), t0).is_ok());
+            assert!(l.check_global_at(t0).is_ok());
+        }
+        assert!(l.check_at("10.0.0.99", t0).is_ok(), "a new caller is under its own limit");
+        assert_eq!(l.check_global_at(t0 + Duration::from_secs(20)), Err(40), "but not under the global cap");
+        assert!(l.check_global_at(t0 + Duration::from_secs(60)).is_ok(), "next window");
+    }
+
+    proptest::proptest! {
+        /// Whatever the callers and timing, within one window no more than `global` requests
+        /// pass the global cap and no caller passes more than `limit`; a denial's retry hint is
+        /// within the window.
+        #[test]
+        fn caps_hold_for_any_traffic(
+            limit in 1u32..20,
+            global in 1u32..50,
+            hits in proptest::collection::vec((0u8..40, 0u64..59_000), 0..400),
+        ) {
+            let l = HttpLimiter::new(limit, global, Duration::from_secs(60));
+            let t0 = Instant::now();
+            let mut hits = hits;
+            hits.sort_by_key(|h| h.1);
+            let (mut passed, mut per) = (0u32, std::collections::HashMap::<u8, u32>::new());
+            for (who, ms) in hits {
+                let now = t0 + Duration::from_millis(ms);
+                match l.check_at(&who.to_string(), now) {
+                    Ok(()) => *per.entry(who).or_default() += 1,
+                    Err(s) => proptest::prop_assert!((1..=60).contains(&s)),
+                }
+                match l.check_global_at(now) {
+                    Ok(()) => passed += 1,
+                    Err(s) => proptest::prop_assert!((1..=60).contains(&s)),
+                }
+            }
+            proptest::prop_assert!(passed <= global);
+            proptest::prop_assert!(per.values().all(|n| *n <= limit));
+        }
     }
 }
