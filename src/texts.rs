@@ -1015,3 +1015,9 @@ pub fn saldo_total_changed(shown: i64, total: i64, balance: i64) -> String {
         rupiah(balance)
     )
 }
+
+pub fn btn_resend(invoice: &str) -> String {
+    format!("📦 Kirim ulang {invoice}")
+}
+
+pub const RESENT: &str = "Produk dikirim ulang ke chat ini.";

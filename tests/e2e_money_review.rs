@@ -190,6 +190,21 @@ async fn a_delivery_to_a_buyer_who_blocked_the_bot_is_parked_and_sent_when_they_
     let s = settle_and_check(&app).await;
     assert_eq!(num(&s, "/deliveries/parked"), 0, "{s:#}");
     assert_eq!(deliveries(&app, u, &inv.id), 1);
+
+    // History can show the goods again.
+    app.say(u, "AKUN");
+    app.wait_text(u, "Akun Saya").await;
+    app.press(u, "Riwayat Transaksi");
+    app.wait_text(u, &inv.id).await;
+    app.press(u, &format!("Kirim ulang {}", inv.id));
+    assert!(app.wait_answer(u).await.contains("dikirim ulang"));
+    wait_until("the goods again", SLOW, || deliveries(&app, u, &inv.id) == 2).await;
+    // Nobody else can fetch them.
+    let (_, data) = app.button(u, &format!("Kirim ulang {}", inv.id));
+    app.onboard(9099).await;
+    app.press_data(9099, 1, &data);
+    assert!(app.wait_answer(9099).await.contains("tidak ditemukan"));
+    settle_and_check(&app).await;
     app.finish().await;
 }
 

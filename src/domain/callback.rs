@@ -59,6 +59,8 @@ pub enum Callback {
     EditEmail,
     EditWhatsapp,
     History(u32),
+    /// `[📦 INV…]` in history: the goods of a paid order, sent again.
+    Resend(i64),
     Deposit,
     /// The page indicator; does nothing.
     Noop,
@@ -96,6 +98,7 @@ impl Callback {
             Callback::EditEmail => "acc:email".into(),
             Callback::EditWhatsapp => "acc:wa".into(),
             Callback::History(p) => format!("hist:{p}"),
+            Callback::Resend(id) => format!("rs:{id}"),
             Callback::Deposit => "dep".into(),
             Callback::Noop => "noop".into(),
         }
@@ -147,6 +150,7 @@ impl Callback {
             ("acc", Some("email"), None) => Callback::EditEmail,
             ("acc", Some("wa"), None) => Callback::EditWhatsapp,
             ("hist", Some(_), None) => Callback::History(page(a)?),
+            ("rs", Some(_), None) => Callback::Resend(id(a)?),
             ("dep", None, None) => Callback::Deposit,
             ("noop", None, None) => Callback::Noop,
             _ => return None,
@@ -193,6 +197,7 @@ mod tests {
             Just(Callback::EditEmail),
             Just(Callback::EditWhatsapp),
             page.prop_map(Callback::History),
+            (1i64..=i64::MAX).prop_map(Callback::Resend),
             Just(Callback::Deposit),
             Just(Callback::Noop),
         ]

@@ -534,9 +534,42 @@ impl Shop {
                 o.status.as_str(),
             ));
         }
-        let rows = vec![keyboards::nav(p, Callback::History, Callback::Home)];
+        // The goods of paid orders can be fetched again (a lost chat, a parked delivery).
+        let mut rows: Vec<Vec<Button>> = orders
+            .iter()
+            .filter(|o| o.kind == Kind::Order && o.status == Status::Paid && !o.held)
+            .map(|o| vec![Button::cb(texts::btn_resend(&o.invoice_id), Callback::Resend(o.id))])
+            .collect();
+        rows.push(keyboards::nav(p, Callback::History, Callback::Home));
         self.edit_or_send(actor, message_id, Out::inline(text, rows)).await?;
         Ok(())
+    }
+
+    /// `[📦 INV…]` in history: the delivery of the customer's own paid order, queued again.
+    pub(crate) async fn resend_goods(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
+        let order = self.db.lookup(move |c| store::orders::get(c, order_id)).await?;
+        let Some(order) = order
+            .filter(|o| o.user_id == actor.user.id && o.kind == Kind::Order && o.status == Status::Paid && !o.held)
+        else {
+            return Ok(Some(texts::ORDER_NOT_FOUND.into()));
+        };
+        let queued = self
+            .db
+            .write(move |c| {
+                let items = store::orders::sold_items(c, order.id)?;
+                let order = Order { chat_id: None, message_id: None, ..order };
+                let deliveries: Vec<_> =
+                    Self::paid_messages(&order, &items, &[]).into_iter().filter(|m| m.delivery).collect();
+                let tx = store::writer::begin(c)?;
+                for m in &deliveries {
+                    store::outbox::enqueue(&tx, m, Some(order.id))?;
+                }
+                tx.commit()?;
+                Ok(deliveries.len())
+            })
+            .await?;
+        self.outbox_wake.notify_one();
+        Ok((queued > 0).then(|| texts::RESENT.to_string()))
     }
 }
 

@@ -51,8 +51,9 @@ pub struct Shop {
     pub(crate) sessions: Sessions,
     /// `None` when Pakasir is not configured (QRIS and deposits are off).
     pub(crate) pay: Option<Arc<dyn PaymentGateway>>,
-    /// Orders asked about at Pakasir in the last 4 s (its per-transaction limit).
-    pub(crate) status_guard: moka::sync::Cache<i64, ()>,
+    /// Orders asked about at Pakasir in the last 4 s (its per-transaction limit), with the
+    /// answer once it came: within the window that answer stands in for asking again.
+    pub(crate) status_guard: moka::sync::Cache<i64, Option<crate::pakasir::TxStatus>>,
     /// Wakes the outbox worker after a transaction queued messages.
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Wakes the broadcast engine when a broadcast was created.
@@ -408,6 +409,7 @@ impl Shop {
             Callback::ConfirmSaldo(total) => self.confirm_saldo(actor, message_id, total).await?,
             Callback::CancelOrder(id) => self.cancel_order(actor, id).await?,
             Callback::OrderStatus(id) => self.order_status(actor, id).await?,
+            Callback::Resend(id) => self.resend_goods(actor, id).await?,
             Callback::History(page) => {
                 self.history(actor, page, message_id).await?;
                 None

@@ -278,19 +278,23 @@ impl Shop {
     }
 
     /// Asks Pakasir about an order, at most once per 4 s per transaction (Pakasir's limit).
-    /// `Ok(None)` when it was asked too recently.
+    /// Within the window the answer the last ask got is returned instead; `Ok(None)` when that
+    /// ask has no answer (yet).
     pub(crate) async fn query_status(&self, order: &Order) -> std::result::Result<Option<TxStatus>, PakasirError> {
         let (Some(pay), Some(txn)) = (&self.pay, order.txn_id.as_deref()) else {
             return Err(PakasirError::Invalid);
         };
         let mut first = false;
-        self.status_guard.get_with(order.id, || {
+        let known = self.status_guard.get_with(order.id, || {
             first = true;
+            None
         });
         if !first {
-            return Ok(None);
+            return Ok(known);
         }
-        pay.status(txn).await.map(Some)
+        let status = pay.status(txn).await?;
+        self.status_guard.insert(order.id, Some(status.clone()));
+        Ok(Some(status))
     }
 
     /// The webhook use case: the body is a hint; the status endpoint decides.
@@ -365,7 +369,7 @@ impl Shop {
             }
             match pay.status(&txn).await {
                 Ok(status) => {
-                    self.status_guard.insert(order.id, ());
+                    self.status_guard.insert(order.id, Some(status.clone()));
                     return self.apply_status(&order, &status).await;
                 }
                 Err(PakasirError::RateLimited) => continue,

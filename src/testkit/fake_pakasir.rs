@@ -315,6 +315,21 @@ impl FakePakasir {
         Some(t.clone())
     }
 
+    /// Pays the order's transaction only while it is still payable (`pending`), as a customer
+    /// scanning the QR would: a canceled transaction cannot be paid.
+    pub fn pay_if_pending(&self, order_id: &str) -> Option<Txn> {
+        let mut st = self.lock();
+        let t = st.txns.iter_mut().find(|t| t.order_id == order_id && t.status == "pending")?;
+        t.status = "completed".into();
+        t.completed_at = Some(rfc3339(Utc::now()));
+        Some(t.clone())
+    }
+
+    /// Drops the scripted faults not yet used.
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
     pub fn txn_by_order(&self, order_id: &str) -> Option<Txn> {
         self.lock().txns.iter().find(|t| t.order_id == order_id).cloned()
     }
@@ -346,6 +361,11 @@ impl FakePakasir {
     pub fn fail_next(&self, route: PakasirRoute, n: usize, fault: PakasirFault) {
         let mut st = self.lock();
         st.faults.entry(route).or_default().extend(std::iter::repeat_n(fault, n));
+    }
+
+    /// Scripted faults not yet used up.
+    pub fn faults_left(&self) -> usize {
+        self.lock().faults.values().map(VecDeque::len).sum()
     }
 
     pub fn calls(&self) -> Vec<PakasirCall> {

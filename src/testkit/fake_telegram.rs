@@ -1291,6 +1291,13 @@ impl FakeTelegram {
         q.extend(std::iter::repeat_n(fault, n));
     }
 
+    /// Drops the scripted faults not yet used.
+    pub fn clear_faults(&self) {
+        let mut st = self.lock();
+        st.faults.clear();
+        st.chat_faults.clear();
+    }
+
     /// Scripted faults not yet used up.
     pub fn faults_left(&self) -> usize {
         let st = self.lock();
