@@ -549,3 +549,33 @@ async fn admin_buttons_work_in_whitelisted_groups_for_admins_only() {
     assert!(audit.contains(&format!("admin:{ADMIN}")), "{audit}");
     app.finish().await;
 }
+
+// ------------------------------------------------------------------ db check: money conservation
+
+/// `quickcart db check` fails, naming the problem, on money that does not add up: here a credit
+/// without a source (balance and ledger moved together, so balance = ledger still holds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn db_check_reports_a_credit_without_a_source() {
+    let mut app = App::start().await;
+    let u = 9020;
+    app.onboard(u).await;
+    assert_db_check(&app).await;
+    app.stop().await;
+    let (path, key) = (app.data_dir().join("shop.db"), app.env["DATABASE_KEY"].clone());
+    let key = quickcart::config::DbKey::parse(&key).unwrap();
+    let conn = quickcart::store::open_one(&path, &key).unwrap();
+    conn.execute(
+        "INSERT INTO ledger (user_id, kind, amount, balance_after, created_at) VALUES (?1, 'deposit', 50000, 50000, 0)",
+        [u],
+    )
+    .unwrap();
+    conn.execute("UPDATE users SET balance = 50000 WHERE id = ?1", [u]).unwrap();
+    drop(conn);
+    let out = app.cli(&["db", "check"]);
+    let report = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "db check passed: {report}");
+    assert!(report.contains("kredit deposit tanpa deposit lunas"), "{report}");
+    let s = stats(&app).await;
+    assert_eq!(num(&s, "/money_violations"), 1, "{s:#}");
+    assert_eq!(num(&s, "/ledger_mismatches"), 0, "balance = ledger is not enough: {s:#}");
+}
