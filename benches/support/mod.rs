@@ -1,14 +1,14 @@
 //! Shared pieces of the benchmarks (`cargo bench`): start the release binary against the
 //! in-library fakes, seed a data directory through the library, read /proc, summarise samples.
 //!
-//! Copied in spirit from `tests/common/mod.rs` (which stays the tests' own): the same environment,
-//! the same fakes, but nothing here asserts on speed; the benches print numbers.
+//! The environment, the fakes and the small helpers are the end-to-end tests' own
+//! (`tests/e2e/common.rs`, included below); nothing here asserts on speed, the benches print
+//! numbers.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,12 +18,11 @@ use quickcart::domain::commands::NewProduct;
 use quickcart::store::{self, Db};
 use quickcart::testkit::{FakePakasir, FakeTelegram};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_quickcart");
-pub const ADMIN: i64 = 900_001;
-pub const TOKEN: &str = "123456789:TEST-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-pub const PAKASIR_PROJECT: &str = "quickcart-bench";
-pub const PAKASIR_API_KEY: &str = "bench-pakasir-api-key";
-pub const PAKASIR_WEBHOOK_SECRET: &str = "bench-pakasir-webhook-secret";
+/// The tests' harness: the same binary, test configuration and helpers.
+#[path = "../../tests/e2e/common.rs"]
+pub mod common;
+
+pub use common::{free_addr, random_key, ADMIN, BIN, PAKASIR_API_KEY, PAKASIR_PROJECT, PAKASIR_WEBHOOK_SECRET, TOKEN};
 /// First simulated customer id (customers are `FIRST_USER..FIRST_USER + n`).
 pub const FIRST_USER: i64 = 1_000_000;
 
@@ -48,17 +47,6 @@ pub fn arg_or_knob(flag: &str, env: &str, default: usize) -> usize {
         }
     }
     knob(env, default)
-}
-
-pub fn random_key() -> String {
-    hex::encode(rand::random::<[u8; 32]>())
-}
-
-pub fn free_addr() -> String {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    let port = l.local_addr().expect("local addr").port();
-    drop(l);
-    format!("127.0.0.1:{port}")
 }
 
 /// The release binary with its own fakes and temp data directory.

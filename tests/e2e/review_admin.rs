@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! Issue 12 (hostile review), defects 7, 8 and 12a–c, end to end against the real binary:
 //! role commands follow one rule table and never demote an admin; a discount or reseller price
 //! that would make a product free (or a reseller pay more than a customer) is refused with the
@@ -6,9 +5,7 @@
 //! PESAN photo caption reaches the admins in full; list pages with the longest product names fit
 //! in one Telegram message.
 
-mod common;
-
-use common::{App, ADMIN};
+use crate::common::{App, ADMIN};
 use quickcart::testkit::{BotMessage, FakeUser, MsgKind};
 
 const REFUSED: &str = "Ditolak";

@@ -1,16 +1,13 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! Money under attack and under faults (issue 3 point 10, SPEC §4 webhook verification, §11):
 //! forged and replayed webhooks, Pakasir and Telegram outages, 50 buyers racing for 10 items,
 //! and `kill -9` while payments are being processed.
 
-mod common;
-mod pay_support;
-
+use crate::common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{App, ADMIN, PAKASIR_WEBHOOK_SECRET};
-use pay_support::*;
+use crate::common::{App, ADMIN, PAKASIR_WEBHOOK_SECRET};
+use crate::pay_support::*;
 use quickcart::testkit::{Fault, MsgKind, PakasirFault, PakasirRoute};
 use serde_json::{json, Value};
 use tokio::task::JoinSet;

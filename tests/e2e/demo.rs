@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! `quickcart demo --script FILE` (issue 2 point 9): the whole shop in a terminal, no token, no
 //! network; the transcript format and the exit code.
 

@@ -1,18 +1,15 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! Security controls end to end (issue 6, SPEC §7): the per-user throttle on both update paths
 //! with escalation to a temporary block, the Pakasir webhook limiter, the metrics listener, log
 //! redaction over a whole session, the payment anomaly rules (flag / review / block) and the
 //! privacy requests (`/mydata`, `/hapusdata`, `quickcart user export|erase`).
 
-mod common;
-mod pay_support;
-
+use crate::common;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{files_containing, App, ADMIN, PAKASIR_API_KEY};
-use pay_support::*;
+use crate::common::{files_containing, App, ADMIN, PAKASIR_API_KEY};
+use crate::pay_support::*;
 use quickcart::testkit::{BotMessage, Fault, MsgKind, PakasirFault, PakasirRoute};
 use serde_json::{json, Value};
 

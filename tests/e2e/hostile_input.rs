@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! Hostile input (issue 6 item 7, SPEC §11): a generated table of empty, whitespace, huge,
 //! unicode / RTL / zero-width, HTML- and Markdown-injection, SQL-injection, format-string,
 //! negative / huge / overflowing numbers and other people's ids, sent through every public
@@ -9,13 +8,11 @@
 //!
 //! One app per role, many inputs per app, a high throttle limit.
 
-mod common;
-mod pay_support;
-
+use crate::common;
 use std::time::Duration;
 
-use common::{App, ADMIN};
-use pay_support::*;
+use crate::common::{App, ADMIN};
+use crate::pay_support::*;
 use quickcart::domain::commands::ADMIN_COMMANDS;
 use quickcart::testkit::Call;
 use serde_json::Value;

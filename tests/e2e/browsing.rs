@@ -1,10 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! Customer browsing end to end (SPEC §2, issue 2 point 6): the real binary, a fake Telegram, and
 //! assertions on what the customer sees.
 
-mod common;
-
-use common::{flat_labels, has_all, labels, App, ADMIN, STORE_NAME};
+use crate::common::{flat_labels, has_all, labels, App, ADMIN, STORE_NAME};
 use quickcart::testkit::MsgKind;
 
 const ASK_NAME: &str = "Siapa nama Anda";

@@ -1,12 +1,10 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! The tamper-evident audit log end to end (issue 4, SPEC §8): a session of admin commands is
 //! written to `audit.db`, `quickcart audit tail` shows it (without stock items, messages or
 //! personal data), `quickcart audit verify` walks the chain, and a row edited through a keyed
 //! connection (triggers dropped) is found.
 
-mod common;
-
-use common::{App, ADMIN};
+use crate::common;
+use crate::common::{App, ADMIN};
 use quickcart::{config::DbKey, store};
 
 fn audit(app: &App, args: &[&str]) -> (bool, String) {

@@ -1,17 +1,14 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! HTTP hardening end to end (issue 12, defects 10 and 11), against the real binary:
 //! unauthenticated junk on the Pakasir webhook is capped across all callers and leaves per-minute
 //! summary rows (with counts) instead of one audit row per request, while Pakasir's genuine
 //! notifications still get through; and slow clients (half a request head, a body that never
 //! comes, nothing at all) are disconnected on both `HTTP_BIND` and `METRICS_BIND`.
 
-mod common;
-mod pay_support;
-
+use crate::common;
 use std::time::{Duration, Instant};
 
-use common::{App, PAKASIR_WEBHOOK_SECRET};
-use pay_support::*;
+use crate::common::{App, PAKASIR_WEBHOOK_SECRET};
+use crate::pay_support::*;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

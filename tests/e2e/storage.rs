@@ -1,14 +1,12 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! The appliance from the operator's side (SPEC §1, §9; issue 2 points 2–5): encrypted files,
 //! configuration errors, `doctor`, `--help`, health and graceful shutdown.
 
-mod common;
-
+use crate::common;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{files_containing, random_key, App, ADMIN};
+use crate::common::{files_containing, random_key, App, ADMIN};
 
 const SQLITE3: &str = "/usr/bin/sqlite3";
 const MARKER: &str = "PLAINTEXT-MARKER-7f3a";

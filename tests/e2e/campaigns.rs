@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! Campaigns end to end (issue 5; SPEC §2 refund calculator, §5 `/broadcast` `/giveaway`
 //! `/setformula`, §6): giveaways and vouchers at checkout, the broadcast engine against a fake
 //! Telegram that enforces its limits, `kill -9` in the middle of a broadcast, and refunds.
@@ -6,12 +5,10 @@
 //! Everything asserted is what people see (the fake Telegram's chats and recorded calls), what
 //! Pakasir was asked, and `quickcart db stats` / `quickcart audit tail`.
 
-mod common;
-
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use common::{chat_of, flat_labels, App, ADMIN, PAKASIR_WEBHOOK_SECRET};
+use crate::common::{chat_of, flat_labels, App, ADMIN, PAKASIR_WEBHOOK_SECRET};
 use proptest::prelude::*;
 use quickcart::testkit::{BotMessage, Call, FakeUser, Fault, MsgKind, RateLimit};
 use serde_json::Value;

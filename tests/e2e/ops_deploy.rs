@@ -1,15 +1,13 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! Deployment files (issue 7): the systemd units pass `systemd-analyze verify` and the service
 //! rates ≤ 1.5 in `systemd-analyze security`; the real Caddy, run from the repository's
 //! Caddyfile with `tls internal` on high ports, lets only the two webhook POSTs reach the app.
 
-mod common;
-
+use crate::common;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{free_addr, App, PAKASIR_WEBHOOK_SECRET};
+use crate::common::{free_addr, App, PAKASIR_WEBHOOK_SECRET};
 
 const UNITS: [&str; 5] = [
     "quickcart.service",

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! A randomised soak (issue 12): many customers and an admin doing everything at once — QRIS
 //! purchases paid with or without webhook, SALDO purchases, deposits, cancellations, refunds,
 //! balance transfers, discounts — while Telegram and Pakasir fail at random and the process is
@@ -12,14 +11,12 @@
 //! QUICKCART_SOAK_SECONDS=600 QUICKCART_SOAK_SEED=42 cargo test --release --test e2e_soak -- --nocapture
 //! ```
 
-mod common;
-mod pay_support;
-
+use crate::common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{App, ADMIN};
-use pay_support::*;
+use crate::common::{App, ADMIN};
+use crate::pay_support::*;
 use quickcart::testkit::{Fault, PakasirFault, PakasirRoute};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde_json::{json, Value};

@@ -1,12 +1,10 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! The admin suite end to end (issue 4, SPEC §5, §7 RBAC, §2 KIRIM PESAN): every admin command's
 //! happy path with its real effect on what customers see, the malformed forms of each command,
 //! silence (and an `rbac_deny` row) for every admin command sent by a customer or a reseller, and
 //! the KIRIM PESAN relay in both directions. The real binary against the in-library fakes.
 
-mod common;
-
-use common::{App, ADMIN};
+use crate::common;
+use crate::common::{App, ADMIN};
 use quickcart::domain::commands::ADMIN_COMMANDS;
 use quickcart::testkit::{BotMessage, FakeUser, MsgKind};
 use serde_json::{json, Value};

@@ -1,15 +1,11 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! Checkout and payments end to end (issue 3, SPEC §2 checkout/QRIS/SALDO/deposit, §4): the real
 //! binary against the fake Telegram and the fake Pakasir, asserting on what customers and admins
 //! see, on what Pakasir was asked, and on `quickcart db stats`.
 
-mod common;
-mod pay_support;
-
 use std::time::Duration;
 
-use common::{flat_labels, labels, App, ADMIN};
-use pay_support::*;
+use crate::common::{flat_labels, labels, App, ADMIN};
+use crate::pay_support::*;
 use quickcart::testkit::{MsgKind, PakasirRoute};
 
 const PNG_MAGIC: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];

@@ -1,17 +1,14 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! The defects a hostile review found in the money paths (issue 12), each reproduced the way it
 //! was found, against the real binary: a forged refund of a deposit, Telegram 5xx and blocked
 //! buyers losing deliveries, a lost webhook meeting a status outage at expiry, review holds that
 //! did not hold deposits, SALDO debiting another amount than confirmed, review decisions that
 //! could not complete, money moving without its audit entry, and admin buttons in groups.
 
-mod common;
-mod pay_support;
-
+use crate::common;
 use std::time::Duration;
 
-use common::{App, ADMIN};
-use pay_support::*;
+use crate::common::{App, ADMIN};
+use crate::pay_support::*;
 use quickcart::testkit::{FakeUser, Fault, MsgKind, PakasirFault, PakasirRoute};
 use serde_json::{json, Value};
 

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! The fault matrix (issue 12): every money flow, with each failure of each outside call injected
 //! at each step — Telegram 5xx, 429, timeout, reset, nonsense, 403, 400; Pakasir 5xx, 429,
 //! timeout, reset, malformed answers, cancel "already completed" or "not found". After each case
@@ -6,14 +5,11 @@
 //! with its money-conservation rules, `db stats`): nothing sold twice, every completed payment
 //! delivered (or parked) or credited exactly once, balance = ledger, no credit without a source.
 
-mod common;
-mod pay_support;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{App, ADMIN};
-use pay_support::*;
+use crate::common::{App, ADMIN};
+use crate::pay_support::*;
 use quickcart::testkit::{Fault, PakasirFault, PakasirRoute};
 use serde_json::{json, Value};
 

@@ -1,16 +1,14 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! Backups, restore, rekey and logs (issue 7), against the real binary: `backup create` while
 //! orders flow, `backup verify|restore`, damaged backups and wrong keys, the standard `age` CLI,
 //! `backup prune`, `db rekey`, `logs rotate|prune`, and `backup/restore-drill.sh`.
 
-mod common;
-
+use crate::common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::{App, PAKASIR_WEBHOOK_SECRET};
+use crate::common::{App, PAKASIR_WEBHOOK_SECRET};
 use quickcart::testkit::MsgKind;
 use serde_json::Value;
 use sha2::{Digest, Sha256};

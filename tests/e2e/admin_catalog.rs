@@ -1,10 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! Minimal catalogue management end to end (SPEC §5, issue 2 point 7): `/add` and `/addstock`
 //! for admins, and no reply at all for anyone else.
 
-mod common;
-
-use common::{flat_labels, has_all, App, ADMIN};
+use crate::common::{flat_labels, has_all, App, ADMIN};
 use quickcart::domain::commands::ADMIN_COMMANDS;
 use serde_json::json;
 

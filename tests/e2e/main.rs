@@ -1,0 +1,27 @@
+//! The end-to-end tests: one binary (one build and link instead of one per file), a module per
+//! area. They start the real `quickcart` binary against the fake Telegram and Pakasir servers of
+//! `quickcart::testkit` and assert on what people see and on the data through the binary's own
+//! subcommands. `cargo test --test e2e money_review::` runs one area.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+mod pay_support;
+
+mod admin_catalog;
+mod admin_suite;
+mod audit_log;
+mod browsing;
+mod campaigns;
+mod demo;
+mod fault_matrix;
+mod hostile_input;
+mod http_hardening;
+mod money_faults;
+mod money_review;
+mod ops_backup;
+mod ops_deploy;
+mod payments;
+mod review_admin;
+mod security;
+mod soak;
+mod storage;
