@@ -1,4 +1,4 @@
-//! Helpers for the payment end-to-end tests, on top of `tests/common` (which stays untouched):
+//! Helpers for the payment end-to-end tests, on top of `common`:
 //! reaching a QRIS invoice, paying it through the fake Pakasir, posting webhooks, reading
 //! `quickcart db stats`, and counting what customers received.
 

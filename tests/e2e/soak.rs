@@ -8,7 +8,7 @@
 //! sequence (timing on a busy machine still varies). `cargo test` runs a short soak:
 //!
 //! ```sh
-//! QUICKCART_SOAK_SECONDS=600 QUICKCART_SOAK_SEED=42 cargo test --release --test e2e_soak -- --nocapture
+//! QUICKCART_SOAK_SECONDS=600 QUICKCART_SOAK_SEED=42 cargo test --release --test e2e soak:: -- --nocapture
 //! ```
 
 use crate::common;
