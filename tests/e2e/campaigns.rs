@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::common::{chat_of, flat_labels, App, ADMIN, PAKASIR_WEBHOOK_SECRET};
+use crate::common::{chat_of, flat_labels, run_cli, App, ADMIN, PAKASIR_WEBHOOK_SECRET};
 use proptest::prelude::*;
 use quickcart::testkit::{BotMessage, Call, FakeUser, Fault, MsgKind, RateLimit};
 use serde_json::Value;
@@ -25,11 +25,6 @@ const NOT_FOUND: &str = "Invoice tidak ditemukan";
 const STALE: &str = "sudah tidak berlaku";
 
 // ------------------------------------------------------------------ helpers
-
-async fn run_cli(app: &App, args: &[&str]) -> std::process::Output {
-    let mut cmd = app.command(args);
-    tokio::task::spawn_blocking(move || cmd.output()).await.expect("join").expect("run quickcart")
-}
 
 /// `quickcart db stats` as JSON (works while serving).
 async fn stats(app: &App) -> Value {

@@ -656,3 +656,37 @@ pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     }
     hits
 }
+
+/// Runs another subcommand off the async runtime (`db stats`, `audit tail`, …).
+pub async fn run_cli(app: &App, args: &[&str]) -> std::process::Output {
+    let mut cmd = app.command(args);
+    tokio::task::spawn_blocking(move || cmd.output()).await.expect("join").expect("run quickcart")
+}
+
+/// Runs a subcommand that must succeed; returns its stdout.
+pub async fn cli_ok(app: &App, args: &[&str]) -> String {
+    let out = run_cli(app, args).await;
+    assert!(
+        out.status.success(),
+        "quickcart {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// (message id, callback data) of the button `label` on the newest message in `chat` with `needle`.
+/// The `(message id, callback data)` of a button labelled `label` on the newest message with
+/// `needle` in `chat`.
+pub fn button_on(app: &App, chat: i64, needle: &str, label: &str) -> (i64, String) {
+    let m = app.tg.all_messages(chat).into_iter().rev().find(|m| m.text.contains(needle)).unwrap_or_else(|| {
+        panic!("no message with {needle:?} in {chat}:\n{}", app.transcript(chat));
+    });
+    let b = m
+        .inline_buttons
+        .iter()
+        .flatten()
+        .find(|b| b.text == label)
+        .unwrap_or_else(|| panic!("no [{label}] on {needle:?}: {:?}", m.inline_buttons));
+    (m.message_id, b.callback_data.clone().expect("callback data"))
+}

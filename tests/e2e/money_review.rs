@@ -7,7 +7,7 @@
 use crate::common;
 use std::time::Duration;
 
-use crate::common::{App, ADMIN};
+use crate::common::{button_on, cli_ok, App, ADMIN};
 use crate::pay_support::*;
 use quickcart::testkit::{FakeUser, Fault, MsgKind, PakasirFault, PakasirRoute};
 use serde_json::{json, Value};
@@ -30,20 +30,6 @@ async fn balance(app: &App, user: i64) -> i64 {
     v["user"]["balance"].as_i64().unwrap_or_else(|| panic!("no balance in {v:#}"))
 }
 
-/// (message id, callback data) of the button `label` on the newest message in `chat` with `needle`.
-fn button_on(app: &App, chat: i64, needle: &str, label: &str) -> (i64, String) {
-    let m = app.tg.all_messages(chat).into_iter().rev().find(|m| m.text.contains(needle)).unwrap_or_else(|| {
-        panic!("no message with {needle:?} in {chat}:\n{}", app.transcript(chat));
-    });
-    let b = m
-        .inline_buttons
-        .iter()
-        .flatten()
-        .find(|b| b.text == label)
-        .unwrap_or_else(|| panic!("no [{label}] on {needle:?}: {:?}", m.inline_buttons));
-    (m.message_id, b.callback_data.clone().expect("callback data"))
-}
-
 /// The order id behind an invoice (from its `[Batalkan]` button: `oc:<id>`).
 fn order_id(inv: &Invoice) -> i64 {
     let data = inv
@@ -54,13 +40,6 @@ fn order_id(inv: &Invoice) -> i64 {
         .find_map(|b| b.callback_data.clone().filter(|d| d.starts_with("oc:")))
         .expect("invoice has a cancel button");
     data.trim_start_matches("oc:").parse().unwrap()
-}
-
-async fn cli_ok(app: &App, args: &[&str]) -> String {
-    let mut cmd = app.command(args);
-    let out = tokio::task::spawn_blocking(move || cmd.output()).await.unwrap().unwrap();
-    assert!(out.status.success(), "quickcart {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 async fn settle_and_check(app: &App) -> Value {

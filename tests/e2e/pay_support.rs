@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use quickcart::testkit::{BotMessage, MsgKind, PakasirRoute, Txn};
 use serde_json::Value;
 
-use crate::common::{App, PAKASIR_WEBHOOK_SECRET};
+use crate::common::{run_cli, App, PAKASIR_WEBHOOK_SECRET};
 
 /// Longer than `common::WAIT`, for things that pass through the poller or the scheduler.
 pub const SLOW: Duration = Duration::from_secs(30);
@@ -83,11 +83,6 @@ pub async fn pay(app: &App, invoice: &str) {
 }
 
 // ------------------------------------------------------------------ db
-
-async fn run_cli(app: &App, args: &[&str]) -> std::process::Output {
-    let mut cmd = app.command(args);
-    tokio::task::spawn_blocking(move || cmd.output()).await.expect("join").expect("run quickcart")
-}
 
 /// `quickcart db stats` as JSON.
 pub async fn stats(app: &App) -> Value {

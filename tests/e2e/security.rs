@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common::{files_containing, App, ADMIN, PAKASIR_API_KEY};
+use crate::common::{button_on, cli_ok, files_containing, run_cli, App, ADMIN, PAKASIR_API_KEY};
 use crate::pay_support::*;
 use quickcart::testkit::{BotMessage, Fault, MsgKind, PakasirFault, PakasirRoute};
 use serde_json::{json, Value};
@@ -26,23 +26,6 @@ const STALE: &str = "tidak berlaku";
 fn throttled_env(env: &mut BTreeMap<String, String>) {
     env.insert("TELEGRAM_THROTTLE_LIMIT".into(), "8".into());
     env.insert("TELEGRAM_THROTTLE_WINDOW_SECONDS".into(), "10".into());
-}
-
-async fn run_cli(app: &App, args: &[&str]) -> std::process::Output {
-    let mut cmd = app.command(args);
-    tokio::task::spawn_blocking(move || cmd.output()).await.expect("join").expect("run quickcart")
-}
-
-/// Runs a subcommand that must succeed; returns its stdout.
-async fn cli_ok(app: &App, args: &[&str]) -> String {
-    let out = run_cli(app, args).await;
-    assert!(
-        out.status.success(),
-        "quickcart {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn http() -> reqwest::Client {
@@ -121,21 +104,6 @@ async fn account(app: &mut App, user: i64) -> BotMessage {
 async fn saldo_line(app: &mut App, user: i64) -> String {
     let acct = account(app, user).await;
     acct.text.lines().find(|l| l.contains("Saldo")).unwrap_or_default().trim().to_string()
-}
-
-/// The `(message id, callback data)` of a button labelled `label` on the newest message with
-/// `needle` in `chat`.
-fn button_on(app: &App, chat: i64, needle: &str, label: &str) -> (i64, String) {
-    let m = app.tg.all_messages(chat).into_iter().rev().find(|m| m.text.contains(needle)).unwrap_or_else(|| {
-        panic!("no message with {needle:?} in {chat}:\n{}", app.transcript(chat));
-    });
-    let b = m
-        .inline_buttons
-        .iter()
-        .flatten()
-        .find(|b| b.text == label)
-        .unwrap_or_else(|| panic!("no [{label}] on {needle:?}: {:?}", m.inline_buttons));
-    (m.message_id, b.callback_data.clone().expect("callback data"))
 }
 
 // ================================================================== 1. throttle
