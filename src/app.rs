@@ -49,7 +49,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let http_addr = listener.local_addr()?;
     let rejections = http::rejections::RejectionLog::new(db.clone());
     let state = http::HttpState {
-        limiter: http::webhook_limiter(),
+        limiter: http::webhook_limiter(&config),
         rejections: rejections.clone(),
         db: db.clone(),
         dispatcher: dispatcher.clone(),

@@ -87,6 +87,9 @@ pub struct Config {
     /// How often each pending QRIS order is checked at Pakasir (`PAKASIR_POLL_SECONDS`, ≥ 4 s:
     /// Pakasir allows one status call per 4 s per transaction).
     pub pakasir_poll_seconds: u64,
+    /// Pakasir webhook requests per minute per caller (`PAKASIR_WEBHOOK_LIMIT_PER_MINUTE`; load
+    /// tests post every webhook from 127.0.0.1).
+    pub pakasir_webhook_limit_per_minute: u32,
     /// How long one Bot API call may take before it counts as failed and is retried
     /// (`TELEGRAM_TIMEOUT_SECONDS`, default 17 s like teloxide's; tests shorten it).
     pub telegram_timeout_seconds: u64,
@@ -163,6 +166,9 @@ fn bool_var(src: &dyn Source, key: &'static str) -> Result<bool, ConfigError> {
     }
 }
 
+/// Pakasir's own, generous limit per source address (it retries failed notifications).
+pub const DEFAULT_WEBHOOK_LIMIT_PER_MINUTE: u32 = 300;
+
 impl Config {
     /// Reads every variable of SPEC §1. Required-for-a-feature variables are `Option`s here and
     /// demanded by the feature (see [`Config::require_serve`]).
@@ -219,6 +225,13 @@ impl Config {
                 None => u64::from(payment_expiry_minutes) * 60,
             },
             pakasir_poll_seconds: u64::from(bounded(src, "PAKASIR_POLL_SECONDS", 10, 4..=3600, "harus 4–3600 detik")?),
+            pakasir_webhook_limit_per_minute: bounded(
+                src,
+                "PAKASIR_WEBHOOK_LIMIT_PER_MINUTE",
+                DEFAULT_WEBHOOK_LIMIT_PER_MINUTE,
+                1..=1_000_000,
+                "harus 1–1000000",
+            )?,
             telegram_timeout_seconds: u64::from(bounded(
                 src,
                 "TELEGRAM_TIMEOUT_SECONDS",

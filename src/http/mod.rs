@@ -33,7 +33,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// Pakasir's own, generous limit per source address (it retries failed notifications).
 /// `PAKASIR_WEBHOOK_LIMIT_PER_MINUTE` overrides it (load tests post every webhook from 127.0.0.1).
-const WEBHOOK_LIMIT_PER_MINUTE: u32 = 300;
+const WEBHOOK_LIMIT_PER_MINUTE: u32 = crate::config::DEFAULT_WEBHOOK_LIMIT_PER_MINUTE;
 
 /// Webhook requests per minute that fail authentication, from all callers together: four
 /// callers' worth. Addresses are cheap (IPv6, or anything on the proxy's host), so the
@@ -100,14 +100,9 @@ fn reply(status: StatusCode, code: &str) -> (StatusCode, Json<serde_json::Value>
 
 /// The Pakasir webhook's limits: `PAKASIR_WEBHOOK_LIMIT_PER_MINUTE` per caller, and
 /// [`WEBHOOK_UNAUTHENTICATED_PER_MINUTE`] for wrong secrets from all callers together.
-pub fn webhook_limiter() -> crate::security::throttle::HttpLimiter {
-    let per_minute = std::env::var("PAKASIR_WEBHOOK_LIMIT_PER_MINUTE")
-        .ok()
-        .and_then(|v| v.trim().parse::<u32>().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(WEBHOOK_LIMIT_PER_MINUTE);
+pub fn webhook_limiter(config: &crate::config::Config) -> crate::security::throttle::HttpLimiter {
     crate::security::throttle::HttpLimiter::new(
-        per_minute,
+        config.pakasir_webhook_limit_per_minute,
         WEBHOOK_UNAUTHENTICATED_PER_MINUTE,
         std::time::Duration::from_secs(60),
     )
@@ -233,26 +228,7 @@ pub fn metrics_router(db: Db) -> Router {
 }
 
 async fn metrics(State(db): State<Db>) -> (StatusCode, [(axum::http::header::HeaderName, &'static str); 1], String) {
-    let gauges = db
-        .call(|c| {
-            let one = |sql: &str| -> Result<i64, crate::store::StoreError> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
-            Ok(vec![
-                ("quickcart_outbox_backlog", "messages waiting to be sent", crate::store::outbox::backlog(c)?),
-                (
-                    "quickcart_broadcast_pending",
-                    "broadcast recipients still to send to",
-                    one("SELECT count(*) FROM broadcast_recipients WHERE status IN ('pending','sending')")?,
-                ),
-                (
-                    "quickcart_orders_pending",
-                    "orders waiting for payment",
-                    one("SELECT count(*) FROM orders WHERE status = 'pending'")?,
-                ),
-                ("quickcart_users", "known users", one("SELECT count(*) FROM users")?),
-            ])
-        })
-        .await;
-    let gauges = match gauges {
+    let gauges = match db.call(crate::store::stats::gauges).await {
         Ok(g) => g,
         Err(_) => {
             crate::metrics::global().inc("quickcart_db_errors_total", &[("db", "shop")]);

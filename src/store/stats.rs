@@ -62,3 +62,27 @@ pub fn snapshot(conn: &Connection) -> Result<serde_json::Value, StoreError> {
         "security_events": grouped("SELECT kind, count(*) FROM security_events GROUP BY kind")?,
     }))
 }
+
+/// The gauges of `/metrics`: (name, help, value).
+pub fn gauges(conn: &mut Connection) -> Result<Vec<(&'static str, &'static str, i64)>, StoreError> {
+    let one = |sql: &str| -> Result<i64, StoreError> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+    Ok(vec![
+        ("quickcart_outbox_backlog", "messages waiting to be sent", super::outbox::backlog(conn)?),
+        (
+            "quickcart_broadcast_pending",
+            "broadcast recipients still to send to",
+            one("SELECT count(*) FROM broadcast_recipients WHERE status IN ('pending','sending')")?,
+        ),
+        (
+            "quickcart_orders_pending",
+            "orders waiting for payment",
+            one("SELECT count(*) FROM orders WHERE status = 'pending'")?,
+        ),
+        ("quickcart_users", "known users", one("SELECT count(*) FROM users")?),
+        (
+            "quickcart_deliveries_parked",
+            "deliveries waiting for a buyer who blocked the bot",
+            one("SELECT count(*) FROM outbox WHERE delivery = 1 AND parked = 1")?,
+        ),
+    ])
+}
