@@ -450,8 +450,14 @@ fn raw_limit(orders: usize) -> (f64, f64) {
         for i in 0..orders {
             let user = FIRST_USER + i as i64;
             let purchase = Purchase::Product { product_id: PRODUCT, quantity: 1, unit_price: PRICE, voucher: None };
-            let order =
-                store::orders::create_pending(&mut c, user, &purchase, expires, "none").expect("create_pending");
+            let order = store::orders::create_pending(
+                &mut c,
+                user,
+                &purchase,
+                expires,
+                quickcart::domain::anomaly::Level::None,
+            )
+            .expect("create_pending");
             let paid = store::orders::confirm_payment(&mut c, order.id, &compose, &late).expect("confirm_payment");
             assert!(matches!(paid, Some(store::orders::Paid::Delivered(_))));
             transactions += 2;
@@ -501,7 +507,15 @@ async fn raw_limit_group_commit(orders: usize) -> f64 {
                 let user = FIRST_USER + i as i64;
                 let purchase = Purchase::Product { product_id: PRODUCT, quantity: 1, unit_price: PRICE, voucher: None };
                 let order = db
-                    .write(move |c| Ok(store::orders::create_pending(c, user, &purchase, expires, "none")))
+                    .write(move |c| {
+                        Ok(store::orders::create_pending(
+                            c,
+                            user,
+                            &purchase,
+                            expires,
+                            quickcart::domain::anomaly::Level::None,
+                        ))
+                    })
                     .await
                     .expect("write")
                     .expect("create_pending");

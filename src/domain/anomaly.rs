@@ -29,6 +29,22 @@ pub enum Level {
 }
 
 impl Level {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "none" => Level::None,
+            "flag" => Level::Flag,
+            "review" => Level::Review,
+            "block" => Level::Block,
+            _ => return None,
+        })
+    }
+
+    /// A payment at this level is paid, but its goods (or its deposit credit) wait for an
+    /// admin's decision.
+    pub fn holds(self) -> bool {
+        self == Level::Review
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Level::None => "none",

@@ -11,6 +11,7 @@ pub mod money;
 pub mod order;
 pub mod paging;
 pub mod pricing;
+pub mod purchase;
 pub mod role;
 pub mod time;
 pub mod validate;

@@ -250,7 +250,7 @@ impl Shop {
         let deposit = matches!(purchase, Purchase::Deposit { .. });
         let Some(level) = self.assess_payment(actor, purchase.total(), deposit).await? else { return Ok(false) };
         let expires_at = store::now() + i64::try_from(self.config.payment_expiry_seconds).unwrap_or(600);
-        let risk = level.as_str();
+        let risk = level;
         let created =
             self.db.write(move |c| Ok(store::orders::create_pending(c, user, &purchase, expires_at, risk))).await?;
         let order = match created {
@@ -407,7 +407,7 @@ impl Shop {
             self.sessions.clear(actor.user.id);
             return Ok(None);
         };
-        let risk = level.as_str();
+        let risk = level;
         let admins = self.notice_recipients().await?;
         // SPEC §8: no money moves unaudited. If the entry cannot be written, nothing is debited.
         self.audit(

@@ -51,6 +51,9 @@ pub enum StoreError {
     Join,
     #[error("commit failed: {0}")]
     Commit(String),
+    /// A status change the order state machine does not allow (a bug, never a user error).
+    #[error(transparent)]
+    Transition(#[from] crate::domain::order::InvalidTransition),
 }
 
 /// Both databases. Cheap to clone.

@@ -8,7 +8,10 @@ use super::{
     ledger::{self, EntryKind, LedgerError},
     now, outbox, StoreError,
 };
-use crate::domain::order::{self, transition, Event, Kind, Method, Status};
+use crate::domain::{
+    anomaly::Level,
+    order::{self, transition, Event, Kind, Method, Status},
+};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Order {
@@ -30,8 +33,8 @@ pub struct Order {
     pub expires_at: i64,
     pub paid_at: Option<i64>,
     pub created_at: i64,
-    /// Anomaly level at creation (`none|flag|review|block`).
-    pub risk: String,
+    /// Anomaly level at creation.
+    pub risk: Level,
     /// Paid but delivery waits for an admin's review.
     pub held: bool,
     pub items: Vec<Line>,
@@ -63,8 +66,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
         fee: r.get(6)?,
         total: r.get(7)?,
         method: if method == "saldo" { Method::Saldo } else { Method::Qris },
-        // The schema's CHECK admits only the five statuses.
-        status: Status::parse(&status).unwrap_or(Status::Cancelled),
+        status: Status::parse(&status).ok_or_else(|| unknown_value(9, "status", &status))?,
         txn_id: r.get(10)?,
         qr_string: r.get(11)?,
         chat_id: r.get(12)?,
@@ -72,10 +74,22 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
         expires_at: r.get(14)?,
         paid_at: r.get(15)?,
         created_at: r.get(16)?,
-        risk: r.get(17)?,
+        risk: {
+            let risk: String = r.get(17)?;
+            Level::parse(&risk).ok_or_else(|| unknown_value(17, "risk", &risk))?
+        },
         held: r.get(18)?,
         items: Vec::new(),
     })
+}
+
+/// A value the schema's CHECKs should have kept out: an error, never a guess.
+fn unknown_value(column: usize, what: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        column,
+        rusqlite::types::Type::Text,
+        format!("unknown order {what} {value:?}").into(),
+    )
 }
 
 fn with_lines(conn: &Connection, mut o: Order) -> Result<Order, StoreError> {
@@ -169,40 +183,7 @@ pub fn history(conn: &Connection, user_id: i64, offset: i64, limit: i64) -> Resu
     Ok((total, rows))
 }
 
-/// What to buy: one product line, or a deposit amount.
-#[derive(Clone, Debug)]
-pub enum Purchase {
-    /// `voucher`: (voucher id, voucher amount) applied to this order.
-    Product {
-        product_id: i64,
-        quantity: i64,
-        unit_price: i64,
-        voucher: Option<(i64, i64)>,
-    },
-    Deposit {
-        amount: i64,
-    },
-}
-
-impl Purchase {
-    /// (subtotal, voucher discount): the one place a purchase's amounts are worked out; the
-    /// order row, the summary, the balance check and the anomaly rules all ask this.
-    pub fn amounts(&self) -> (i64, i64) {
-        match self {
-            Purchase::Product { quantity, unit_price, voucher, .. } => {
-                let sub = crate::domain::pricing::subtotal(*unit_price, *quantity);
-                (sub, voucher.map_or(0, |(_, v)| crate::domain::campaign::voucher_discount(v, sub)))
-            }
-            Purchase::Deposit { amount } => (*amount, 0),
-        }
-    }
-
-    /// What the customer pays (before Pakasir's fee).
-    pub fn total(&self) -> i64 {
-        let (sub, discount) = self.amounts();
-        sub - discount
-    }
-}
+pub use crate::domain::purchase::Purchase;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckoutError {
@@ -237,7 +218,7 @@ fn insert_pending(
     purchase: &Purchase,
     method: Method,
     expires_at: i64,
-    risk: &str,
+    risk: Level,
 ) -> Result<i64, CheckoutError> {
     if let Some(existing) = pending_of(tx, user_id)? {
         return Err(CheckoutError::PendingExists(Box::new(existing)));
@@ -266,7 +247,7 @@ fn insert_pending(
                 method.as_str(),
                 expires_at,
                 t,
-                risk
+                risk.as_str()
             ],
             |r| r.get(0),
         )?;
@@ -305,7 +286,7 @@ pub fn create_pending(
     user_id: i64,
     purchase: &Purchase,
     expires_at: i64,
-    risk: &str,
+    risk: Level,
 ) -> Result<Order, CheckoutError> {
     let tx = super::writer::begin(conn)?;
     let id = insert_pending(&tx, user_id, purchase, Method::Qris, expires_at, risk)?;
@@ -323,7 +304,7 @@ pub fn pay_with_balance(
     conn: &mut Connection,
     user_id: i64,
     purchase: &Purchase,
-    risk: &str,
+    risk: Level,
     compose: Compose<'_>,
 ) -> Result<Order, CheckoutError> {
     let tx = super::writer::begin(conn)?;
@@ -345,11 +326,11 @@ pub fn pay_with_balance(
 /// pending → paid: reserved items become sold, sold counts grow, deposits are credited, and the
 /// delivery and notices go to the outbox.
 fn mark_paid(tx: &Connection, order: Order, compose: Compose<'_>) -> Result<Order, StoreError> {
-    let to = transition(order.status, Event::PaymentConfirmed).map_err(|e| StoreError::Migration(e.to_string()))?;
+    let to = transition(order.status, Event::PaymentConfirmed)?;
     let t = now();
     // A payment flagged for review is paid, but its goods (or its deposit credit) wait for an
     // admin's decision.
-    let held = order.risk == "review";
+    let held = order.risk.holds();
     tx.prepare_cached(
         "UPDATE orders SET status = ?2, paid_at = ?3, updated_at = ?3, held = ?4 WHERE id = ?1 AND status = 'pending'",
     )?
@@ -597,7 +578,7 @@ pub fn decide_review(
         }
         Review::Released(Box::new(order))
     } else {
-        let to = transition(order.status, Event::Refund).map_err(|e| StoreError::Migration(e.to_string()))?;
+        let to = transition(order.status, Event::Refund)?;
         tx.execute(
             "UPDATE orders SET status = ?2, held = 0, updated_at = ?3 WHERE id = ?1",
             params![order.id, to.as_str(), t],
