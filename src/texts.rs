@@ -245,10 +245,59 @@ pub const BAD_EMAIL_EDIT: &str = "Alamat email tidak valid. Contoh: nama@email.c
 pub const BAD_WA_EDIT: &str = "Nomor WhatsApp tidak valid. Gunakan format 08xxxxxxxxxx. Silakan ketik lagi.";
 pub const NO_HISTORY: &str = "Belum ada transaksi.";
 
+// Commands. The usage (format + example) and `/` menu description of every command are in its
+// row of the one command table, `domain::commands::COMMANDS` (the domain does not depend on this
+// catalogue); the answers built from them are here.
+
+/// Telegram's limit for one text message, in UTF-16 units.
+const MAX_MESSAGE_UNITS: usize = 4096;
+
+/// `/help`: the public commands with their descriptions, and for an admin every admin command
+/// with its format and example; split into messages Telegram accepts.
+pub fn help(admin: bool) -> Vec<String> {
+    use crate::domain::commands::{listed, Access};
+    let mut public = String::from("<b>Daftar perintah</b>");
+    let mut blocks = Vec::new();
+    for c in listed(admin) {
+        let about = esc(c.menu.unwrap_or_default());
+        match (c.access(), c.usage()) {
+            (Access::Admin, Some(u)) => blocks.push(format!(
+                "/{} — {about}\nFormat: <code>{}</code>\nContoh:\n<code>{}</code>",
+                c.name,
+                esc(u.format),
+                esc(u.example)
+            )),
+            _ => public.push_str(&format!("\n/{} — {about}", c.name)),
+        }
+    }
+    if !blocks.is_empty() {
+        blocks.insert(0, "<b>Perintah admin</b>".to_string());
+    }
+    blocks.insert(0, public);
+    pack(blocks, MAX_MESSAGE_UNITS)
+}
+
+/// Joins blocks with a blank line into as few messages of at most `max` UTF-16 units as possible
+/// (measured on the HTML, which is never shorter than what Telegram counts).
+fn pack(blocks: Vec<String>, max: usize) -> Vec<String> {
+    let units = |s: &str| s.encode_utf16().count();
+    let mut out: Vec<String> = Vec::new();
+    for block in blocks {
+        match out.last_mut() {
+            Some(last) if units(last) + 2 + units(&block) <= max => {
+                last.push_str("\n\n");
+                last.push_str(&block);
+            }
+            _ => out.push(block),
+        }
+    }
+    out
+}
+
 // Admin.
 pub const FORMAT_WRONG: &str = "Format salah. Contoh penggunaan yang benar:";
 
-pub fn usage(u: crate::domain::commands::Usage) -> String {
+pub fn usage(u: crate::domain::admin::Usage) -> String {
     format!("{FORMAT_WRONG}\n<code>{}</code>\n\nContoh:\n<code>{}</code>", esc(u.format), esc(u.example))
 }
 
@@ -1021,3 +1070,31 @@ pub fn btn_resend(invoice: &str) -> String {
 }
 
 pub const RESENT: &str = "Produk dikirim ulang ke chat ini.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::commands::{Access, COMMANDS};
+
+    #[test]
+    fn help_lists_what_the_user_may_run_within_telegram_limits() {
+        let customer = help(false).join("\n");
+        let admin = help(true);
+        for c in COMMANDS.iter().filter(|c| c.menu.is_some()) {
+            let line = format!("/{} — ", c.name);
+            assert_eq!(customer.contains(&line), c.access() == Access::Everyone, "/{}", c.name);
+            assert!(admin.iter().any(|m| m.contains(&line)), "/{}", c.name);
+            if let Some(u) = c.usage() {
+                assert!(admin.iter().any(|m| m.contains(&esc(u.format)) && m.contains(&esc(u.example))));
+            }
+        }
+        assert!(!customer.contains("skip") && !customer.contains("Format:"));
+        assert!(admin.iter().all(|m| m.encode_utf16().count() <= MAX_MESSAGE_UNITS));
+    }
+
+    #[test]
+    fn pack_splits_between_blocks() {
+        let blocks = vec!["a".repeat(6), "b".repeat(6), "c".repeat(2)];
+        assert_eq!(pack(blocks, 10), vec!["a".repeat(6), format!("{}\n\n{}", "b".repeat(6), "c".repeat(2))]);
+    }
+}

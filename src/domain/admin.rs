@@ -1,19 +1,45 @@
-//! The admin command grammar (SPEC §5): one enum, one strict parser per command, and the usage
-//! text (format + example) every malformed command is answered with.
+//! The admin command arguments (SPEC §5): the parsed [`AdminCommand`], and the strict parsers the
+//! rows of the command table (`domain::commands`) use. A parser answers `None` for a malformed
+//! command; the table answers it with the row's [`Usage`]. Arguments are separated by `|`.
 
 use super::{
     catalog::{Discount, NO_CATEGORY},
-    commands::{
-        digits, parse_add, parse_addstock, product_id, NewProduct, StockImport, Usage, ADDSTOCK_USAGE, ADD_USAGE,
-        MAX_PRICE,
-    },
     money::parse_amount,
 };
 
+/// What a malformed admin command is answered with: the right format and an example.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub format: &'static str,
+    pub example: &'static str,
+}
+
+pub const MAX_PRODUCT_ID: i64 = 999_999;
+pub const MAX_PRICE: i64 = 100_000_000;
+pub const MAX_ITEM_LEN: usize = 2_000;
+pub const MAX_ITEMS_PER_IMPORT: usize = 10_000;
 /// Largest amount an admin can move in one `/transfer` or set with `/editbalance`.
 pub const MAX_ADMIN_AMOUNT: i64 = 100_000_000;
 pub const MAX_PM_LEN: usize = 3_500;
 pub const MAX_SOLD: i64 = 10_000_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewProduct {
+    /// `None` = the smallest free id.
+    pub id: Option<i64>,
+    pub name: String,
+    /// `None` = Tanpa Kategori.
+    pub category: Option<String>,
+    pub price: i64,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockImport {
+    pub product_id: i64,
+    /// Trimmed, non-empty item lines in input order (duplicates are the store's to skip).
+    pub items: Vec<String>,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SoldEdit {
@@ -21,6 +47,7 @@ pub enum SoldEdit {
     Add(i64),
 }
 
+/// A well-formed admin command; `shop::admin` has one handler per variant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AdminCommand {
     Add(NewProduct),
@@ -81,53 +108,33 @@ pub enum AdminCommand {
     Whitelist(i64),
     RmGroup(i64),
     Version,
-    /// `/broadcast`, `/giveaway`, `/setformula`: parsed by the campaign module.
+    /// `/broadcast`, `/giveaway`, `/setformula`: their arguments are parsed by the campaign
+    /// module after the command is audited, so they stay raw here.
     Campaign {
         name: String,
         args: String,
     },
 }
 
-const fn usage(format: &'static str, example: &'static str) -> Usage {
-    Usage { format, example }
+// ------------------------------------------------------------------ values
+
+fn clean_line(s: &str, max: usize) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)).then(|| s.to_string())
 }
 
-pub fn usage_of(name: &str) -> Usage {
-    match name {
-        "add" => ADD_USAGE,
-        "addstock" => ADDSTOCK_USAGE,
-        "del" => usage("/del id", "/del 3"),
-        "delstock" => usage("/delstock id|stock_id", "/delstock 3|120"),
-        "delallstock" => usage("/delallstock id", "/delallstock 3"),
-        "editid" => usage("/editid id_lama|id_baru", "/editid 3|30"),
-        "editcategory" => usage("/editcategory id|kategori", "/editcategory 3|Streaming"),
-        "editsold" => usage("/editsold id|N atau /editsold id|+N", "/editsold 3|100\n/editsold 3|+5"),
-        "disc" => usage("/disc id|10% atau /disc id|5000, /disc id|0 menghapus", "/disc 3|10%"),
-        "discat" => usage("/discat kategori|15% atau nominal, 0 menghapus", "/discat Streaming|15%"),
-        "priceress" => usage("/priceress id|harga, - menghapus", "/priceress 3|25000"),
-        "exportstock" => usage("/exportstock id", "/exportstock 3"),
-        "info" => usage("/info user_id", "/info 123456789"),
-        "pm" => usage("/pm user_id|pesan", "/pm 123456789|Halo, pesanan Anda sudah dikirim."),
-        "transfer" => usage("/transfer user_id|jumlah", "/transfer 123456789|50000"),
-        "editbalance" => usage("/editbalance user_id|jumlah", "/editbalance 123456789|100000"),
-        "ban" => usage("/ban user_id", "/ban 123456789"),
-        "unban" => usage("/unban user_id", "/unban 123456789"),
-        "addadmin" => usage("/addadmin user_id", "/addadmin 123456789"),
-        "rmadmin" => usage("/rmadmin user_id", "/rmadmin 123456789"),
-        "addreseller" => usage("/addreseller user_id", "/addreseller 123456789"),
-        "rmress" => usage("/rmress user_id", "/rmress 123456789"),
-        "whitelist" => usage("/whitelist chat_id", "/whitelist -1001234567890"),
-        "rm" => usage("/rm chat_id", "/rm -1001234567890"),
-        "version" => usage("/version", "/version"),
-        "broadcast" => {
-            usage("/broadcast pesan, atau balas sebuah pesan dengan /broadcast", "/broadcast Promo hari ini!")
-        }
-        "giveaway" => usage("/giveaway nominal|jumlah", "/giveaway 10000|5"),
-        _ => usage(
-            "/setformula, atau /setformula days=30|lt7=0.8|ge7=0.7|c12=0.6|c3=0.5|c4=0.4",
-            "/setformula days=30|lt7=0.8|ge7=0.7|c12=0.6|c3=0.5|c4=0.4",
-        ),
+/// A product id: plain digits (no sign), 1–999999.
+pub fn product_id(s: &str) -> Option<i64> {
+    digits(s).filter(|id| (1..=MAX_PRODUCT_ID).contains(id))
+}
+
+/// A non-negative integer written with ASCII digits only (`+5`, `٥` and `1e3` are refused).
+pub fn digits(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
+    s.parse().ok()
 }
 
 /// A Telegram user id: a positive integer.
@@ -169,216 +176,237 @@ pub fn discount(s: &str) -> Option<Option<Discount>> {
     }
 }
 
-fn one<T>(args: &str, f: impl Fn(&str) -> Option<T>) -> Option<T> {
-    if args.contains('|') || args.trim().is_empty() {
+// ------------------------------------------------------------------ shapes
+
+/// One argument on one line, without `|`.
+pub fn one<T>(args: &str, f: impl Fn(&str) -> Option<T>) -> Option<T> {
+    if args.contains('|') || args.contains('\n') || args.trim().is_empty() {
         return None;
     }
     f(args)
 }
 
-fn two(args: &str) -> Option<(&str, &str)> {
+/// Two non-empty arguments `a|b` on one line.
+pub fn two(args: &str) -> Option<(&str, &str)> {
+    if args.contains('\n') {
+        return None;
+    }
     let (a, b) = args.split_once('|')?;
     (!a.trim().is_empty() && !b.trim().is_empty()).then_some((a, b))
 }
 
-/// Parses one admin command. `document` is the text of a `.txt` sent with the command.
-pub fn parse(name: &str, args: &str, document: Option<&str>) -> Result<AdminCommand, Usage> {
-    let bad = || usage_of(name);
-    let args_single = || (!args.contains('\n')).then_some(args).ok_or_else(bad);
-    use AdminCommand as C;
-    Ok(match name {
-        "add" => C::Add(parse_add(args)?),
-        "addstock" => C::AddStock(parse_addstock(args, document)?),
-        "broadcast" | "giveaway" | "setformula" => C::Campaign { name: name.to_string(), args: args.to_string() },
-        "version" if args.trim().is_empty() => C::Version,
-        "pm" => {
-            let (id, text) = args.split_once('|').ok_or_else(bad)?;
-            let text = text.trim();
-            if text.is_empty() || text.chars().count() > MAX_PM_LEN {
-                return Err(bad());
+// ------------------------------------------------------------------ commands
+
+/// `/add id|name|category|price|description` (`-` placeholders for id, category, description).
+pub fn parse_add(args: &str) -> Option<NewProduct> {
+    let mut parts = args.splitn(5, '|');
+    let (Some(id), Some(name), Some(category), Some(price), Some(description)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let id = match id.trim() {
+        "-" => None,
+        s => Some(product_id(s)?),
+    };
+    let name = clean_line(name, 100).filter(|n| n != "-")?;
+    let category = match category.trim() {
+        "-" => None,
+        c if c.eq_ignore_ascii_case(NO_CATEGORY) => None,
+        c => Some(clean_line(c, 50)?),
+    };
+    let price = parse_amount(price).filter(|p| (1..=MAX_PRICE).contains(p))?;
+    let description = match description.trim() {
+        "-" => String::new(),
+        d if d.chars().count() <= 2_000 && !d.chars().any(|c| c.is_control() && c != '\n') => d.to_string(),
+        _ => return None,
+    };
+    Some(NewProduct { id, name, category, price, description })
+}
+
+/// `/addstock id|item` with more items on following lines; or `/addstock id` as the caption of a
+/// `.txt` document whose lines are the items.
+pub fn parse_addstock(args: &str, document: Option<&str>) -> Option<StockImport> {
+    let (head, first_item) = match args.split_once('|') {
+        Some((id, rest)) => (id, Some(rest)),
+        None => (args.lines().next().unwrap_or_default(), None),
+    };
+    let product_id = product_id(head)?;
+    let mut lines: Vec<&str> = Vec::new();
+    match (first_item, document) {
+        (Some(rest), None) => lines.extend(rest.lines()),
+        (None, Some(doc)) => {
+            if args.lines().count() > 1 {
+                return None;
             }
-            C::Pm { user_id: user_id(id).ok_or_else(bad)?, text: text.to_string() }
+            lines.extend(doc.lines());
         }
-        _ => {
-            let args = args_single()?;
-            match name {
-                "del" => C::Del(one(args, product_id).ok_or_else(bad)?),
-                "delallstock" => C::DelAllStock(one(args, product_id).ok_or_else(bad)?),
-                "exportstock" => C::ExportStock(one(args, product_id).ok_or_else(bad)?),
-                "delstock" => {
-                    let (p, s) = two(args).ok_or_else(bad)?;
-                    let stock_id = digits(s).filter(|i| *i > 0).ok_or_else(bad)?;
-                    C::DelStock { product_id: product_id(p).ok_or_else(bad)?, stock_id }
-                }
-                "editid" => {
-                    let (a, b) = two(args).ok_or_else(bad)?;
-                    C::EditId { old: product_id(a).ok_or_else(bad)?, new: product_id(b).ok_or_else(bad)? }
-                }
-                "editcategory" => {
-                    let (a, b) = two(args).ok_or_else(bad)?;
-                    C::EditCategory {
-                        product_id: product_id(a).ok_or_else(bad)?,
-                        category: category_name(b).ok_or_else(bad)?,
-                    }
-                }
-                "editsold" => {
-                    let (a, b) = two(args).ok_or_else(bad)?;
-                    let b = b.trim();
-                    let edit = match b.strip_prefix('+') {
-                        Some(n) => SoldEdit::Add(digits(n).filter(|n| (1..=MAX_SOLD).contains(n)).ok_or_else(bad)?),
-                        None => SoldEdit::Set(digits(b).filter(|n| (0..=MAX_SOLD).contains(n)).ok_or_else(bad)?),
-                    };
-                    C::EditSold { product_id: product_id(a).ok_or_else(bad)?, edit }
-                }
-                "disc" => {
-                    let (a, b) = two(args).ok_or_else(bad)?;
-                    C::Disc { product_id: product_id(a).ok_or_else(bad)?, discount: discount(b).ok_or_else(bad)? }
-                }
-                "discat" => {
-                    let (a, b) = two(args).ok_or_else(bad)?;
-                    let category = category_name(a).flatten().ok_or_else(bad)?;
-                    C::DisCat { category, discount: discount(b).ok_or_else(bad)? }
-                }
-                "priceress" => {
-                    let (a, b) = two(args).ok_or_else(bad)?;
-                    let price = match b.trim() {
-                        "-" => None,
-                        p => Some(parse_amount(p).filter(|p| (1..=MAX_PRICE).contains(p)).ok_or_else(bad)?),
-                    };
-                    C::PriceRess { product_id: product_id(a).ok_or_else(bad)?, price }
-                }
-                "transfer" | "editbalance" => {
-                    let (a, b) = two(args).ok_or_else(bad)?;
-                    let user_id = user_id(a).ok_or_else(bad)?;
-                    let min = if name == "transfer" { 1 } else { 0 };
-                    let amount = parse_amount(b).filter(|n| (min..=MAX_ADMIN_AMOUNT).contains(n)).ok_or_else(bad)?;
-                    if name == "transfer" {
-                        C::Transfer { user_id, amount }
-                    } else {
-                        C::EditBalance { user_id, amount }
-                    }
-                }
-                "info" => C::Info(one(args, user_id).ok_or_else(bad)?),
-                "ban" => C::Ban(one(args, user_id).ok_or_else(bad)?),
-                "unban" => C::Unban(one(args, user_id).ok_or_else(bad)?),
-                "addadmin" => C::AddAdmin(one(args, user_id).ok_or_else(bad)?),
-                "rmadmin" => C::RmAdmin(one(args, user_id).ok_or_else(bad)?),
-                "addreseller" => C::AddReseller(one(args, user_id).ok_or_else(bad)?),
-                "rmress" => C::RmReseller(one(args, user_id).ok_or_else(bad)?),
-                "whitelist" => C::Whitelist(one(args, group_id).ok_or_else(bad)?),
-                "rm" => C::RmGroup(one(args, group_id).ok_or_else(bad)?),
-                _ => return Err(bad()),
-            }
+        _ => return None,
+    }
+    let mut items = Vec::new();
+    for line in lines {
+        let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        if line.is_empty() {
+            continue;
         }
-    })
+        if line.chars().count() > MAX_ITEM_LEN || line.chars().any(char::is_control) {
+            return None;
+        }
+        items.push(line.to_string());
+    }
+    if items.is_empty() || items.len() > MAX_ITEMS_PER_IMPORT {
+        return None;
+    }
+    Some(StockImport { product_id, items })
+}
+
+/// `/pm user_id|text`: the text may span lines and contain `|`.
+pub fn parse_pm(args: &str) -> Option<AdminCommand> {
+    let (id, text) = args.split_once('|')?;
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > MAX_PM_LEN {
+        return None;
+    }
+    Some(AdminCommand::Pm { user_id: user_id(id)?, text: text.to_string() })
+}
+
+pub fn parse_delstock(args: &str) -> Option<AdminCommand> {
+    let (p, s) = two(args)?;
+    let stock_id = digits(s).filter(|i| *i > 0)?;
+    Some(AdminCommand::DelStock { product_id: product_id(p)?, stock_id })
+}
+
+pub fn parse_editid(args: &str) -> Option<AdminCommand> {
+    let (a, b) = two(args)?;
+    Some(AdminCommand::EditId { old: product_id(a)?, new: product_id(b)? })
+}
+
+pub fn parse_editcategory(args: &str) -> Option<AdminCommand> {
+    let (a, b) = two(args)?;
+    Some(AdminCommand::EditCategory { product_id: product_id(a)?, category: category_name(b)? })
+}
+
+/// `/editsold id|N` sets, `/editsold id|+N` adds.
+pub fn parse_editsold(args: &str) -> Option<AdminCommand> {
+    let (a, b) = two(args)?;
+    let b = b.trim();
+    let edit = match b.strip_prefix('+') {
+        Some(n) => SoldEdit::Add(digits(n).filter(|n| (1..=MAX_SOLD).contains(n))?),
+        None => SoldEdit::Set(digits(b).filter(|n| (0..=MAX_SOLD).contains(n))?),
+    };
+    Some(AdminCommand::EditSold { product_id: product_id(a)?, edit })
+}
+
+pub fn parse_disc(args: &str) -> Option<AdminCommand> {
+    let (a, b) = two(args)?;
+    Some(AdminCommand::Disc { product_id: product_id(a)?, discount: discount(b)? })
+}
+
+pub fn parse_discat(args: &str) -> Option<AdminCommand> {
+    let (a, b) = two(args)?;
+    Some(AdminCommand::DisCat { category: category_name(a).flatten()?, discount: discount(b)? })
+}
+
+/// `/priceress id|price`, `-` removes.
+pub fn parse_priceress(args: &str) -> Option<AdminCommand> {
+    let (a, b) = two(args)?;
+    let price = match b.trim() {
+        "-" => None,
+        p => Some(parse_amount(p).filter(|p| (1..=MAX_PRICE).contains(p))?),
+    };
+    Some(AdminCommand::PriceRess { product_id: product_id(a)?, price })
+}
+
+/// `user_id|amount` with `min..=MAX_ADMIN_AMOUNT` (`/transfer` moves at least 1, `/editbalance`
+/// may set 0).
+pub fn user_amount(args: &str, min: i64) -> Option<(i64, i64)> {
+    let (a, b) = two(args)?;
+    Some((user_id(a)?, parse_amount(b).filter(|n| (min..=MAX_ADMIN_AMOUNT).contains(n))?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::commands::ADMIN_COMMANDS;
     use proptest::prelude::*;
 
     #[test]
-    fn well_formed_commands() {
-        assert_eq!(parse("del", "3", None), Ok(AdminCommand::Del(3)));
-        assert_eq!(parse("delstock", "3|120", None), Ok(AdminCommand::DelStock { product_id: 3, stock_id: 120 }));
-        assert_eq!(parse("editid", "3|30", None), Ok(AdminCommand::EditId { old: 3, new: 30 }));
+    fn add_formats() {
+        let p = parse_add("1|Netflix 1 Bulan|Streaming|30000|Akun sharing").unwrap();
         assert_eq!(
-            parse("editcategory", "3|-", None),
-            Ok(AdminCommand::EditCategory { product_id: 3, category: None })
+            p,
+            NewProduct {
+                id: Some(1),
+                name: "Netflix 1 Bulan".into(),
+                category: Some("Streaming".into()),
+                price: 30_000,
+                description: "Akun sharing".into()
+            }
         );
-        assert_eq!(
-            parse("editsold", "3|+5", None),
-            Ok(AdminCommand::EditSold { product_id: 3, edit: SoldEdit::Add(5) })
-        );
-        assert_eq!(
-            parse("editsold", "3|100", None),
-            Ok(AdminCommand::EditSold { product_id: 3, edit: SoldEdit::Set(100) })
-        );
-        assert_eq!(
-            parse("disc", "3|10%", None),
-            Ok(AdminCommand::Disc { product_id: 3, discount: Some(Discount::Percent(10)) })
-        );
-        assert_eq!(
-            parse("disc", "3|5.000", None),
-            Ok(AdminCommand::Disc { product_id: 3, discount: Some(Discount::Nominal(5000)) })
-        );
-        assert_eq!(parse("disc", "3|0", None), Ok(AdminCommand::Disc { product_id: 3, discount: None }));
-        assert_eq!(
-            parse("discat", "Streaming|15%", None),
-            Ok(AdminCommand::DisCat { category: "Streaming".into(), discount: Some(Discount::Percent(15)) })
-        );
-        assert_eq!(parse("priceress", "3|-", None), Ok(AdminCommand::PriceRess { product_id: 3, price: None }));
-        assert_eq!(parse("transfer", "42|50.000", None), Ok(AdminCommand::Transfer { user_id: 42, amount: 50_000 }));
-        assert_eq!(parse("editbalance", "42|0", None), Ok(AdminCommand::EditBalance { user_id: 42, amount: 0 }));
-        assert_eq!(
-            parse("pm", "42|Halo | dunia", None),
-            Ok(AdminCommand::Pm { user_id: 42, text: "Halo | dunia".into() })
-        );
-        assert_eq!(parse("whitelist", "-1001234567890", None), Ok(AdminCommand::Whitelist(-1_001_234_567_890)));
-        assert_eq!(parse("version", "", None), Ok(AdminCommand::Version));
+        let p = parse_add("-|Canva|-|15.000|-").unwrap();
+        assert_eq!((p.id, p.category, p.price, p.description.as_str()), (None, None, 15_000, ""));
+        let p = parse_add("2|A|B|1000|has | pipes").unwrap();
+        assert_eq!(p.description, "has | pipes");
+        for bad in [
+            "",
+            "1|x",
+            "0|A|B|1000|-",
+            "x|A|B|1000|-",
+            "1||B|1000|-",
+            "1|A|B|0|-",
+            "1|A|B|-5|-",
+            "1|A|B|abc|-",
+            "1|A|B|999999999999|-",
+            "1000000|A|B|1000|-",
+        ] {
+            assert_eq!(parse_add(bad), None, "{bad}");
+        }
     }
 
     #[test]
-    fn malformed_commands_get_their_usage() {
-        for (name, args) in [
-            ("del", ""),
-            ("del", "x"),
-            ("del", "1|2"),
-            ("delstock", "3"),
-            ("editid", "3|"),
-            ("editsold", "3|-5"),
-            ("editsold", "3|+0"),
-            ("disc", "3|101%"),
-            ("disc", "3|-5"),
-            ("discat", "-|10%"),
-            ("transfer", "42|0"),
-            ("transfer", "-42|100"),
-            ("transfer", "42|999999999999"),
-            ("editbalance", "42|-1"),
-            ("pm", "42|"),
-            ("pm", "abc|hi"),
-            ("ban", "0"),
-            ("ban", "+42"),
-            ("whitelist", "42"),
-            ("rm", "abc"),
-            ("version", "x"),
-            ("info", "1\n2"),
-            ("editsold", "1|++5"),
-            ("editsold", "+1|5"),
-            ("disc", "+1|10%"),
-            ("editid", "+1|2"),
-            ("del", "+1"),
-        ] {
-            assert_eq!(parse(name, args, None), Err(usage_of(name)), "/{name} {args}");
+    fn addstock_formats() {
+        let s = parse_addstock("1|a\n b \n\nc", None).unwrap();
+        assert_eq!(s, StockImport { product_id: 1, items: vec!["a".into(), "b".into(), "c".into()] });
+        let s = parse_addstock("7", Some("\u{feff}x\r\ny\r\n")).unwrap();
+        assert_eq!(s.items, vec!["x".to_string(), "y".to_string()]);
+        for bad in ["", "1", "x|a", "1|", "1| \n ", "0|a"] {
+            assert_eq!(parse_addstock(bad, None), None, "{bad}");
         }
+        assert_eq!(parse_addstock("1|a", Some("b")), None);
+    }
+
+    #[test]
+    fn values() {
+        assert_eq!(user_id(" 42 "), Some(42));
+        assert_eq!(user_id("+42"), None);
+        assert_eq!(user_id("0"), None);
+        assert_eq!(group_id("-1001234567890"), Some(-1_001_234_567_890));
+        assert_eq!(group_id("42"), None);
+        assert_eq!(discount("10%"), Some(Some(Discount::Percent(10))));
+        assert_eq!(discount("Rp5.000"), Some(Some(Discount::Nominal(5000))));
+        assert_eq!(discount("0"), Some(None));
+        assert_eq!(discount("101%"), None);
+        assert_eq!(product_id("+1"), None);
+        assert_eq!(one("1\n2", product_id), None);
+        assert_eq!(two("1|2\n3"), None);
     }
 
     proptest! {
         #[test]
-        fn never_panics(idx in 0usize..28, args in "\\PC{0,200}") {
-            let name = ADMIN_COMMANDS[idx];
-            let _ = parse(name, &args, None);
-            let _ = parse(name, &args, Some(&args));
+        fn parsers_never_panic(s in "\\PC{0,300}") {
+            let _ = parse_add(&s);
+            let _ = parse_addstock(&s, None);
+            let _ = parse_addstock(&s, Some(&s));
+            let _ = parse_pm(&s);
+            let _ = parse_editsold(&s);
+            let _ = parse_priceress(&s);
         }
 
         #[test]
-        fn ids_round_trip(id in 1i64..(1 << 53)) {
-            prop_assert_eq!(parse("info", &id.to_string(), None), Ok(AdminCommand::Info(id)));
-            prop_assert_eq!(parse("ban", &format!(" {id} "), None), Ok(AdminCommand::Ban(id)));
-        }
-
-        #[test]
-        fn amounts_in_bounds(amount in 1i64..=MAX_ADMIN_AMOUNT) {
-            prop_assert_eq!(parse("transfer", &format!("7|{amount}"), None), Ok(AdminCommand::Transfer { user_id: 7, amount }));
-        }
-
-        #[test]
-        fn usage_always_names_the_command(idx in 0usize..28) {
-            let name = ADMIN_COMMANDS[idx];
-            let prefix = format!("/{}", name);
-            prop_assert!(usage_of(name).format.starts_with(&prefix), "{}", name);
+        fn valid_add_parses(id in 1i64..=MAX_PRODUCT_ID, name in "[A-Za-z][A-Za-z0-9 ]{0,40}", price in 1i64..=MAX_PRICE) {
+            let p = parse_add(&format!("{id}|{name}|-|{price}|-")).unwrap();
+            prop_assert_eq!(p.id, Some(id));
+            prop_assert_eq!(p.price, price);
+            prop_assert_eq!(p.name, name.trim().to_string());
         }
     }
 }

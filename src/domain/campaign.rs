@@ -1,6 +1,6 @@
 //! Giveaways, vouchers and the refund formula (SPEC §2, §6): pure rules.
 
-use super::commands::Usage;
+use super::admin::Usage;
 
 pub const MIN_GIVEAWAY: i64 = 1_000;
 pub const MAX_GIVEAWAY: i64 = 1_000_000;

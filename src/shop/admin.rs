@@ -9,8 +9,9 @@ use super::{
 };
 use crate::{
     domain::{
-        admin::{self, AdminCommand},
+        admin::{AdminCommand, NewProduct},
         catalog::{Discount, Product, NO_CATEGORY},
+        commands::Grammar,
         pricing::{self, TooCheap},
         role::{self, Role, RoleCommand},
     },
@@ -50,7 +51,7 @@ fn check_category_for(
 }
 
 /// A product as `/add` would create it (id 0 when the id is picked later).
-fn product_of(new: &crate::domain::commands::NewProduct) -> Product {
+fn product_of(new: &NewProduct) -> Product {
     Product {
         id: new.id.unwrap_or(0),
         name: new.name.clone(),
@@ -83,6 +84,7 @@ impl Shop {
         &self,
         actor: &Actor,
         name: &str,
+        grammar: Grammar,
         args: &str,
         document: Option<(&str, u64)>,
         reply_to: Option<i64>,
@@ -99,7 +101,7 @@ impl Shop {
                 Err(e) => return Err(e.into()),
             },
         };
-        let cmd = match admin::parse(name, args, content.as_deref()) {
+        let cmd = match grammar.parse(args, content.as_deref()) {
             Ok(c) => c,
             Err(usage) => return self.say(actor, &texts::usage(usage)).await,
         };

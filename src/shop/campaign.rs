@@ -5,8 +5,8 @@ use serde_json::json;
 use super::{ports::Out, Actor, Result, Shop};
 use crate::{
     domain::{
+        admin::Usage,
         campaign::{parse_giveaway, voucher_code, Formula, VOUCHER_DAYS},
-        commands::Usage,
         time::wib,
     },
     security::audit::{entry, EntryExt},
@@ -41,7 +41,7 @@ impl Shop {
             (text, _) if !text.is_empty() && text.chars().count() <= 3_500 => {
                 Content::Text { text: texts::broadcast_text(text) }
             }
-            _ => return self.usage(actor, crate::domain::admin::usage_of("broadcast")).await,
+            _ => return self.usage(actor, crate::domain::commands::BROADCAST_USAGE).await,
         };
         let id = self.start_broadcast(actor, "broadcast", content).await?;
         Ok(id.map(|id| entry(Some(actor.user.id), "admin", "broadcast_created").entity("broadcast", id)))

@@ -26,7 +26,11 @@ use session::{Flow, Sessions};
 
 use crate::{
     config::Config,
-    domain::{callback::Callback, commands, role::Role},
+    domain::{
+        callback::Callback,
+        commands::{self, Public, Run},
+        role::Role,
+    },
     security::rbac::{self, Decision},
     store::{self, users::User, Db, StoreError},
     texts,
@@ -289,6 +293,7 @@ impl Shop {
         Ok(())
     }
 
+    /// Routes a command by its row in the one command table.
     async fn command(
         &self,
         actor: &Actor,
@@ -301,21 +306,40 @@ impl Shop {
             // Silence: to a non-admin an admin command does not exist.
             return self.deny(actor, name, reason).await;
         }
-        if name == "skip" {
+        let row = commands::find(name);
+        // /skip answers the onboarding step on screen, so it keeps the flow.
+        if let Some(Run::Public(Public::Skip)) = row.map(|r| r.run) {
             return self.skip(actor).await;
         }
         // Any other command starts afresh: the old flow's state is dropped (flexible navigation).
         self.sessions.clear(actor.user.id);
-        match name {
-            "start" => self.start(actor).await,
-            "stock" => self.stock_list(actor, 1, None).await,
-            "order" => self.say(actor, texts::ORDER_GUIDE).await,
-            "refund" | "reff" => self.refund_calculator(actor, args).await,
-            "mydata" => self.my_data(actor).await,
-            "hapusdata" => self.ask_erase(actor).await,
-            _ if commands::is_admin_command(name) => self.admin_command(actor, name, args, document, reply_to).await,
-            _ => self.say(actor, texts::UNKNOWN_INPUT).await,
+        let Some(row) = row else { return self.say(actor, texts::UNKNOWN_INPUT).await };
+        match row.run {
+            Run::Public(public) => self.public_command(actor, public, args).await,
+            Run::Admin(grammar) => self.admin_command(actor, row.name, grammar, args, document, reply_to).await,
         }
+    }
+
+    /// The one dispatch from a public command to its handler.
+    async fn public_command(&self, actor: &Actor, command: Public, args: &str) -> Result<()> {
+        match command {
+            Public::Start => self.start(actor).await,
+            Public::Stock => self.stock_list(actor, 1, None).await,
+            Public::Order => self.say(actor, texts::ORDER_GUIDE).await,
+            Public::Refund => self.refund_calculator(actor, args).await,
+            Public::MyData => self.my_data(actor).await,
+            Public::EraseData => self.ask_erase(actor).await,
+            Public::Skip => self.skip(actor).await,
+            Public::Help => self.help(actor).await,
+        }
+    }
+
+    /// `/help`: the commands this user may run, from the table, in as many messages as needed.
+    async fn help(&self, actor: &Actor) -> Result<()> {
+        for part in texts::help(actor.role == Role::Admin) {
+            self.say(actor, &part).await?;
+        }
+        Ok(())
     }
 
     async fn text(&self, actor: &Actor, text: &str) -> Result<()> {
@@ -459,7 +483,7 @@ impl Shop {
     /// the public menu again for chats that had the admin menu but are admins no longer (e.g.
     /// revoked with `quickcart admin revoke` while the shop was down).
     pub async fn publish_commands(&self) -> Result<()> {
-        self.tg.set_commands(ports::CommandScope::Default, &commands::PUBLIC_COMMANDS).await?;
+        self.tg.set_commands(ports::CommandScope::Default, &commands::menu(false)).await?;
         let (mut admins, had_menu) =
             self.db.call(|c| Ok((store::users::admin_ids(c)?, store::settings::admin_menu_chats(c)?))).await?;
         admins.extend(self.config.admin_ids.iter().copied());
@@ -476,7 +500,7 @@ impl Shop {
 
     /// Gives a chat the public menu only (an admin who was demoted).
     pub(crate) async fn publish_public_commands(&self, chat: i64) -> Result<()> {
-        match self.tg.set_commands(ports::CommandScope::Chat(chat), &commands::PUBLIC_COMMANDS).await {
+        match self.tg.set_commands(ports::CommandScope::Chat(chat), &commands::menu(false)).await {
             Ok(()) | Err(SendError::Refused(_)) | Err(SendError::Blocked) => {}
             Err(e) => return Err(e.into()),
         }
@@ -485,9 +509,7 @@ impl Shop {
     }
 
     pub(crate) async fn publish_admin_commands(&self, chat: i64) -> Result<()> {
-        let mut all: Vec<(&str, &str)> = commands::PUBLIC_COMMANDS.to_vec();
-        all.extend(commands::ADMIN_COMMANDS.iter().map(|c| (*c, "Admin")));
-        match self.tg.set_commands(ports::CommandScope::Chat(chat), &all).await {
+        match self.tg.set_commands(ports::CommandScope::Chat(chat), &commands::menu(true)).await {
             // An admin who never opened the bot has no chat yet; the menu is set at their /start.
             Ok(()) | Err(SendError::Refused(_)) | Err(SendError::Blocked) => {}
             Err(e) => return Err(e.into()),
