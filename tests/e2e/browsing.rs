@@ -235,8 +235,12 @@ async fn customers_at_the_same_time_each_keep_their_own_flow() {
             "{}",
             acc.text
         );
+        // Nothing of anyone else (their name, username or number; a bare id could also appear
+        // inside the random 6-digit bank id).
         for &other in users.iter().filter(|o| **o != u) {
-            assert!(!acc.text.contains(&other.to_string()), "{}", acc.text);
+            for theirs in [format!("Pelanggan {other}"), format!("@user{other}"), format!("812{other}0000")] {
+                assert!(!acc.text.contains(&theirs), "{}", acc.text);
+            }
         }
     }
     app.finish().await;

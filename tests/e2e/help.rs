@@ -1,13 +1,10 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! `/help` and the command menus end to end (SPEC §5, §12; issue 13 point 1): both come from the
 //! one command table, so a customer sees the public commands only, an admin every admin command
 //! with its format and example, and an admin command from a non-admin still gets silence.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{App, ADMIN, WAIT};
+use crate::common::{App, ADMIN, WAIT};
 use quickcart::domain::commands::{Access, ADMIN_COMMANDS, COMMANDS};
 use quickcart::testkit::BotMessage;
 use serde_json::json;
