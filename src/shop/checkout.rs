@@ -476,7 +476,7 @@ impl Shop {
         if order.status != Status::Pending {
             return Ok(Some(self.order_gone_notice(actor, order_id).await?.into()));
         }
-        match self.query_status(&order).await {
+        match self.fresh_status(&order).await {
             Ok(None) | Err(PakasirError::RateLimited) => Ok(Some(texts::STATUS_TOO_FAST.into())),
             Err(_) => Ok(Some(texts::PAYMENT_TRY_AGAIN.into())),
             Ok(Some(status)) => match self.apply_status(&order, &status).await? {

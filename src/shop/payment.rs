@@ -278,9 +278,20 @@ impl Shop {
     }
 
     /// Asks Pakasir about an order, at most once per 4 s per transaction (Pakasir's limit).
-    /// Within the window the answer the last ask got is returned instead; `Ok(None)` when that
-    /// ask has no answer (yet).
+    /// Within the window the answer the last ask got stands in (the shop's own checks: expiry,
+    /// cancel, reconciliation); `Ok(None)` when that ask has no answer (yet).
     pub(crate) async fn query_status(&self, order: &Order) -> std::result::Result<Option<TxStatus>, PakasirError> {
+        self.ask_status(order, true).await
+    }
+
+    /// Like [`Shop::query_status`], but `Ok(None)` whenever Pakasir was asked in the last 4 s:
+    /// for a customer pressing `[Status Pembayaran]`, who should hear "wait", not a stale "not
+    /// paid yet" seconds after paying.
+    pub(crate) async fn fresh_status(&self, order: &Order) -> std::result::Result<Option<TxStatus>, PakasirError> {
+        self.ask_status(order, false).await
+    }
+
+    async fn ask_status(&self, order: &Order, cached: bool) -> std::result::Result<Option<TxStatus>, PakasirError> {
         let (Some(pay), Some(txn)) = (&self.pay, order.txn_id.as_deref()) else {
             return Err(PakasirError::Invalid);
         };
@@ -290,7 +301,7 @@ impl Shop {
             None
         });
         if !first {
-            return Ok(known);
+            return Ok(known.filter(|_| cached));
         }
         let status = pay.status(txn).await?;
         self.status_guard.insert(order.id, Some(status.clone()));

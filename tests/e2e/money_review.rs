@@ -425,20 +425,22 @@ async fn review_and_refund_decisions_on_held_orders_always_complete() {
 
 // ------------------------------------------------------------------ 9. audited or not at all
 
-/// Holds a write lock on audit.db for `hold`: the audit log cannot be written meanwhile.
-async fn lock_audit(app: &App, hold: Duration) -> tokio::task::JoinHandle<()> {
+/// Holds a write lock on audit.db until `release` is sent (at most a minute): the audit log
+/// cannot be written meanwhile.
+async fn lock_audit(app: &App) -> (std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
     let (path, key) = (app.data_dir().join("audit.db"), app.env["DATABASE_KEY"].clone());
-    let (tx, rx) = tokio::sync::oneshot::channel();
+    let (locked_tx, locked) = tokio::sync::oneshot::channel();
+    let (release, release_rx) = std::sync::mpsc::channel::<()>();
     let handle = tokio::task::spawn_blocking(move || {
         let key = quickcart::config::DbKey::parse(&key).unwrap();
         let conn = quickcart::store::open_one(&path, &key).unwrap();
         conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-        tx.send(()).unwrap();
-        std::thread::sleep(hold);
+        locked_tx.send(()).unwrap();
+        let _ = release_rx.recv_timeout(Duration::from_secs(60));
         conn.execute_batch("COMMIT").unwrap();
     });
-    rx.await.unwrap();
-    handle
+    locked.await.unwrap();
+    (release, handle)
 }
 
 /// Defect 9 (SPEC §8): when audit.db cannot be written, a SALDO purchase and a refund approval
@@ -469,13 +471,14 @@ async fn no_money_moves_while_the_audit_log_cannot_be_written() {
     app.wait_text(buyer, "Bayar dengan SALDO").await;
     let before = stats(&app).await;
 
-    // Long enough for two attempts to wait out the 10 s busy timeout one after the other.
-    let lock = lock_audit(&app, Duration::from_secs(24)).await;
+    // Locked until both attempts have waited out the 10 s busy timeout and failed.
+    let (release, lock) = lock_audit(&app).await;
     app.press(buyer, "Konfirmasi");
     let (mid, approve) = button_on(&app, ADMIN, REFUND_NOTICE, "Setujui");
     app.press_data(ADMIN, mid, &approve);
     wait_msg(&app, buyer, &[ERROR_TEXT]).await;
     wait_msg(&app, ADMIN, &[ERROR_TEXT]).await;
+    release.send(()).unwrap();
     lock.await.unwrap();
     assert_eq!(balance(&app, buyer).await, 50_000, "no debit without its audit entry");
     assert_eq!(balance(&app, claimant).await, 40_000, "no refund without its audit entry");
