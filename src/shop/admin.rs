@@ -546,18 +546,7 @@ impl Shop {
             .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
             .map(|m| m.len())
             .sum();
-        let counts = self
-            .db
-            .call(|c| {
-                Ok(c.query_row(
-                    "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM products WHERE active = 1),
-                            (SELECT count(*) FROM orders WHERE status = 'paid'),
-                            (SELECT count(*) FROM stock_items WHERE status = 'available')",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )?)
-            })
-            .await?;
+        let counts = self.db.call(store::stats::version_counts).await?;
         let up = self.started.elapsed().as_secs();
         let uptime = format!("{}h {}m {}s", up / 3600, up % 3600 / 60, up % 60);
         let build = format!(

@@ -316,6 +316,8 @@ impl Shop {
         let message_id = self.tg.send_photo(actor.chat, png, Out::inline(caption, rows)).await?;
         let (id, chat) = (order.id, actor.chat);
         self.db.write(move |c| store::orders::set_message(c, id, chat, message_id)).await?;
+        // A payment faster than that write left the QR for this write to remove.
+        self.outbox_wake.notify_one();
         Ok(true)
     }
 

@@ -478,10 +478,19 @@ pub fn set_transaction(
     Ok(())
 }
 
-/// Where the invoice message is (to delete it on expiry).
-pub fn set_message(conn: &Connection, order_id: i64, chat_id: i64, message_id: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE orders SET chat_id = ?2, message_id = ?3 WHERE id = ?1")?
-        .execute(params![order_id, chat_id, message_id])?;
+/// Where the invoice message is (to delete it once paid, expired or cancelled). When the order
+/// was settled before the message was known (a payment faster than this write), the removal is
+/// queued here instead.
+pub fn set_message(conn: &mut Connection, order_id: i64, chat_id: i64, message_id: i64) -> Result<(), StoreError> {
+    let tx = super::writer::begin(conn)?;
+    let status: Option<String> = tx
+        .prepare_cached("UPDATE orders SET chat_id = ?2, message_id = ?3 WHERE id = ?1 RETURNING status")?
+        .query_row(params![order_id, chat_id, message_id], |r| r.get(0))
+        .optional()?;
+    if status.is_some_and(|s| s != Status::Pending.as_str()) {
+        outbox::enqueue(&tx, &outbox::Message::new(chat_id, outbox::Payload::Delete { message_id }), Some(order_id))?;
+    }
+    tx.commit()?;
     Ok(())
 }
 

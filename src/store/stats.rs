@@ -86,3 +86,14 @@ pub fn gauges(conn: &mut Connection) -> Result<Vec<(&'static str, &'static str, 
         ),
     ])
 }
+
+/// (users, active products, paid orders, available items) for `/version`.
+pub fn version_counts(conn: &mut Connection) -> Result<(i64, i64, i64, i64), StoreError> {
+    Ok(conn.query_row(
+        "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM products WHERE active = 1),
+                (SELECT count(*) FROM orders WHERE status = 'paid'),
+                (SELECT count(*) FROM stock_items WHERE status = 'available')",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?)
+}
