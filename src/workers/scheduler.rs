@@ -90,7 +90,9 @@ async fn cancel_at_pakasir(shop: &Shop, job: &jobs::Job) -> Result<(), crate::sh
     let (Some(pay), Some(order)) = (shop.gateway(), order) else { return finish(shop, order_id, None).await };
     let Some(txn) = order.txn_id.clone() else { return finish(shop, order_id, None).await };
     match pay.cancel(&txn).await {
-        Ok(()) => finish(shop, order_id, Some("canceled")).await,
+        // Only the status call's "canceled" ends reconciliation: an answer to cancel that looked
+        // fine but changed nothing (a proxy, a bug) must not hide a payment made afterwards.
+        Ok(()) => finish(shop, order_id, None).await,
         Err(crate::pakasir::PakasirError::Refused { .. } | crate::pakasir::PakasirError::Invalid) => {
             match shop.check_payment(&order).await? {
                 Settled::Applied => finish(shop, order_id, Some("completed")).await,

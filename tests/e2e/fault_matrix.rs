@@ -326,6 +326,20 @@ async fn cancel_survives_pakasir_faults() {
     app.press(user, "Batalkan");
     settle(&mut app, "cancel: already completed", &[user]).await;
     assert_paid_delivered(&app, "cancel: already completed", user, std::slice::from_ref(&inv.id)).await;
+
+    // The cancel answers 200 but changed nothing (found by the soak): the QR is still payable,
+    // and a payment made after it (webhook lost) is found by reconciliation and credited.
+    user += 1;
+    let case = "cancel: 200 that changed nothing";
+    app.onboard(user).await;
+    let inv = buy_qris(&mut app, user, PRODUCT, 0).await;
+    app.pakasir.fail_next(PakasirRoute::Cancel, 1, PakasirFault::Json(200, json!({"message": "ok"})));
+    app.press(user, "Batalkan");
+    app.wait_answer(user).await;
+    wait_until(&format!("{case}: the cancel call"), SLOW, || app.pakasir.faults_left() == 0).await;
+    assert!(app.pakasir.pay_if_pending(&inv.id).is_some(), "{case}: still payable at Pakasir");
+    settle(&mut app, case, &[user]).await;
+    assert_paid_delivered(&app, case, user, std::slice::from_ref(&inv.id)).await;
     app.finish().await;
 }
 
