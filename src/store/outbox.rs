@@ -219,13 +219,6 @@ pub fn delivery_counts(conn: &Connection) -> Result<(i64, i64, i64), StoreError>
     )?)
 }
 
-/// The delivery rows of an order (to send its goods again from history).
-pub fn has_delivery(conn: &Connection, order_id: i64) -> Result<bool, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM outbox WHERE order_id = ?1 AND delivery = 1)")?
-        .query_row([order_id], |r| r.get(0))?)
-}
-
 /// Rows that are due now (the demo waits for these before it prints).
 pub fn due_count(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn
