@@ -437,28 +437,16 @@ fn raw_limit(orders: usize) -> (f64, f64) {
         seed_product(&db, PRODUCT, PRICE, orders);
         let mut c = db.shop().unwrap();
         let expires = store::now() + 600;
-        let compose = |o: &store::orders::Order, items: &[String]| {
-            vec![
-                Message::new(o.user_id, store::outbox::Payload::Delete { message_id: 3 }),
-                Message::text(o.user_id, format!("Pesanan {} berhasil\n{}", o.invoice_id, items.join("\n"))),
-                Message::text(ADMIN, format!("Pesanan baru {} dari {}", o.invoice_id, o.user_id)),
-            ]
-        };
-        let late = |_: &store::orders::Order, _: &[String]| Vec::new();
         let mut transactions = 0;
         let t0 = Instant::now();
         for i in 0..orders {
             let user = FIRST_USER + i as i64;
             let purchase = Purchase::Product { product_id: PRODUCT, quantity: 1, unit_price: PRICE, voucher: None };
-            let order = store::orders::create_pending(
-                &mut c,
-                user,
-                &purchase,
-                expires,
-                quickcart::domain::anomaly::Level::None,
-            )
+            let order = store::writer::transaction(&mut c, |tx| {
+                store::orders::create_pending(tx, user, &purchase, expires, quickcart::domain::anomaly::Level::None)
+            })
             .expect("create_pending");
-            let paid = store::orders::confirm_payment(&mut c, order.id, &compose, &late).expect("confirm_payment");
+            let paid = store::writer::transaction(&mut c, |tx| pay_and_queue(tx, order.id)).expect("confirm_payment");
             assert!(matches!(paid, Some(store::orders::Paid::Delivered(_))));
             transactions += 2;
             if deliver {
@@ -479,6 +467,22 @@ fn raw_limit(orders: usize) -> (f64, f64) {
         rates.push(rate);
     }
     (rates[0], rates[1])
+}
+
+/// Confirms a payment and queues what the shop queues for it (the QR removal, the delivery,
+/// one admin notice), in the caller's transaction.
+fn pay_and_queue(tx: &rusqlite::Connection, order_id: i64) -> Result<Option<store::orders::Paid>, store::StoreError> {
+    let paid = store::orders::confirm_payment(tx, order_id)?;
+    if let Some(store::orders::Paid::Delivered(o)) = &paid {
+        let items = store::orders::sold_items(tx, o.id)?;
+        let messages = [
+            Message::new(o.user_id, store::outbox::Payload::Delete { message_id: 3 }),
+            Message::text(o.user_id, format!("Pesanan {} berhasil\n{}", o.invoice_id, items.join("\n"))),
+            Message::text(ADMIN, format!("Pesanan baru {} dari {}", o.invoice_id, o.user_id)),
+        ];
+        store::outbox::enqueue_all(tx, &messages, Some(o.id))?;
+    }
+    Ok(paid)
 }
 
 /// §2 again, the way the shop writes: the same transactions through `Db::write` (the one writer
@@ -508,33 +512,20 @@ async fn raw_limit_group_commit(orders: usize) -> f64 {
                 let purchase = Purchase::Product { product_id: PRODUCT, quantity: 1, unit_price: PRICE, voucher: None };
                 let order = db
                     .write(move |c| {
-                        Ok(store::orders::create_pending(
-                            c,
-                            user,
-                            &purchase,
-                            expires,
-                            quickcart::domain::anomaly::Level::None,
-                        ))
+                        Ok(store::writer::transaction(c, |tx| {
+                            store::orders::create_pending(
+                                tx,
+                                user,
+                                &purchase,
+                                expires,
+                                quickcart::domain::anomaly::Level::None,
+                            )
+                        }))
                     })
                     .await
                     .expect("write")
                     .expect("create_pending");
-                let paid = db
-                    .write(move |c| {
-                        let compose = |o: &store::orders::Order, items: &[String]| {
-                            vec![
-                                Message::new(o.user_id, store::outbox::Payload::Delete { message_id: 3 }),
-                                Message::text(
-                                    o.user_id,
-                                    format!("Pesanan {} berhasil\n{}", o.invoice_id, items.join("\n")),
-                                ),
-                                Message::text(ADMIN, format!("Pesanan baru {} dari {}", o.invoice_id, o.user_id)),
-                            ]
-                        };
-                        store::orders::confirm_payment(c, order.id, &compose, &|_, _| Vec::new())
-                    })
-                    .await
-                    .expect("confirm_payment");
+                let paid = db.transact(move |tx| pay_and_queue(tx, order.id)).await.expect("confirm_payment");
                 assert!(matches!(paid, Some(store::orders::Paid::Delivered(_))));
             }
         });

@@ -36,7 +36,7 @@ pub enum Command {
     /// Bootstrap admins without Telegram
     Admin {
         #[command(subcommand)]
-        command: AdminCommand,
+        command: RoleCommand,
     },
     /// Privacy requests: export or erase a user's personal data
     User {
@@ -147,7 +147,7 @@ pub enum DbCommand {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum AdminCommand {
+pub enum RoleCommand {
     /// Make a Telegram user id an admin
     Grant {
         #[arg(value_name = "ID")]

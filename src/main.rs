@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use quickcart::{
-    cli::{AdminCommand, AuditCommand, BackupCommand, Cli, Command, DbCommand, LogsCommand, UserCommand},
+    cli::{AuditCommand, BackupCommand, Cli, Command, DbCommand, LogsCommand, RoleCommand, UserCommand},
     config::{self, Config, ProcessEnv},
     demo, ops,
     security::redact::mask_tokens,
@@ -119,8 +119,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let config = config()?;
             let _guard = ops::logs::init(None, "warn");
             let (id, grant) = match command {
-                AdminCommand::Grant { id } => (id, true),
-                AdminCommand::Revoke { id } => (id, false),
+                RoleCommand::Grant { id } => (id, true),
+                RoleCommand::Revoke { id } => (id, false),
             };
             println!("{}", ops::maintenance::admin_set(&config, id, grant)?);
         }

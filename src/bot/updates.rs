@@ -2,7 +2,7 @@
 
 use teloxide::types::{Message, Update, UpdateKind, User};
 
-use crate::shop::incoming::{Incoming, Payload, Sender};
+use crate::shop::incoming::{Incoming, Input, Sender};
 
 fn sender(u: &User) -> Option<Sender> {
     Some(Sender { id: i64::try_from(u.id.0).ok()?, first_name: u.first_name.clone(), username: u.username.clone() })
@@ -15,10 +15,10 @@ fn reply_to(m: &Message) -> Option<i64> {
 fn message(m: &Message) -> Option<Incoming> {
     let from = m.from.as_ref().filter(|u| !u.is_bot)?;
     let message_id = i64::from(m.id.0);
-    let payload = if let Some(text) = m.text() {
-        Payload::Text { message_id, text: text.to_string(), reply_to: reply_to(m) }
+    let input = if let Some(text) = m.text() {
+        Input::Text { message_id, text: text.to_string(), reply_to: reply_to(m) }
     } else if let Some(doc) = m.document() {
-        Payload::Document {
+        Input::Document {
             message_id,
             file_id: doc.file.id.0.clone(),
             file_name: doc.file_name.clone(),
@@ -26,16 +26,16 @@ fn message(m: &Message) -> Option<Incoming> {
             caption: m.caption().map(str::to_string),
         }
     } else if let Some(photo) = m.photo().and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height)) {
-        Payload::Photo {
+        Input::Photo {
             message_id,
             file_id: photo.file.id.0.clone(),
             caption: m.caption().map(str::to_string),
             reply_to: reply_to(m),
         }
     } else {
-        Payload::Other { message_id }
+        Input::Other { message_id }
     };
-    Some(Incoming { sender: sender(from)?, chat_id: m.chat.id.0, private: m.chat.is_private(), payload })
+    Some(Incoming { sender: sender(from)?, chat_id: m.chat.id.0, private: m.chat.is_private(), input })
 }
 
 /// `None` for updates the shop ignores (edits, channel posts, bots, inline queries, …).
@@ -52,7 +52,7 @@ pub fn convert(update: &Update) -> Option<Incoming> {
                 sender: from,
                 chat_id,
                 private,
-                payload: Payload::Callback {
+                input: Input::Callback {
                     callback_id: q.id.0.clone(),
                     message_id,
                     data: q.data.clone().unwrap_or_default(),

@@ -67,6 +67,18 @@ pub enum Callback {
 }
 
 impl Callback {
+    /// The admin decision buttons (review and refund): only admins may press them, and they work
+    /// in a whitelisted group as in a private chat. Every other button is a customer's own.
+    pub fn is_admin_decision(&self) -> bool {
+        matches!(
+            self,
+            Callback::ReviewApprove(_)
+                | Callback::ReviewReject(_)
+                | Callback::RefundApprove(_)
+                | Callback::RefundReject(_)
+        )
+    }
+
     pub fn encode(&self) -> String {
         match self {
             Callback::Categories(p) => format!("cats:{p}"),

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod money;
 pub mod order;
 pub mod paging;
+pub mod payment;
 pub mod pricing;
 pub mod purchase;
 pub mod role;

@@ -23,6 +23,11 @@ impl Status {
         }
     }
 
+    /// The customer's money arrived for it: paid, or refunded after paying.
+    pub fn is_paid(self) -> bool {
+        matches!(self, Status::Paid | Status::Refunded)
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "pending" => Status::Pending,

@@ -20,11 +20,8 @@ use serde_json::json;
 use crate::{
     bot::dispatch::Dispatcher,
     config::Secret,
-    pakasir::WebhookBody,
-    shop::{
-        payment::{Rejection, Verdict},
-        Shop,
-    },
+    domain::payment::Rejection,
+    shop::{payment::NoticeOutcome, Shop},
     store::Db,
 };
 
@@ -192,34 +189,30 @@ async fn pakasir_webhook(
             return reply(status, reason);
         }
     };
-    let Ok(body) = serde_json::from_slice::<WebhookBody>(&body) else {
+    let Some(notice) = crate::pakasir::parse_notice(&body) else {
         s.rejections.reject_each("malformed_body").await;
         return reply(StatusCode::BAD_REQUEST, "malformed_body");
     };
-    let verdict = s.shop.pakasir_webhook(body).await;
-    let reason = match &verdict {
-        Ok(Verdict::Applied(_)) => "applied",
-        Ok(Verdict::Unavailable) => "status_unavailable",
-        Ok(Verdict::Rejected(r)) => r.reason(),
-        Err(_) => "error",
-    };
-    crate::metrics::global().inc("webhook_outcomes_total", &[("source", "pakasir"), ("reason", reason)]);
-    match verdict {
-        Ok(Verdict::Applied(_)) => reply(StatusCode::OK, "ok"),
-        Ok(Verdict::Unavailable) => reply(StatusCode::SERVICE_UNAVAILABLE, "status_unavailable"),
-        Ok(Verdict::Rejected(r)) => {
+    // (HTTP status, outcome for the metrics, answer body)
+    let (status, outcome, answer) = match s.shop.payment_notice(notice).await {
+        Ok(NoticeOutcome::Applied(_)) => (StatusCode::OK, "applied", "ok"),
+        // Pakasir retries a notice it did not get a 2xx for.
+        Ok(NoticeOutcome::Unavailable) => (StatusCode::SERVICE_UNAVAILABLE, "status_unavailable", "status_unavailable"),
+        Ok(NoticeOutcome::Rejected(r)) => {
             let status = match r {
                 Rejection::UnknownOrder | Rejection::NoTransaction => StatusCode::NOT_FOUND,
                 Rejection::NotCompleted => StatusCode::CONFLICT,
                 _ => StatusCode::BAD_REQUEST,
             };
-            reply(status, r.reason())
+            (status, r.reason(), r.reason())
         }
         Err(e) => {
             tracing::error!(error = %e, "pakasir webhook failed");
-            reply(StatusCode::SERVICE_UNAVAILABLE, "retry")
+            (StatusCode::SERVICE_UNAVAILABLE, "error", "retry")
         }
-    }
+    };
+    crate::metrics::global().inc("webhook_outcomes_total", &[("source", "pakasir"), ("reason", outcome)]);
+    reply(status, answer)
 }
 
 /// The metrics listener's router (bound to `METRICS_BIND`, never behind Caddy).

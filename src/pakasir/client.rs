@@ -6,8 +6,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 
-use super::{Created, PakasirError, TxStatus};
-use crate::{config::PakasirConfig, shop::ports::PaymentGateway};
+use super::{Created, Transaction};
+use crate::{
+    config::PakasirConfig,
+    domain::payment::{Invoice, PaymentReport},
+    shop::ports::{GatewayError, PaymentGateway},
+};
 
 const ATTEMPTS: u32 = 3;
 
@@ -17,12 +21,12 @@ pub struct PakasirClient {
 }
 
 impl PakasirClient {
-    pub fn new(config: PakasirConfig) -> Result<Self, PakasirError> {
+    pub fn new(config: PakasirConfig) -> Result<Self, GatewayError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .connect_timeout(Duration::from_secs(5))
             .build()
-            .map_err(|_| PakasirError::Unavailable("client".into()))?;
+            .map_err(|_| GatewayError::Unavailable("client".into()))?;
         Ok(Self { http, config })
     }
 
@@ -35,8 +39,8 @@ impl PakasirClient {
         &self,
         what: &'static str,
         make: impl Fn() -> reqwest::RequestBuilder,
-    ) -> Result<T, PakasirError> {
-        let mut last = PakasirError::Unavailable("no attempt".into());
+    ) -> Result<T, GatewayError> {
+        let mut last = GatewayError::Unavailable("no attempt".into());
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
@@ -52,7 +56,7 @@ impl PakasirClient {
                         "request"
                     };
                     tracing::warn!(call = what, attempt, kind, "pakasir request failed");
-                    last = PakasirError::Unavailable(kind.into());
+                    last = GatewayError::Unavailable(kind.into());
                     continue;
                 }
             };
@@ -61,7 +65,7 @@ impl PakasirClient {
             if (200..300).contains(&status) {
                 return serde_json::from_slice(&body).map_err(|_| {
                     tracing::warn!(call = what, "pakasir answered invalid JSON");
-                    PakasirError::Invalid
+                    GatewayError::Invalid
                 });
             }
             let message = serde_json::from_slice::<serde_json::Value>(&body)
@@ -72,9 +76,9 @@ impl PakasirClient {
                 .unwrap_or_default();
             tracing::warn!(call = what, attempt, status, message = %message, "pakasir error answer");
             match status {
-                429 => return Err(PakasirError::RateLimited),
-                500..=599 => last = PakasirError::Unavailable(format!("http {status}")),
-                _ => return Err(PakasirError::Refused { status, message }),
+                429 => return Err(GatewayError::RateLimited),
+                500..=599 => last = GatewayError::Unavailable(format!("http {status}")),
+                _ => return Err(GatewayError::Refused { status, message }),
             }
         }
         Err(last)
@@ -83,23 +87,24 @@ impl PakasirClient {
 
 #[async_trait]
 impl PaymentGateway for PakasirClient {
-    async fn create(&self, order_id: &str, amount: i64) -> Result<Created, PakasirError> {
+    async fn create(&self, order_id: &str, amount: i64) -> Result<Invoice, GatewayError> {
         let url = self.url("create-transaction", order_id);
         let body = serde_json::json!({"method": "qris", "amount": amount});
         let created: Created = self.call("create", || self.http.post(&url).json(&body)).await?;
         if created.order_id != order_id || created.amount != amount || created.qr_string.is_empty() {
             tracing::warn!("pakasir create answer does not match the request");
-            return Err(PakasirError::Invalid);
+            return Err(GatewayError::Invalid);
         }
-        Ok(created)
+        Ok(created.into())
     }
 
-    async fn status(&self, txn_id: &str) -> Result<TxStatus, PakasirError> {
+    async fn status(&self, txn_id: &str) -> Result<PaymentReport, GatewayError> {
         let url = self.url("transaction-status", txn_id);
-        self.call("status", || self.http.get(&url)).await
+        let transaction: Transaction = self.call("status", || self.http.get(&url)).await?;
+        Ok(transaction.into())
     }
 
-    async fn cancel(&self, txn_id: &str) -> Result<(), PakasirError> {
+    async fn cancel(&self, txn_id: &str) -> Result<(), GatewayError> {
         let url = self.url("cancel-transaction", txn_id);
         let _: serde_json::Value = self.call("cancel", || self.http.post(&url)).await?;
         Ok(())

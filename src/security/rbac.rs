@@ -34,11 +34,7 @@ pub fn authorize(role: Role, command: &str) -> Decision {
 
 /// May `role` press this inline button? Refund and review decisions are admin buttons.
 pub fn authorize_callback(role: Role, cb: &Callback) -> Decision {
-    let admin_only = matches!(
-        cb,
-        Callback::RefundApprove(_) | Callback::RefundReject(_) | Callback::ReviewApprove(_) | Callback::ReviewReject(_)
-    );
-    if admin_only && role != Role::Admin {
+    if cb.is_admin_decision() && role != Role::Admin {
         Decision::Deny("admin_button_requires_admin_role")
     } else {
         Decision::Allow

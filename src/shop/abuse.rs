@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{incoming::Incoming, incoming::Payload, ports::Out, Result, Shop};
+use super::{incoming::Incoming, incoming::Input, ports::Out, Result, Shop};
 use crate::{
     security::audit::{entry, EntryExt},
     store, texts,
@@ -19,7 +19,7 @@ impl Shop {
 
     async fn throttled_inner(&self, inc: &Incoming, path: &'static str, notify: bool, escalate: bool) -> Result<()> {
         let user = inc.sender.id;
-        if let Payload::Callback { callback_id, .. } = &inc.payload {
+        if let Input::Callback { callback_id, .. } = &inc.input {
             // Answer the press so the client stops spinning; the notice rides along once.
             self.tg.answer_callback(callback_id, notify.then_some(texts::TOO_FAST)).await?;
         } else if notify && inc.private {

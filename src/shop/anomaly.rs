@@ -115,16 +115,20 @@ impl Shop {
         .await?;
         let decided = self
             .db
-            .write(move |c| {
-                store::orders::decide_review(c, order_id, admin, approve, &|o, items| match (approve, o.kind) {
-                    (true, _) => Self::paid_messages(o, items, &[]),
-                    (false, Kind::Order) => {
+            .transact(move |tx| {
+                let decided = store::orders::decide_review(tx, order_id, admin, approve)?;
+                let messages = match &decided {
+                    Review::Released(o) => Self::paid_messages_in(tx, o, &[])?,
+                    Review::Refunded(o) if o.kind == Kind::Order => {
                         vec![Message::text(o.user_id, texts::review_rejected_user(&o.invoice_id, o.total))]
                     }
-                    (false, Kind::Deposit) => {
+                    Review::Refunded(o) => {
                         vec![Message::text(o.user_id, texts::deposit_review_rejected_user(&o.invoice_id, o.total))]
                     }
-                })
+                    Review::NotHeld => Vec::new(),
+                };
+                store::outbox::enqueue_all(tx, &messages, Some(order_id))?;
+                Ok(decided)
             })
             .await?;
         let notice = match decided {

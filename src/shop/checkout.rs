@@ -2,7 +2,8 @@
 
 use super::{
     keyboards,
-    payment::Verdict,
+    payment::NoticeOutcome,
+    ports::GatewayError,
     ports::{Button, Out},
     session::{AppliedVoucher, Flow},
     Actor, Result, Shop,
@@ -17,7 +18,6 @@ use crate::{
         pricing::unit_price,
         time::{wib, wib_time},
     },
-    pakasir::PakasirError,
     security::audit::{entry, EntryExt},
     store::{
         self,
@@ -251,8 +251,14 @@ impl Shop {
         let Some(level) = self.assess_payment(actor, purchase.total(), deposit).await? else { return Ok(false) };
         let expires_at = store::now() + i64::try_from(self.config.payment_expiry_seconds).unwrap_or(600);
         let risk = level;
-        let created =
-            self.db.write(move |c| Ok(store::orders::create_pending(c, user, &purchase, expires_at, risk))).await?;
+        let created = self
+            .db
+            .write(move |c| {
+                Ok(store::writer::transaction(c, |tx| {
+                    store::orders::create_pending(tx, user, &purchase, expires_at, risk)
+                }))
+            })
+            .await?;
         let order = match created {
             Ok(o) => o,
             Err(e) => {
@@ -268,12 +274,9 @@ impl Shop {
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!(order = order.id, error = %e, "pakasir create failed");
-                self.db
-                    .write({
-                        let id = order.id;
-                        move |c| store::orders::close(c, id, Event::Cancel, None, &|_, _| Vec::new())
-                    })
-                    .await?;
+                // Closed quietly: the customer hears "try again" below instead.
+                let id = order.id;
+                self.db.transact(move |tx| store::orders::close(tx, id, Event::Cancel, None)).await?;
                 self.say(actor, texts::PAYMENT_TRY_AGAIN).await?;
                 return Ok(false);
             }
@@ -315,8 +318,16 @@ impl Shop {
         ];
         let message_id = self.tg.send_photo(actor.chat, png, Out::inline(caption, rows)).await?;
         let (id, chat) = (order.id, actor.chat);
-        self.db.write(move |c| store::orders::set_message(c, id, chat, message_id)).await?;
-        // A payment faster than that write left the QR for this write to remove.
+        self.db
+            .transact(move |tx| {
+                // A payment faster than this write found no QR to remove: remove it now.
+                if store::orders::set_message(tx, id, chat, message_id)? {
+                    let delete = store::outbox::Message::new(chat, store::outbox::Payload::Delete { message_id });
+                    store::outbox::enqueue(tx, &delete, Some(id))?;
+                }
+                Ok(())
+            })
+            .await?;
         self.outbox_wake.notify_one();
         Ok(true)
     }
@@ -421,8 +432,10 @@ impl Shop {
         let paid = self
             .db
             .write(move |c| {
-                Ok(store::orders::pay_with_balance(c, user, &purchase, risk, &|o, items| {
-                    Self::paid_messages(o, items, &admins)
+                Ok(store::writer::transaction(c, |tx| {
+                    let order = store::orders::pay_with_balance(tx, user, &purchase, risk)?;
+                    store::outbox::enqueue_all(tx, &Self::paid_messages_in(tx, &order, &admins)?, Some(order.id))?;
+                    Ok(order)
                 }))
             })
             .await?;
@@ -461,7 +474,7 @@ impl Shop {
         let order = self.db.lookup(move |c| store::orders::get(c, order_id)).await?;
         Ok(match order {
             Some(o) if o.user_id == actor.user.id => match o.status {
-                Status::Paid | Status::Refunded => texts::ALREADY_PAID,
+                s if s.is_paid() => texts::ALREADY_PAID,
                 _ => texts::ORDER_ALREADY_CLOSED,
             },
             // Someone else's order looks exactly like no order.
@@ -479,13 +492,13 @@ impl Shop {
             return Ok(Some(self.order_gone_notice(actor, order_id).await?.into()));
         }
         match self.fresh_status(&order).await {
-            Ok(None) | Err(PakasirError::RateLimited) => Ok(Some(texts::STATUS_TOO_FAST.into())),
+            Ok(None) | Err(GatewayError::RateLimited) => Ok(Some(texts::STATUS_TOO_FAST.into())),
             Err(_) => Ok(Some(texts::PAYMENT_TRY_AGAIN.into())),
             Ok(Some(status)) => match self.apply_status(&order, &status).await? {
-                Verdict::Applied(p) if matches!(*p, Paid::Delivered(_) | Paid::AlreadyPaid(_)) => {
+                NoticeOutcome::Applied(p) if matches!(*p, Paid::Delivered(_) | Paid::AlreadyPaid(_)) => {
                     Ok(Some(texts::PAYMENT_RECEIVED.into()))
                 }
-                Verdict::Applied(_) => Ok(Some(texts::ORDER_ALREADY_CLOSED.into())),
+                NoticeOutcome::Applied(_) => Ok(Some(texts::ORDER_ALREADY_CLOSED.into())),
                 _ => Ok(Some(texts::NOT_PAID_YET.into())),
             },
         }
@@ -557,16 +570,11 @@ impl Shop {
         };
         let queued = self
             .db
-            .write(move |c| {
-                let items = store::orders::sold_items(c, order.id)?;
+            .transact(move |tx| {
                 let order = Order { chat_id: None, message_id: None, ..order };
                 let deliveries: Vec<_> =
-                    Self::paid_messages(&order, &items, &[]).into_iter().filter(|m| m.delivery).collect();
-                let tx = store::writer::begin(c)?;
-                for m in &deliveries {
-                    store::outbox::enqueue(&tx, m, Some(order.id))?;
-                }
-                tx.commit()?;
+                    Self::paid_messages_in(tx, &order, &[])?.into_iter().filter(|m| m.delivery).collect();
+                store::outbox::enqueue_all(tx, &deliveries, Some(order.id))?;
                 Ok(deliveries.len())
             })
             .await?;

@@ -8,7 +8,7 @@ pub struct Sender {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Payload {
+pub enum Input {
     Text {
         message_id: i64,
         text: String,
@@ -44,5 +44,5 @@ pub struct Incoming {
     pub chat_id: i64,
     /// Private chats only are customer conversations; groups are for admin notices.
     pub private: bool,
-    pub payload: Payload,
+    pub input: Input,
 }

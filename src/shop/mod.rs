@@ -20,7 +20,7 @@ pub mod session;
 
 use std::{sync::Arc, time::Duration};
 
-use incoming::{Incoming, Payload};
+use incoming::{Incoming, Input};
 use ports::{Messenger, Out, PaymentGateway, SendError};
 use session::{Flow, Sessions};
 
@@ -57,7 +57,7 @@ pub struct Shop {
     pub(crate) pay: Option<Arc<dyn PaymentGateway>>,
     /// Orders asked about at Pakasir in the last 4 s (its per-transaction limit), with the
     /// answer once it came: within the window that answer stands in for asking again.
-    pub(crate) status_guard: moka::sync::Cache<i64, Option<crate::pakasir::TxStatus>>,
+    pub(crate) status_guard: moka::sync::Cache<i64, Option<crate::domain::payment::PaymentReport>>,
     /// Wakes the outbox worker after a transaction queued messages.
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Wakes the broadcast engine when a broadcast was created.
@@ -121,7 +121,7 @@ impl Shop {
             if inc.private && !matches!(e, ShopError::Send(SendError::Blocked)) {
                 let _ = self.tg.send(inc.chat_id, Out::text(texts::ERROR)).await;
             }
-            if let Payload::Callback { callback_id, .. } = &inc.payload {
+            if let Input::Callback { callback_id, .. } = &inc.input {
                 let _ = self.tg.answer_callback(callback_id, None).await;
             }
         }
@@ -137,11 +137,11 @@ impl Shop {
             return self.banned(&actor, inc, if actor.user.banned { texts::BANNED } else { texts::TEMP_BLOCKED }).await;
         }
         // An admin replying to a relayed KIRIM PESAN message answers that customer.
-        let reply = match &inc.payload {
-            Payload::Text { text, reply_to: Some(r), .. } if commands::split(text).is_none() => {
+        let reply = match &inc.input {
+            Input::Text { text, reply_to: Some(r), .. } if commands::split(text).is_none() => {
                 Some((*r, text.as_str(), None))
             }
-            Payload::Photo { message_id, caption, reply_to: Some(r), .. } => {
+            Input::Photo { message_id, caption, reply_to: Some(r), .. } => {
                 Some((*r, caption.as_deref().unwrap_or(""), Some(*message_id)))
             }
             _ => None,
@@ -151,24 +151,22 @@ impl Shop {
                 return Ok(());
             }
         }
-        match &inc.payload {
-            Payload::Text { text, reply_to, .. } => match commands::split(text) {
+        match &inc.input {
+            Input::Text { text, reply_to, .. } => match commands::split(text) {
                 Some(cmd) => self.command(&actor, &cmd.name, cmd.args, None, *reply_to).await,
                 None => self.text(&actor, text).await,
             },
-            Payload::Callback { callback_id, message_id, data } => {
+            Input::Callback { callback_id, message_id, data } => {
                 self.callback(&actor, callback_id, *message_id, data).await
             }
-            Payload::Document { file_id, size, caption, .. } => match caption.as_deref().and_then(commands::split) {
+            Input::Document { file_id, size, caption, .. } => match caption.as_deref().and_then(commands::split) {
                 Some(cmd) => self.command(&actor, &cmd.name, cmd.args, Some((file_id.as_str(), *size)), None).await,
                 None => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
             },
-            Payload::Photo { message_id, caption, .. }
-                if self.sessions.get(actor.user.id) == Some(Flow::SendMessage) =>
-            {
+            Input::Photo { message_id, caption, .. } if self.sessions.get(actor.user.id) == Some(Flow::SendMessage) => {
                 self.relay_to_admins(&actor, caption.as_deref().unwrap_or(""), Some(*message_id)).await
             }
-            Payload::Photo { .. } | Payload::Other { .. } => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
+            Input::Photo { .. } | Input::Other { .. } => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
         }
     }
 
@@ -176,12 +174,12 @@ impl Shop {
     /// messages, and the decision buttons of the notices (review, refund). Everything else is
     /// ignored.
     async fn group_update(&self, inc: &Incoming) -> Result<()> {
-        let reply = match &inc.payload {
-            Payload::Callback { callback_id, message_id, data } => {
+        let reply = match &inc.input {
+            Input::Callback { callback_id, message_id, data } => {
                 return self.group_button(inc, callback_id, *message_id, data).await;
             }
-            Payload::Text { text, reply_to: Some(r), .. } => Some((*r, text.as_str(), None)),
-            Payload::Photo { message_id, caption, reply_to: Some(r), .. } => {
+            Input::Text { text, reply_to: Some(r), .. } => Some((*r, text.as_str(), None)),
+            Input::Photo { message_id, caption, reply_to: Some(r), .. } => {
                 Some((*r, caption.as_deref().unwrap_or(""), Some(*message_id)))
             }
             _ => None,
@@ -197,15 +195,7 @@ impl Shop {
     /// An admin decision button pressed in a group: the same permission check and use case as
     /// in a private chat; the answer goes to the group message. Other buttons do nothing there.
     async fn group_button(&self, inc: &Incoming, callback_id: &str, message_id: Option<i64>, data: &str) -> Result<()> {
-        let decision = Callback::parse(data).filter(|cb| {
-            matches!(
-                cb,
-                Callback::ReviewApprove(_)
-                    | Callback::ReviewReject(_)
-                    | Callback::RefundApprove(_)
-                    | Callback::RefundReject(_)
-            )
-        });
+        let decision = Callback::parse(data).filter(Callback::is_admin_decision);
         let Some(cb) = decision else {
             self.tg.answer_callback(callback_id, None).await?;
             return Ok(());
@@ -254,8 +244,8 @@ impl Shop {
     async fn banned(&self, actor: &Actor, inc: &Incoming, notice: &str) -> Result<()> {
         let first = !self.banned_notified.contains_key(&actor.user.id);
         self.banned_notified.insert(actor.user.id, ());
-        match &inc.payload {
-            Payload::Callback { callback_id, .. } => {
+        match &inc.input {
+            Input::Callback { callback_id, .. } => {
                 self.tg.answer_callback(callback_id, first.then_some(notice)).await?;
             }
             _ if first => self.say(actor, notice).await?,

@@ -4,14 +4,14 @@
 
 use std::time::Duration;
 
-use super::{Result, Shop};
+use super::{ports::GatewayError, Result, Shop};
 use crate::security::audit::{entry, EntryExt};
 use crate::{
     domain::{
         callback::Callback,
         order::{Event, Kind},
+        payment::{self, PaymentReport, PaymentState, Rejection},
     },
-    pakasir::{PakasirError, TxStatus, WebhookBody},
     store::{
         self,
         orders::{Order, Paid},
@@ -23,38 +23,12 @@ use crate::{
 /// A delivery longer than this goes out as a `.txt` document (Telegram allows 4096 characters).
 const MAX_INLINE_DELIVERY: usize = 3500;
 
-/// Why a payment notice was not acted on (the `webhook_rejected` reason).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rejection {
-    UnknownOrder,
-    NoTransaction,
-    TxnMismatch,
-    AmountMismatch,
-    Sandbox,
-    NotCompleted,
-    StatusMismatch,
-}
-
-impl Rejection {
-    pub fn reason(self) -> &'static str {
-        match self {
-            Rejection::UnknownOrder => "unknown_order",
-            Rejection::NoTransaction => "no_transaction",
-            Rejection::TxnMismatch => "txn_id_mismatch",
-            Rejection::AmountMismatch => "amount_mismatch",
-            Rejection::Sandbox => "sandbox_not_allowed",
-            Rejection::NotCompleted => "not_completed",
-            Rejection::StatusMismatch => "status_mismatch",
-        }
-    }
-}
-
 /// What came of a payment notice.
 #[derive(Debug)]
-pub enum Verdict {
+pub enum NoticeOutcome {
     Applied(Box<Paid>),
     Rejected(Rejection),
-    /// Pakasir could not be asked: the notice must come again (503).
+    /// The gateway could not be asked: the notice must come again (503).
     Unavailable,
 }
 
@@ -140,6 +114,20 @@ impl Shop {
         out
     }
 
+    /// What a paid (or released) order sends, its goods read in the transaction that sold them.
+    pub(crate) fn paid_messages_in(
+        tx: &rusqlite::Connection,
+        order: &Order,
+        admins: &[i64],
+    ) -> Result<Vec<Message>, store::StoreError> {
+        let items = if order.kind == Kind::Order && !order.held {
+            store::orders::sold_items(tx, order.id)?
+        } else {
+            Vec::new()
+        };
+        Ok(Self::paid_messages(order, &items, admins))
+    }
+
     fn late_messages(order: &Order, admins: &[i64]) -> Vec<Message> {
         let mut out = vec![Message::text(order.user_id, texts::late_payment_user(&order.invoice_id, order.total))];
         out.extend(
@@ -177,13 +165,15 @@ impl Shop {
         let admins = self.notice_recipients().await?;
         let paid = self
             .db
-            .write(move |c| {
-                store::orders::confirm_payment(
-                    c,
-                    order_id,
-                    &|o, items| Self::paid_messages(o, items, &admins),
-                    &|o, _| Self::late_messages(o, &admins),
-                )
+            .transact(move |tx| {
+                let paid = store::orders::confirm_payment(tx, order_id)?;
+                let messages = match &paid {
+                    Some(Paid::Delivered(o)) => Self::paid_messages_in(tx, o, &admins)?,
+                    Some(Paid::LateCredited(o)) => Self::late_messages(o, &admins),
+                    _ => Vec::new(),
+                };
+                store::outbox::enqueue_all(tx, &messages, Some(order_id))?;
+                Ok(paid)
             })
             .await?;
         match &paid {
@@ -206,7 +196,13 @@ impl Shop {
     pub(crate) async fn close_order(&self, order_id: i64, event: Event, by_user: Option<i64>) -> Result<Option<Order>> {
         let closed = self
             .db
-            .write(move |c| store::orders::close(c, order_id, event, by_user, &|o, _| Self::closed_messages(o, event)))
+            .transact(move |tx| {
+                let closed = store::orders::close(tx, order_id, event, by_user)?;
+                if let Some(o) = &closed {
+                    store::outbox::enqueue_all(tx, &Self::closed_messages(o, event), Some(o.id))?;
+                }
+                Ok(closed)
+            })
             .await?;
         if let Some(o) = &closed {
             tracing::info!(event = "order_closed", order = o.id, status = o.status.as_str(), "order closed");
@@ -218,27 +214,23 @@ impl Shop {
         Ok(closed)
     }
 
-    /// Checks a Pakasir status answer against the stored order (SPEC §4) and applies it.
-    pub(crate) async fn apply_status(&self, order: &Order, status: &TxStatus) -> Result<Verdict> {
-        let Some(txn) = order.txn_id.as_deref() else { return Ok(Verdict::Rejected(Rejection::NoTransaction)) };
-        let rejection = if status.txn_id != txn || status.order_id != order.invoice_id {
-            Some(Rejection::StatusMismatch)
-        } else if status.amount != order.total {
-            Some(Rejection::AmountMismatch)
-        } else if status.is_sandbox && !self.sandbox_allowed() {
-            Some(Rejection::Sandbox)
-        } else if !status.completed() {
-            Some(Rejection::NotCompleted)
-        } else {
-            None
-        };
-        if let Some(r) = rejection {
-            return Ok(Verdict::Rejected(r));
+    /// Checks the gateway's status answer against the stored order (SPEC §4) and applies a
+    /// completed payment.
+    pub(crate) async fn apply_status(&self, order: &Order, status: &PaymentReport) -> Result<NoticeOutcome> {
+        if let Err(r) = payment::check(Self::expected(order), status, self.sandbox_allowed()) {
+            return Ok(NoticeOutcome::Rejected(r));
+        }
+        if status.state != PaymentState::Completed {
+            return Ok(NoticeOutcome::Rejected(Rejection::NotCompleted));
         }
         Ok(match self.apply_payment(order.id).await? {
-            Some(paid) => Verdict::Applied(Box::new(paid)),
-            None => Verdict::Rejected(Rejection::UnknownOrder),
+            Some(paid) => NoticeOutcome::Applied(Box::new(paid)),
+            None => NoticeOutcome::Rejected(Rejection::UnknownOrder),
         })
+    }
+
+    fn expected(order: &Order) -> payment::Expected<'_> {
+        payment::Expected { invoice_id: &order.invoice_id, txn_id: order.txn_id.as_deref(), total: order.total }
     }
 
     /// Asks Pakasir about an order's transaction (within its 4 s limit) and applies a completed
@@ -249,10 +241,10 @@ impl Shop {
             Ok(None) | Err(_) => return Ok(Settled::Unknown),
         };
         Ok(match self.apply_status(order, &status).await? {
-            Verdict::Applied(_) => Settled::Applied,
-            Verdict::Unavailable => Settled::Unknown,
-            Verdict::Rejected(_) if status.closed() => Settled::Closed,
-            Verdict::Rejected(r) => {
+            NoticeOutcome::Applied(_) => Settled::Applied,
+            NoticeOutcome::Unavailable => Settled::Unknown,
+            NoticeOutcome::Rejected(_) if status.state == PaymentState::Closed => Settled::Closed,
+            NoticeOutcome::Rejected(r) => {
                 if r != Rejection::NotCompleted {
                     tracing::warn!(order = order.id, reason = r.reason(), "pakasir status does not match the order");
                 }
@@ -280,20 +272,24 @@ impl Shop {
     /// Asks Pakasir about an order, at most once per 4 s per transaction (Pakasir's limit).
     /// Within the window the answer the last ask got stands in (the shop's own checks: expiry,
     /// cancel, reconciliation); `Ok(None)` when that ask has no answer (yet).
-    pub(crate) async fn query_status(&self, order: &Order) -> std::result::Result<Option<TxStatus>, PakasirError> {
+    pub(crate) async fn query_status(&self, order: &Order) -> std::result::Result<Option<PaymentReport>, GatewayError> {
         self.ask_status(order, true).await
     }
 
     /// Like [`Shop::query_status`], but `Ok(None)` whenever Pakasir was asked in the last 4 s:
     /// for a customer pressing `[Status Pembayaran]`, who should hear "wait", not a stale "not
     /// paid yet" seconds after paying.
-    pub(crate) async fn fresh_status(&self, order: &Order) -> std::result::Result<Option<TxStatus>, PakasirError> {
+    pub(crate) async fn fresh_status(&self, order: &Order) -> std::result::Result<Option<PaymentReport>, GatewayError> {
         self.ask_status(order, false).await
     }
 
-    async fn ask_status(&self, order: &Order, cached: bool) -> std::result::Result<Option<TxStatus>, PakasirError> {
+    async fn ask_status(
+        &self,
+        order: &Order,
+        cached: bool,
+    ) -> std::result::Result<Option<PaymentReport>, GatewayError> {
         let (Some(pay), Some(txn)) = (&self.pay, order.txn_id.as_deref()) else {
-            return Err(PakasirError::Invalid);
+            return Err(GatewayError::Invalid);
         };
         let mut first = false;
         let known = self.status_guard.get_with(order.id, || {
@@ -308,12 +304,12 @@ impl Shop {
         Ok(Some(status))
     }
 
-    /// The webhook use case: the body is a hint; the status endpoint decides.
-    pub async fn pakasir_webhook(&self, body: WebhookBody) -> Result<Verdict> {
-        let invoice = body.order_id.clone();
-        let verdict = self.webhook_verdict(body).await?;
-        match &verdict {
-            Verdict::Rejected(r) => {
+    /// A payment notice (the Pakasir webhook): the body is a claim; the status endpoint decides.
+    pub async fn payment_notice(&self, notice: PaymentReport) -> Result<NoticeOutcome> {
+        let invoice = notice.invoice_id.clone();
+        let outcome = self.notice_outcome(notice).await?;
+        match &outcome {
+            NoticeOutcome::Rejected(r) => {
                 let reason = r.reason();
                 tracing::warn!(event = "webhook_rejected", reason, invoice = %invoice, "pakasir webhook rejected");
                 let detail =
@@ -322,39 +318,33 @@ impl Shop {
                 self.db.write(move |c| store::security::record(c, None, "webhook_rejected", &detail)).await?;
                 self.audit(entry(None, "pakasir", "webhook_rejected").entity("webhook", "pakasir").meta(meta)).await?;
             }
-            Verdict::Unavailable => {
+            NoticeOutcome::Unavailable => {
                 tracing::warn!(event = "webhook_deferred", invoice = %invoice, "pakasir status unavailable")
             }
-            Verdict::Applied(_) => {
+            NoticeOutcome::Applied(_) => {
                 tracing::info!(event = "webhook_received", invoice = %invoice, "pakasir webhook applied")
             }
         }
-        Ok(verdict)
+        Ok(outcome)
     }
 
-    async fn webhook_verdict(&self, body: WebhookBody) -> Result<Verdict> {
-        let invoice = body.order_id.clone();
+    async fn notice_outcome(&self, notice: PaymentReport) -> Result<NoticeOutcome> {
+        let invoice = notice.invoice_id.clone();
         let order = if crate::domain::order::is_invoice_id(&invoice) {
             self.db.lookup(move |c| store::orders::by_invoice(c, &invoice)).await?
         } else {
             None
         };
-        let Some(order) = order else { return Ok(Verdict::Rejected(Rejection::UnknownOrder)) };
-        let Some(txn) = order.txn_id.clone() else { return Ok(Verdict::Rejected(Rejection::NoTransaction)) };
-        if body.txn_id != txn {
-            return Ok(Verdict::Rejected(Rejection::TxnMismatch));
+        let Some(order) = order else { return Ok(NoticeOutcome::Rejected(Rejection::UnknownOrder)) };
+        // The claim is checked by the same rule as the answer, so a forged notice costs no call.
+        if let Err(r) = payment::check(Self::expected(&order), &notice, self.sandbox_allowed()) {
+            return Ok(NoticeOutcome::Rejected(r));
         }
-        if body.amount != order.total {
-            return Ok(Verdict::Rejected(Rejection::AmountMismatch));
-        }
-        if body.is_sandbox && !self.sandbox_allowed() {
-            return Ok(Verdict::Rejected(Rejection::Sandbox));
-        }
-        if matches!(order.status, crate::domain::order::Status::Paid | crate::domain::order::Status::Refunded) {
+        if order.status.is_paid() {
             // A replay of a payment already applied: nothing to ask Pakasir, nothing changes.
-            return Ok(Verdict::Applied(Box::new(Paid::AlreadyPaid(order))));
+            return Ok(NoticeOutcome::Applied(Box::new(Paid::AlreadyPaid(order))));
         }
-        let Some(pay) = &self.pay else { return Ok(Verdict::Unavailable) };
+        let (Some(pay), Some(txn)) = (&self.pay, order.txn_id.clone()) else { return Ok(NoticeOutcome::Unavailable) };
         // The webhook must answer now, so it waits out Pakasir's 4 s limit instead of skipping.
         // Whoever used the window (the poller, a status button, a copy of this webhook) applies
         // the payment it saw, so look at the order every 100 ms and stop waiting once it is paid.
@@ -365,16 +355,11 @@ impl Shop {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     let id = order.id;
                     match self.db.lookup(move |c| store::orders::get(c, id)).await? {
-                        Some(o)
-                            if matches!(
-                                o.status,
-                                crate::domain::order::Status::Paid | crate::domain::order::Status::Refunded
-                            ) =>
-                        {
-                            return Ok(Verdict::Applied(Box::new(Paid::AlreadyPaid(o))));
+                        Some(o) if o.status.is_paid() => {
+                            return Ok(NoticeOutcome::Applied(Box::new(Paid::AlreadyPaid(o))));
                         }
                         Some(o) => order = o,
-                        None => return Ok(Verdict::Rejected(Rejection::UnknownOrder)),
+                        None => return Ok(NoticeOutcome::Rejected(Rejection::UnknownOrder)),
                     }
                 }
             }
@@ -383,10 +368,10 @@ impl Shop {
                     self.status_guard.insert(order.id, Some(status.clone()));
                     return self.apply_status(&order, &status).await;
                 }
-                Err(PakasirError::RateLimited) => continue,
-                Err(_) => return Ok(Verdict::Unavailable),
+                Err(GatewayError::RateLimited) => continue,
+                Err(_) => return Ok(NoticeOutcome::Unavailable),
             }
         }
-        Ok(Verdict::Unavailable)
+        Ok(NoticeOutcome::Unavailable)
     }
 }

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::domain::payment::{Invoice, PaymentReport};
+
 /// An inline button.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Button {
@@ -106,16 +108,29 @@ pub trait Messenger: Send + Sync {
     async fn download(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, SendError>;
 }
 
-/// The payment gateway (Pakasir v2), as the shop needs it.
+/// Why the payment gateway could not answer.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum GatewayError {
+    /// The gateway answered with an error (its message is for the log, never for the customer).
+    #[error("payment gateway refused ({status}): {message}")]
+    Refused { status: u16, message: String },
+    /// Asked too often (Pakasir: one status call per transaction per 4 s).
+    #[error("payment gateway rate limit")]
+    RateLimited,
+    /// Timeouts, connection errors and 5xx after the retries.
+    #[error("payment gateway unavailable: {0}")]
+    Unavailable(String),
+    #[error("payment gateway answered something unexpected")]
+    Invalid,
+}
+
+/// The payment gateway, as the shop needs it (Pakasir v2 is the adapter: `crate::pakasir`).
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
-    async fn create(
-        &self,
-        order_id: &str,
-        amount: i64,
-    ) -> Result<crate::pakasir::Created, crate::pakasir::PakasirError>;
-    async fn status(&self, txn_id: &str) -> Result<crate::pakasir::TxStatus, crate::pakasir::PakasirError>;
-    async fn cancel(&self, txn_id: &str) -> Result<(), crate::pakasir::PakasirError>;
+    /// Opens an invoice of `amount` for the order `invoice_id`.
+    async fn create(&self, invoice_id: &str, amount: i64) -> Result<Invoice, GatewayError>;
+    async fn status(&self, txn_id: &str) -> Result<PaymentReport, GatewayError>;
+    async fn cancel(&self, txn_id: &str) -> Result<(), GatewayError>;
     /// The hosted payment page for `[Checkout Page]`.
     fn checkout_url(&self, txn_id: &str) -> String;
 }

@@ -129,10 +129,13 @@ impl Shop {
         self.audit(intent.meta(json!({"user": open.user_id}))).await?;
         let decided = self
             .db
-            .write(move |c| {
-                store::refunds::decide(c, claim, admin, approve, &|o, claim| {
-                    vec![Message::text(o.user_id, texts::refund_approved_user(&o.invoice_id, claim.amount))]
-                })
+            .transact(move |tx| {
+                let decided = store::refunds::decide(tx, claim, admin, approve)?;
+                if let Decided::Approved(claim, o) = &decided {
+                    let notice = Message::text(o.user_id, texts::refund_approved_user(&o.invoice_id, claim.amount));
+                    store::outbox::enqueue(tx, &notice, Some(o.id))?;
+                }
+                Ok(decided)
             })
             .await?;
         let notice = match decided {

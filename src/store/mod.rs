@@ -147,6 +147,15 @@ impl Db {
         self.writer.write(f).await
     }
 
+    /// Runs `work` as one transaction on the writer connection (see [`writer::transaction`]).
+    pub async fn transact<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.writer.write(move |c| writer::transaction(c, work)).await
+    }
+
     /// Appends to the audit log (audit.db) through its writer; returns once the entry is
     /// committed. A burst of audited actions shares one transaction and one fsync (issue 8).
     pub async fn append_audit(&self, entry: audit::Entry) -> Result<i64, StoreError> {

@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::{
     jobs,
     ledger::{self, EntryKind, LedgerError},
-    now, outbox, StoreError,
+    now, StoreError,
 };
 use crate::domain::{
     anomaly::Level,
@@ -280,37 +280,31 @@ fn insert_pending(
     Ok(order_id)
 }
 
-/// A QRIS order or deposit: pending, stock reserved, expiry job scheduled.
+/// A QRIS order or deposit: pending, stock reserved, expiry job scheduled. Runs in the caller's
+/// transaction (see [`super::writer::transaction`]).
 pub fn create_pending(
-    conn: &mut Connection,
+    tx: &Connection,
     user_id: i64,
     purchase: &Purchase,
     expires_at: i64,
     risk: Level,
 ) -> Result<Order, CheckoutError> {
-    let tx = super::writer::begin(conn)?;
-    let id = insert_pending(&tx, user_id, purchase, Method::Qris, expires_at, risk)?;
-    jobs::schedule(&tx, jobs::EXPIRE_ORDER, id, expires_at)?;
-    let order = get(&tx, id)?.ok_or(CheckoutError::ProductGone)?;
-    tx.commit()?;
-    Ok(order)
+    let id = insert_pending(tx, user_id, purchase, Method::Qris, expires_at, risk)?;
+    jobs::schedule(tx, jobs::EXPIRE_ORDER, id, expires_at)?;
+    get(tx, id)?.ok_or(CheckoutError::ProductGone)
 }
 
-/// Builds the messages a state change announces, from the order and (for a delivery) its items.
-pub type Compose<'a> = &'a dyn Fn(&Order, &[String]) -> Vec<outbox::Message>;
-
-/// A balance purchase: order, reservation, debit, sale and delivery in one transaction.
+/// A balance purchase: order, reservation, debit and sale, in the caller's transaction (which
+/// also queues the delivery).
 pub fn pay_with_balance(
-    conn: &mut Connection,
+    tx: &Connection,
     user_id: i64,
     purchase: &Purchase,
     risk: Level,
-    compose: Compose<'_>,
 ) -> Result<Order, CheckoutError> {
-    let tx = super::writer::begin(conn)?;
-    let id = insert_pending(&tx, user_id, purchase, Method::Saldo, now(), risk)?;
-    let order = get(&tx, id)?.ok_or(CheckoutError::ProductGone)?;
-    match ledger::post(&tx, user_id, EntryKind::Purchase, -order.total, Some(id), Some(&order.invoice_id), None) {
+    let id = insert_pending(tx, user_id, purchase, Method::Saldo, now(), risk)?;
+    let order = get(tx, id)?.ok_or(CheckoutError::ProductGone)?;
+    match ledger::post(tx, user_id, EntryKind::Purchase, -order.total, Some(id), Some(&order.invoice_id), None) {
         Ok(_) => {}
         Err(LedgerError::Insufficient { balance }) => {
             return Err(CheckoutError::InsufficientBalance { balance, total: order.total })
@@ -318,14 +312,12 @@ pub fn pay_with_balance(
         Err(LedgerError::NoUser) => return Err(CheckoutError::ProductGone),
         Err(LedgerError::Store(e)) => return Err(e.into()),
     }
-    let order = mark_paid(&tx, order, compose)?;
-    tx.commit()?;
-    Ok(order)
+    Ok(mark_paid(tx, order)?)
 }
 
-/// pending → paid: reserved items become sold, sold counts grow, deposits are credited, and the
-/// delivery and notices go to the outbox.
-fn mark_paid(tx: &Connection, order: Order, compose: Compose<'_>) -> Result<Order, StoreError> {
+/// pending → paid: reserved items become sold, sold counts grow, deposits are credited. The
+/// caller queues the delivery ([`sold_items`]) in the same transaction.
+fn mark_paid(tx: &Connection, order: Order) -> Result<Order, StoreError> {
     let to = transition(order.status, Event::PaymentConfirmed)?;
     let t = now();
     // A payment flagged for review is paid, but its goods (or its deposit credit) wait for an
@@ -335,17 +327,12 @@ fn mark_paid(tx: &Connection, order: Order, compose: Compose<'_>) -> Result<Orde
         "UPDATE orders SET status = ?2, paid_at = ?3, updated_at = ?3, held = ?4 WHERE id = ?1 AND status = 'pending'",
     )?
     .execute(params![order.id, to.as_str(), t, held])?;
-    let mut items = Vec::new();
     match order.kind {
         Kind::Order => {
-            let mut stmt = tx.prepare_cached(
-                "UPDATE stock_items SET status = 'sold', updated_at = ?2 WHERE order_id = ?1 AND status = 'reserved'
-                 RETURNING id, content",
-            )?;
-            let mut sold: Vec<(i64, String)> =
-                stmt.query_map(params![order.id, t], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-            sold.sort_by_key(|(id, _)| *id);
-            items = sold.into_iter().map(|(_, c)| c).collect();
+            tx.prepare_cached(
+                "UPDATE stock_items SET status = 'sold', updated_at = ?2 WHERE order_id = ?1 AND status = 'reserved'",
+            )?
+            .execute(params![order.id, t])?;
             for line in &order.items {
                 tx.prepare_cached("UPDATE products SET sold_count = sold_count + ?2 WHERE id = ?1")?
                     .execute(params![line.product_id, line.quantity])?;
@@ -366,11 +353,7 @@ fn mark_paid(tx: &Connection, order: Order, compose: Compose<'_>) -> Result<Orde
     }
     super::vouchers::consume(tx, order.id, order.user_id)?;
     jobs::finish(tx, jobs::EXPIRE_ORDER, order.id)?;
-    let paid = Order { status: to, paid_at: Some(t), held, ..order };
-    for msg in compose(&paid, &items) {
-        outbox::enqueue(tx, &msg, Some(paid.id))?;
-    }
-    Ok(paid)
+    Ok(Order { status: to, paid_at: Some(t), held, ..order })
 }
 
 /// What a verified payment did.
@@ -386,17 +369,12 @@ pub enum Paid {
     AlreadyCredited(Order),
 }
 
-/// Applies a payment that Pakasir confirmed. Idempotent on the order.
-pub fn confirm_payment(
-    conn: &mut Connection,
-    order_id: i64,
-    compose: Compose<'_>,
-    compose_late: Compose<'_>,
-) -> Result<Option<Paid>, StoreError> {
-    let tx = super::writer::begin(conn)?;
-    let Some(order) = get(&tx, order_id)? else { return Ok(None) };
-    let outcome = match order.status {
-        Status::Pending => Paid::Delivered(mark_paid(&tx, order, compose)?),
+/// Applies a payment that Pakasir confirmed, in the caller's transaction. Idempotent on the
+/// order.
+pub fn confirm_payment(tx: &Connection, order_id: i64) -> Result<Option<Paid>, StoreError> {
+    let Some(order) = get(tx, order_id)? else { return Ok(None) };
+    Ok(Some(match order.status {
+        Status::Pending => Paid::Delivered(mark_paid(tx, order)?),
         Status::Paid | Status::Refunded => Paid::AlreadyPaid(order),
         Status::Expired | Status::Cancelled => {
             let credited: bool = tx
@@ -406,7 +384,7 @@ pub fn confirm_payment(
                 Paid::AlreadyCredited(order)
             } else {
                 ledger::credit(
-                    &tx,
+                    tx,
                     order.user_id,
                     EntryKind::LatePayment,
                     order.total,
@@ -414,35 +392,22 @@ pub fn confirm_payment(
                     Some(&order.invoice_id),
                     None,
                 )?;
-                for msg in compose_late(&order, &[]) {
-                    outbox::enqueue(&tx, &msg, Some(order.id))?;
-                }
                 Paid::LateCredited(order)
             }
         }
-    };
-    tx.commit()?;
-    Ok(Some(outcome))
+    }))
 }
 
-/// pending → expired (timer) or cancelled (user): stock goes back, Pakasir is told (as a job),
-/// the QR message is removed and the notices are queued. `None` if the order was not pending
-/// (or, for a cancel, not the user's).
-pub fn close(
-    conn: &mut Connection,
-    order_id: i64,
-    event: Event,
-    by_user: Option<i64>,
-    compose: Compose<'_>,
-) -> Result<Option<Order>, StoreError> {
-    let tx = super::writer::begin(conn)?;
-    let Some(order) = get(&tx, order_id)? else { return Ok(None) };
+/// pending → expired (timer) or cancelled (user): stock goes back and Pakasir is told (as a
+/// job), in the caller's transaction (which queues the notices). `None` if the order was not
+/// pending (or, for a cancel, not the user's).
+pub fn close(tx: &Connection, order_id: i64, event: Event, by_user: Option<i64>) -> Result<Option<Order>, StoreError> {
+    let Some(order) = get(tx, order_id)? else { return Ok(None) };
     if by_user.is_some_and(|u| u != order.user_id) {
         return Ok(None);
     }
     let Ok(to) = transition(order.status, event) else {
-        jobs::finish(&tx, jobs::EXPIRE_ORDER, order.id)?;
-        tx.commit()?;
+        jobs::finish(tx, jobs::EXPIRE_ORDER, order.id)?;
         return Ok(None);
     };
     let t = now();
@@ -452,17 +417,12 @@ pub fn close(
         "UPDATE stock_items SET status = 'available', order_id = NULL, updated_at = ?2 WHERE order_id = ?1 AND status = 'reserved'",
     )?
     .execute(params![order.id, t])?;
-    super::vouchers::release(&tx, order.id)?;
-    jobs::finish(&tx, jobs::EXPIRE_ORDER, order.id)?;
+    super::vouchers::release(tx, order.id)?;
+    jobs::finish(tx, jobs::EXPIRE_ORDER, order.id)?;
     if order.txn_id.is_some() {
-        jobs::schedule(&tx, jobs::CANCEL_AT_PAKASIR, order.id, t)?;
+        jobs::schedule(tx, jobs::CANCEL_AT_PAKASIR, order.id, t)?;
     }
-    let closed = Order { status: to, ..order };
-    for msg in compose(&closed, &[]) {
-        outbox::enqueue(&tx, &msg, Some(closed.id))?;
-    }
-    tx.commit()?;
-    Ok(Some(closed))
+    Ok(Some(Order { status: to, ..order }))
 }
 
 /// Records Pakasir's answer to the create call.
@@ -478,20 +438,15 @@ pub fn set_transaction(
     Ok(())
 }
 
-/// Where the invoice message is (to delete it once paid, expired or cancelled). When the order
-/// was settled before the message was known (a payment faster than this write), the removal is
-/// queued here instead.
-pub fn set_message(conn: &mut Connection, order_id: i64, chat_id: i64, message_id: i64) -> Result<(), StoreError> {
-    let tx = super::writer::begin(conn)?;
-    let status: Option<String> = tx
-        .prepare_cached("UPDATE orders SET chat_id = ?2, message_id = ?3 WHERE id = ?1 RETURNING status")?
+/// Where the invoice message is (to delete it once paid, expired or cancelled). True when the
+/// order is no longer pending (a payment faster than this write): then the caller removes the
+/// message itself.
+pub fn set_message(conn: &Connection, order_id: i64, chat_id: i64, message_id: i64) -> Result<bool, StoreError> {
+    let settled: Option<bool> = conn
+        .prepare_cached("UPDATE orders SET chat_id = ?2, message_id = ?3 WHERE id = ?1 RETURNING status <> 'pending'")?
         .query_row(params![order_id, chat_id, message_id], |r| r.get(0))
         .optional()?;
-    if status.is_some_and(|s| s != Status::Pending.as_str()) {
-        outbox::enqueue(&tx, &outbox::Message::new(chat_id, outbox::Payload::Delete { message_id }), Some(order_id))?;
-    }
-    tx.commit()?;
-    Ok(())
+    Ok(settled.unwrap_or(false))
 }
 
 /// Stock items that belong to more than one order, or sold items without an order: must be none.
@@ -553,16 +508,10 @@ pub enum Review {
     NotHeld,
 }
 
-/// An admin's decision on a held order or deposit, in one transaction with its messages.
-pub fn decide_review(
-    conn: &mut Connection,
-    order_id: i64,
-    admin: i64,
-    approve: bool,
-    compose: Compose<'_>,
-) -> Result<Review, StoreError> {
-    let tx = super::writer::begin(conn)?;
-    let Some(order) = get(&tx, order_id)? else { return Ok(Review::NotHeld) };
+/// An admin's decision on a held order or deposit, in the caller's transaction (which queues
+/// its messages).
+pub fn decide_review(tx: &Connection, order_id: i64, admin: i64, approve: bool) -> Result<Review, StoreError> {
+    let Some(order) = get(tx, order_id)? else { return Ok(Review::NotHeld) };
     if !order.held || order.status != Status::Paid {
         return Ok(Review::NotHeld);
     }
@@ -571,7 +520,7 @@ pub fn decide_review(
         tx.execute("UPDATE orders SET held = 0, updated_at = ?2 WHERE id = ?1", params![order.id, t])?;
         if order.kind == Kind::Deposit {
             ledger::credit(
-                &tx,
+                tx,
                 order.user_id,
                 EntryKind::Deposit,
                 order.total,
@@ -580,12 +529,7 @@ pub fn decide_review(
                 Some(admin),
             )?;
         }
-        let items = sold_items(&tx, order.id)?;
-        let order = Order { held: false, ..order };
-        for m in compose(&order, &items) {
-            outbox::enqueue(&tx, &m, Some(order.id))?;
-        }
-        Review::Released(Box::new(order))
+        Review::Released(Box::new(Order { held: false, ..order }))
     } else {
         let to = transition(order.status, Event::Refund)?;
         tx.execute(
@@ -593,10 +537,10 @@ pub fn decide_review(
             params![order.id, to.as_str(), t],
         )?;
         if order.kind == Kind::Order {
-            super::stock::return_undelivered(&tx, order.id)?;
+            super::stock::return_undelivered(tx, order.id)?;
             if order.total > 0 {
                 ledger::credit(
-                    &tx,
+                    tx,
                     order.user_id,
                     EntryKind::Refund,
                     order.total,
@@ -606,12 +550,7 @@ pub fn decide_review(
                 )?;
             }
         }
-        let order = Order { status: to, held: false, ..order };
-        for m in compose(&order, &[]) {
-            outbox::enqueue(&tx, &m, Some(order.id))?;
-        }
-        Review::Refunded(Box::new(order))
+        Review::Refunded(Box::new(Order { status: to, held: false, ..order }))
     };
-    tx.commit()?;
     Ok(outcome)
 }

@@ -97,6 +97,11 @@ pub fn enqueue(tx: &Connection, msg: &Message, order_id: Option<i64>) -> Result<
     Ok(())
 }
 
+/// Queues every message of one state change of `order_id`, in the caller's transaction.
+pub fn enqueue_all(tx: &Connection, msgs: &[Message], order_id: Option<i64>) -> Result<(), StoreError> {
+    msgs.iter().try_for_each(|m| enqueue(tx, m, order_id))
+}
+
 /// Due rows, oldest first.
 pub fn due(conn: &Connection, limit: i64) -> Result<Vec<Row>, StoreError> {
     let mut stmt = conn.prepare_cached(

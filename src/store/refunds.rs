@@ -7,7 +7,7 @@ use super::{
     ledger::{self, EntryKind},
     now,
     orders::{self, Order},
-    outbox, StoreError,
+    StoreError,
 };
 use crate::domain::order::{transition, Event, Kind};
 
@@ -73,22 +73,16 @@ pub enum Decided {
     NotFound,
 }
 
-/// Approves or rejects a requested claim. Idempotent.
-pub fn decide(
-    conn: &mut Connection,
-    claim_id: i64,
-    admin: i64,
-    approve: bool,
-    compose: &dyn Fn(&Order, &Claim) -> Vec<outbox::Message>,
-) -> Result<Decided, StoreError> {
-    let tx = super::writer::begin(conn)?;
-    let Some(claim) = get(&tx, claim_id)? else { return Ok(Decided::NotFound) };
+/// Approves or rejects a requested claim, in the caller's transaction (which queues the
+/// customer's notice). Idempotent.
+pub fn decide(tx: &Connection, claim_id: i64, admin: i64, approve: bool) -> Result<Decided, StoreError> {
+    let Some(claim) = get(tx, claim_id)? else { return Ok(Decided::NotFound) };
     if claim.status != "requested" {
         return Ok(Decided::AlreadyDecided);
     }
     let t = now();
     let outcome = if approve {
-        let Some(order) = orders::get(&tx, claim.order_id)? else { return Ok(Decided::NotFound) };
+        let Some(order) = orders::get(tx, claim.order_id)? else { return Ok(Decided::NotFound) };
         let reject = |tx: &Connection| -> Result<(), StoreError> {
             tx.execute(
                 "UPDATE refund_claims SET status = 'rejected', decided_by = ?2, decided_at = ?3 WHERE id = ?1",
@@ -99,13 +93,11 @@ pub fn decide(
         // Refunds exist only for the claimant's own paid product orders, never for deposits:
         // checked here too, whatever made the claim.
         if order.kind != Kind::Order || order.user_id != claim.user_id {
-            reject(&tx)?;
-            tx.commit()?;
+            reject(tx)?;
             return Ok(Decided::NotRefundable(claim));
         }
         let Ok(to) = transition(order.status, Event::Refund) else {
-            reject(&tx)?;
-            tx.commit()?;
+            reject(tx)?;
             return Ok(Decided::AlreadyDecided);
         };
         tx.execute(
@@ -114,12 +106,12 @@ pub fn decide(
         )?;
         if order.held {
             // Never delivered: its items go back on sale.
-            super::stock::return_undelivered(&tx, order.id)?;
+            super::stock::return_undelivered(tx, order.id)?;
         }
         let claim = Claim { amount: claim.amount.clamp(0, order.total), ..claim };
         if claim.amount > 0 {
             ledger::credit(
-                &tx,
+                tx,
                 claim.user_id,
                 EntryKind::Refund,
                 claim.amount,
@@ -133,11 +125,7 @@ pub fn decide(
             "UPDATE refund_claims SET status = 'approved', decided_by = ?2, decided_at = ?3 WHERE id = ?1",
             params![claim.id, admin, t],
         )?;
-        let order = Order { status: to, ..order };
-        for m in compose(&order, &claim) {
-            outbox::enqueue(&tx, &m, Some(order.id))?;
-        }
-        Decided::Approved(Claim { status: "approved".into(), ..claim }, Box::new(order))
+        Decided::Approved(Claim { status: "approved".into(), ..claim }, Box::new(Order { status: to, ..order }))
     } else {
         tx.execute(
             "UPDATE refund_claims SET status = 'rejected', decided_by = ?2, decided_at = ?3 WHERE id = ?1",
@@ -145,6 +133,5 @@ pub fn decide(
         )?;
         Decided::Rejected(Claim { status: "rejected".into(), ..claim })
     };
-    tx.commit()?;
     Ok(outcome)
 }

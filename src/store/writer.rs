@@ -188,6 +188,19 @@ pub fn begin(conn: &mut Connection) -> Result<WriteTx<'_>, rusqlite::Error> {
     }
 }
 
+/// Runs `work` in one [`WriteTx`] on `conn` and commits it when `work` succeeds; an error rolls
+/// back everything `work` wrote. Use cases compose a state change and its outbox messages in
+/// one such closure, so both commit together or not at all.
+pub fn transaction<T, E>(conn: &mut Connection, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<rusqlite::Error>,
+{
+    let tx = begin(conn)?;
+    let out = work(&tx)?;
+    tx.commit()?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,7 +35,7 @@ pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
                     }
                     recently.insert(order.id, ());
                     match shop.query_status(&order).await {
-                        Ok(Some(status)) if status.completed() => {
+                        Ok(Some(status)) if status.state == crate::domain::payment::PaymentState::Completed => {
                             if let Err(e) = shop.apply_status(&order, &status).await {
                                 tracing::error!(order = order.id, error = %e, "poller: applying payment failed");
                             }

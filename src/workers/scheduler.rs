@@ -7,7 +7,7 @@ use tokio::sync::watch;
 
 use crate::{
     domain::order::{Event, Status},
-    shop::{payment::Settled, Shop},
+    shop::{payment::Settled, ports::GatewayError, Shop},
     store::{self, jobs},
 };
 
@@ -93,7 +93,7 @@ async fn cancel_at_pakasir(shop: &Shop, job: &jobs::Job) -> Result<(), crate::sh
         // Only the status call's "canceled" ends reconciliation: an answer to cancel that looked
         // fine but changed nothing (a proxy, a bug) must not hide a payment made afterwards.
         Ok(()) => finish(shop, order_id, None).await,
-        Err(crate::pakasir::PakasirError::Refused { .. } | crate::pakasir::PakasirError::Invalid) => {
+        Err(GatewayError::Refused { .. } | GatewayError::Invalid) => {
             match shop.check_payment(&order).await? {
                 Settled::Applied => finish(shop, order_id, Some("completed")).await,
                 Settled::Closed => finish(shop, order_id, Some("canceled")).await,

@@ -398,6 +398,9 @@ async fn refund_and_review_decisions_survive_telegram_faults() {
         app.wait_text(user, "Perhitungan Refund").await;
         app.press(user, "Ajukan Refund");
         let notice = wait_msg(&app, ADMIN, &["Permintaan refund", &inv.id]).await;
+        // The buyer's own confirmation comes after the admins' notice: the fault below is for
+        // the decision's notice, not for this one.
+        app.wait_text(user, "Permintaan refund dikirim").await;
         let data = notice
             .inline_buttons
             .iter()
