@@ -1,6 +1,21 @@
 //! Inline-button callback data: one typed enum, one compact wire format (≤ 64 bytes, as Telegram
 //! allows). Anything that does not parse is treated as a stale or forged button.
 
+/// An inline button: a label and the callback it sends, or a link. The same value is shown now
+/// or stored in the outbox (as `{"text", "data"}` or `{"text", "url"}`) and shown later.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Button {
+    Callback { text: String, data: String },
+    Url { text: String, url: String },
+}
+
+impl Button {
+    pub fn cb(text: impl Into<String>, cb: Callback) -> Self {
+        Button::Callback { text: text.into(), data: cb.encode() }
+    }
+}
+
 /// Quantity steps offered on the product card.
 pub const QTY_STEPS: [i64; 5] = [-1, 1, 2, 5, 10];
 
@@ -227,6 +242,20 @@ mod tests {
         fn garbage_never_panics(s in "\\PC{0,100}") {
             let _ = Callback::parse(&s);
         }
+    }
+
+    #[test]
+    fn buttons_keep_the_stored_outbox_form() {
+        let stored = r#"[{"text":"Setujui","data":"va:7"},{"text":"Bayar","url":"https://x.test/p"}]"#;
+        let buttons: Vec<Button> = serde_json::from_str(stored).unwrap();
+        assert_eq!(
+            buttons,
+            vec![
+                Button::cb("Setujui", Callback::ReviewApprove(7)),
+                Button::Url { text: "Bayar".into(), url: "https://x.test/p".into() },
+            ]
+        );
+        assert_eq!(serde_json::to_string(&buttons).unwrap(), stored);
     }
 
     #[test]

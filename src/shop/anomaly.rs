@@ -48,16 +48,16 @@ impl Shop {
     pub(crate) fn held_messages(order: &Order, admins: &[i64]) -> Vec<Message> {
         use crate::{
             domain::{callback::Callback, order::Kind},
-            store::outbox::{Payload, StoredButton},
+            shop::ports::Button,
+            store::outbox::Payload,
         };
         let mut out = Vec::new();
         if let (Some(chat), Some(message_id)) = (order.chat_id, order.message_id) {
             out.push(Message::new(chat, Payload::Delete { message_id }));
         }
-        let button = |text: &str, cb: Callback| StoredButton { text: text.into(), data: Some(cb.encode()), url: None };
         let buttons = vec![vec![
-            button(texts::BTN_APPROVE, Callback::ReviewApprove(order.id)),
-            button(texts::BTN_REJECT, Callback::ReviewReject(order.id)),
+            Button::cb(texts::BTN_APPROVE, Callback::ReviewApprove(order.id)),
+            Button::cb(texts::BTN_REJECT, Callback::ReviewReject(order.id)),
         ]];
         let (user_text, admin_text) = match order.kind {
             Kind::Deposit => (

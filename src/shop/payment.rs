@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use super::{ports::GatewayError, Result, Shop};
+use super::{
+    ports::{Button, GatewayError},
+    Result, Shop,
+};
 use crate::security::audit::{entry, EntryExt};
 use crate::{
     domain::{
@@ -15,7 +18,7 @@ use crate::{
     store::{
         self,
         orders::{Order, Paid},
-        outbox::{Message, Payload, StoredButton},
+        outbox::{Message, Payload},
     },
     texts,
 };
@@ -43,10 +46,6 @@ pub enum Settled {
     Closed,
     /// Pakasir could not be asked (down, rate-guarded): nothing may be concluded.
     Unknown,
-}
-
-fn button(text: &str, cb: Callback) -> StoredButton {
-    StoredButton { text: text.to_string(), data: Some(cb.encode()), url: None }
 }
 
 impl Shop {
@@ -150,7 +149,7 @@ impl Shop {
                 chat,
                 Payload::Text {
                     text: texts::expired_notice(&order.invoice_id),
-                    buttons: vec![vec![button(texts::BTN_BACK, Callback::Home)]],
+                    buttons: vec![vec![Button::cb(texts::BTN_BACK, Callback::Home)]],
                 },
             ),
             _ => Message::text(chat, texts::cancelled_notice(&order.invoice_id)),

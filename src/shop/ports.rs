@@ -7,18 +7,7 @@ use async_trait::async_trait;
 
 use crate::domain::payment::{Invoice, PaymentReport};
 
-/// An inline button.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Button {
-    Callback { text: String, data: String },
-    Url { text: String, url: String },
-}
-
-impl Button {
-    pub fn cb(text: impl Into<String>, cb: crate::domain::callback::Callback) -> Self {
-        Button::Callback { text: text.into(), data: cb.encode() }
-    }
-}
+pub use crate::domain::callback::Button;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Keyboard {

@@ -7,16 +7,7 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 use super::{now, StoreError};
-
-/// One inline button of an outbox message: (label, callback data or URL).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredButton {
-    pub text: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-}
+use crate::domain::callback::Button;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -24,7 +15,7 @@ pub enum Payload {
     Text {
         text: String,
         #[serde(default)]
-        buttons: Vec<Vec<StoredButton>>,
+        buttons: Vec<Vec<Button>>,
     },
     Document {
         file_name: String,

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 
 use crate::{
     shop::{
-        ports::{Button, Keyboard, Out, SendError},
+        ports::{Keyboard, Out, SendError},
         Shop,
     },
     store::{self, outbox::Payload},
@@ -240,24 +240,7 @@ async fn send(shop: &Shop, chat: i64, payload: &Payload) -> Result<(), SendError
     let tg = shop.messenger();
     match payload {
         Payload::Text { text, buttons } => {
-            let keyboard = if buttons.is_empty() {
-                Keyboard::None
-            } else {
-                Keyboard::Inline(
-                    buttons
-                        .iter()
-                        .map(|row| {
-                            row.iter()
-                                .map(|b| match (&b.data, &b.url) {
-                                    (Some(data), _) => Button::Callback { text: b.text.clone(), data: data.clone() },
-                                    (None, Some(url)) => Button::Url { text: b.text.clone(), url: url.clone() },
-                                    (None, None) => Button::Callback { text: b.text.clone(), data: "noop".into() },
-                                })
-                                .collect()
-                        })
-                        .collect(),
-                )
-            };
+            let keyboard = if buttons.is_empty() { Keyboard::None } else { Keyboard::Inline(buttons.clone()) };
             tg.send(chat, Out { text: text.clone(), keyboard }).await.map(|_| ())
         }
         Payload::Plain { text } => tg.send_plain(chat, text.clone()).await.map(|_| ()),
