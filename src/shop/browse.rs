@@ -74,6 +74,12 @@ impl Shop {
         Ok(())
     }
 
+    /// `[Kembali]` to the welcome screen: whatever flow was open ends.
+    pub(crate) async fn home(&self, actor: &Actor, message_id: Option<i64>) -> Result<()> {
+        self.sessions.clear(actor.user.id);
+        self.welcome(actor, message_id).await
+    }
+
     /// Categories, one category, best sellers or all products, one page, edited in place.
     pub(crate) async fn product_list(&self, actor: &Actor, cb: Callback, message_id: Option<i64>) -> Result<()> {
         let out = match cb {

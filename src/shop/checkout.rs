@@ -111,6 +111,27 @@ impl Shop {
     }
 
     /// `[Skip]`: the summary without the voucher step.
+    /// `[Batalkan]` on a card, summary or voucher prompt. Only the flow on screen can be
+    /// cancelled: an older card's button is stale.
+    pub(crate) async fn cancel_flow(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+        let current = match self.sessions.get(actor.user.id) {
+            Some(
+                Flow::Card { message_id: m, .. }
+                | Flow::Checkout { message_id: m, .. }
+                | Flow::VoucherCode { message_id: m, .. },
+            ) => Some(m),
+            _ => None,
+        };
+        if current.is_some_and(|m| Some(m) != message_id) {
+            return Ok(Some(texts::STALE_BUTTON.to_string()));
+        }
+        self.sessions.clear(actor.user.id);
+        if let Some(m) = message_id {
+            self.edit_or_send(actor, Some(m), Out::text(texts::CANCELLED)).await?;
+        }
+        Ok(None)
+    }
+
     pub(crate) async fn skip_voucher(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
         let Some((product_id, qty, m, voucher)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
@@ -506,6 +527,7 @@ impl Shop {
 
     /// `[Deposit]`: asks for the amount.
     pub(crate) async fn ask_deposit(&self, actor: &Actor) -> Result<()> {
+        self.sessions.clear(actor.user.id);
         if self.pay.is_none() {
             return self.say(actor, texts::QRIS_UNAVAILABLE).await;
         }

@@ -16,22 +16,19 @@ pub mod privacy;
 pub mod qr;
 pub mod refund;
 pub mod relay;
+mod router;
 pub mod session;
 
 use std::{sync::Arc, time::Duration};
 
 use incoming::{Incoming, Input};
 use ports::{Messenger, Out, PaymentGateway, SendError};
-use session::{Flow, Sessions};
+use session::Sessions;
 
 use crate::{
     config::Config,
-    domain::{
-        callback::Callback,
-        commands::{self, Public, Run},
-        role::Role,
-    },
-    security::rbac::{self, Decision},
+    domain::{commands, role::Role},
+    security::rbac,
     store::{self, users::User, Db, StoreError},
     texts,
 };
@@ -127,97 +124,7 @@ impl Shop {
         }
     }
 
-    async fn dispatch(&self, inc: &Incoming) -> Result<()> {
-        if !inc.private {
-            return self.group_update(inc).await;
-        }
-        let actor = self.actor(inc).await?;
-        let blocked = actor.user.blocked_until.is_some_and(|t| t > store::now());
-        if (actor.user.banned || blocked) && actor.role != Role::Admin {
-            return self.banned(&actor, inc, if actor.user.banned { texts::BANNED } else { texts::TEMP_BLOCKED }).await;
-        }
-        // An admin replying to a relayed KIRIM PESAN message answers that customer.
-        let reply = match &inc.input {
-            Input::Text { text, reply_to: Some(r), .. } if commands::split(text).is_none() => {
-                Some((*r, text.as_str(), None))
-            }
-            Input::Photo { message_id, caption, reply_to: Some(r), .. } => {
-                Some((*r, caption.as_deref().unwrap_or(""), Some(*message_id)))
-            }
-            _ => None,
-        };
-        if let Some((reply_to, text, photo)) = reply {
-            if self.admin_reply(actor.role, actor.chat, reply_to, text, photo).await? {
-                return Ok(());
-            }
-        }
-        match &inc.input {
-            Input::Text { text, reply_to, .. } => match commands::split(text) {
-                Some(cmd) => self.command(&actor, &cmd.name, cmd.args, None, *reply_to).await,
-                None => self.text(&actor, text).await,
-            },
-            Input::Callback { callback_id, message_id, data } => {
-                self.callback(&actor, callback_id, *message_id, data).await
-            }
-            Input::Document { file_id, size, caption, .. } => match caption.as_deref().and_then(commands::split) {
-                Some(cmd) => self.command(&actor, &cmd.name, cmd.args, Some((file_id.as_str(), *size)), None).await,
-                None => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
-            },
-            Input::Photo { message_id, caption, .. } if self.sessions.get(actor.user.id) == Some(Flow::SendMessage) => {
-                self.relay_to_admins(&actor, caption.as_deref().unwrap_or(""), Some(*message_id)).await
-            }
-            Input::Photo { .. } | Input::Other { .. } => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
-        }
-    }
-
-    /// In groups (whitelisted for admin notices) only admins act: their replies to relayed
-    /// messages, and the decision buttons of the notices (review, refund). Everything else is
-    /// ignored.
-    async fn group_update(&self, inc: &Incoming) -> Result<()> {
-        let reply = match &inc.input {
-            Input::Callback { callback_id, message_id, data } => {
-                return self.group_button(inc, callback_id, *message_id, data).await;
-            }
-            Input::Text { text, reply_to: Some(r), .. } => Some((*r, text.as_str(), None)),
-            Input::Photo { message_id, caption, reply_to: Some(r), .. } => {
-                Some((*r, caption.as_deref().unwrap_or(""), Some(*message_id)))
-            }
-            _ => None,
-        };
-        let Some((reply_to, text, photo)) = reply else { return Ok(()) };
-        let id = inc.sender.id;
-        let stored = self.db.lookup(move |c| store::users::get(c, id)).await?.map(|u| u.role);
-        let role = rbac::resolve_role(stored, id, &self.config.admin_ids);
-        self.admin_reply(role, inc.chat_id, reply_to, text, photo).await?;
-        Ok(())
-    }
-
-    /// An admin decision button pressed in a group: the same permission check and use case as
-    /// in a private chat; the answer goes to the group message. Other buttons do nothing there.
-    async fn group_button(&self, inc: &Incoming, callback_id: &str, message_id: Option<i64>, data: &str) -> Result<()> {
-        let decision = Callback::parse(data).filter(Callback::is_admin_decision);
-        let Some(cb) = decision else {
-            self.tg.answer_callback(callback_id, None).await?;
-            return Ok(());
-        };
-        let actor = Actor { chat: inc.chat_id, ..self.actor(inc).await? };
-        if let Decision::Deny(reason) = rbac::authorize_callback(actor.role, &cb) {
-            self.deny(&actor, data, reason).await?;
-            self.tg.answer_callback(callback_id, Some(texts::STALE_BUTTON)).await?;
-            return Ok(());
-        }
-        let notice = match cb {
-            Callback::ReviewApprove(id) => self.decide_review(&actor, message_id, id, true).await?,
-            Callback::ReviewReject(id) => self.decide_review(&actor, message_id, id, false).await?,
-            Callback::RefundApprove(id) => self.decide_refund(&actor, message_id, id, true).await?,
-            Callback::RefundReject(id) => self.decide_refund(&actor, message_id, id, false).await?,
-            _ => None,
-        };
-        self.tg.answer_callback(callback_id, notice.as_deref()).await?;
-        Ok(())
-    }
-
-    async fn actor(&self, inc: &Incoming) -> Result<Actor> {
+    pub(super) async fn actor(&self, inc: &Incoming) -> Result<Actor> {
         let s = inc.sender.clone();
         let id = s.id;
         // Almost every update comes from a known user whose row needs no change: a read, in
@@ -241,7 +148,7 @@ impl Shop {
     }
 
     /// A banned user hears once that they are banned, then nothing.
-    async fn banned(&self, actor: &Actor, inc: &Incoming, notice: &str) -> Result<()> {
+    pub(super) async fn banned(&self, actor: &Actor, inc: &Incoming, notice: &str) -> Result<()> {
         let first = !self.banned_notified.contains_key(&actor.user.id);
         self.banned_notified.insert(actor.user.id, ());
         match &inc.input {
@@ -280,166 +187,6 @@ impl Shop {
 
     pub(crate) async fn say(&self, actor: &Actor, text: &str) -> Result<()> {
         self.tg.send(actor.chat, Out::text(text)).await?;
-        Ok(())
-    }
-
-    /// Routes a command by its row in the one command table.
-    async fn command(
-        &self,
-        actor: &Actor,
-        name: &str,
-        args: &str,
-        document: Option<(&str, u64)>,
-        reply_to: Option<i64>,
-    ) -> Result<()> {
-        if let Decision::Deny(reason) = rbac::authorize(actor.role, name) {
-            // Silence: to a non-admin an admin command does not exist.
-            return self.deny(actor, name, reason).await;
-        }
-        let row = commands::find(name);
-        // /skip answers the onboarding step on screen, so it keeps the flow.
-        if let Some(Run::Public(Public::Skip)) = row.map(|r| r.run) {
-            return self.skip(actor).await;
-        }
-        // Any other command starts afresh: the old flow's state is dropped (flexible navigation).
-        self.sessions.clear(actor.user.id);
-        let Some(row) = row else { return self.say(actor, texts::UNKNOWN_INPUT).await };
-        match row.run {
-            Run::Public(public) => self.public_command(actor, public, args).await,
-            Run::Admin(grammar) => self.admin_command(actor, row.name, grammar, args, document, reply_to).await,
-        }
-    }
-
-    /// The one dispatch from a public command to its handler.
-    async fn public_command(&self, actor: &Actor, command: Public, args: &str) -> Result<()> {
-        match command {
-            Public::Start => self.start(actor).await,
-            Public::Stock => self.stock_list(actor, 1, None).await,
-            Public::Order => self.say(actor, texts::ORDER_GUIDE).await,
-            Public::Refund => self.refund_calculator(actor, args).await,
-            Public::MyData => self.my_data(actor).await,
-            Public::EraseData => self.ask_erase(actor).await,
-            Public::Skip => self.skip(actor).await,
-            Public::Help => self.help(actor).await,
-        }
-    }
-
-    /// `/help`: the commands this user may run, from the table, in as many messages as needed.
-    async fn help(&self, actor: &Actor) -> Result<()> {
-        for part in texts::help(actor.role == Role::Admin) {
-            self.say(actor, &part).await?;
-        }
-        Ok(())
-    }
-
-    async fn text(&self, actor: &Actor, text: &str) -> Result<()> {
-        let trimmed = text.trim();
-        let menu = [texts::BTN_LIST, texts::BTN_STOCK, texts::BTN_ACCOUNT, texts::BTN_MESSAGE]
-            .into_iter()
-            .find(|label| trimmed.eq_ignore_ascii_case(label));
-        if let Some(label) = menu {
-            self.sessions.clear(actor.user.id);
-            return match label {
-                texts::BTN_LIST => self.product_list(actor, Callback::AllProducts(1), None).await,
-                texts::BTN_STOCK => self.stock_list(actor, 1, None).await,
-                texts::BTN_ACCOUNT => self.account(actor, None).await,
-                _ => self.ask_message(actor).await,
-            };
-        }
-        if let Some(flow) = self.sessions.get(actor.user.id).filter(Flow::wants_text) {
-            return self.flow_text(actor, flow, trimmed).await;
-        }
-        if let Some(id) = commands::product_id(trimmed).filter(|_| trimmed.bytes().all(|b| b.is_ascii_digit())) {
-            return self.open_card(actor, id).await;
-        }
-        self.say(actor, texts::UNKNOWN_INPUT).await
-    }
-
-    async fn callback(&self, actor: &Actor, callback_id: &str, message_id: Option<i64>, data: &str) -> Result<()> {
-        let Some(cb) = Callback::parse(data) else {
-            self.tg.answer_callback(callback_id, Some(texts::STALE_BUTTON)).await?;
-            return Ok(());
-        };
-        if let Decision::Deny(reason) = rbac::authorize_callback(actor.role, &cb) {
-            self.deny(actor, data, reason).await?;
-            self.tg.answer_callback(callback_id, Some(texts::STALE_BUTTON)).await?;
-            return Ok(());
-        }
-        let notice = match cb {
-            Callback::Categories(_) | Callback::Category(..) | Callback::BestSellers(_) | Callback::AllProducts(_) => {
-                self.product_list(actor, cb, message_id).await?;
-                None
-            }
-            Callback::Stock(page) => {
-                self.stock_list(actor, page, message_id).await?;
-                None
-            }
-            Callback::TopBuyers => {
-                self.top_buyers(actor, message_id).await?;
-                None
-            }
-            Callback::Home => {
-                self.sessions.clear(actor.user.id);
-                self.welcome(actor, message_id).await?;
-                None
-            }
-            Callback::Product(id) => {
-                self.open_card(actor, id).await?;
-                None
-            }
-            Callback::Qty(id, step) => self.change_qty(actor, message_id, id, step).await?,
-            Callback::Cancel => {
-                // Only the flow on screen can be cancelled: an older card's button is stale.
-                let current = match self.sessions.get(actor.user.id) {
-                    Some(
-                        Flow::Card { message_id: m, .. }
-                        | Flow::Checkout { message_id: m, .. }
-                        | Flow::VoucherCode { message_id: m, .. },
-                    ) => Some(m),
-                    _ => None,
-                };
-                if current.is_some_and(|m| Some(m) != message_id) {
-                    Some(texts::STALE_BUTTON.to_string())
-                } else {
-                    self.sessions.clear(actor.user.id);
-                    if let Some(m) = message_id {
-                        self.edit_or_send(actor, Some(m), Out::text(texts::CANCELLED)).await?;
-                    }
-                    None
-                }
-            }
-            Callback::Checkout(id) => self.checkout(actor, message_id, id).await?,
-            Callback::BackToCard => self.back_to_card(actor, message_id).await?,
-            Callback::EraseConfirm => self.erase_me(actor, message_id).await?,
-            Callback::ReviewApprove(id) => self.decide_review(actor, message_id, id, true).await?,
-            Callback::ReviewReject(id) => self.decide_review(actor, message_id, id, false).await?,
-            Callback::RefundRequest(id) => self.request_refund(actor, id).await?,
-            Callback::RefundApprove(id) => self.decide_refund(actor, message_id, id, true).await?,
-            Callback::RefundReject(id) => self.decide_refund(actor, message_id, id, false).await?,
-            Callback::UseVoucher => self.use_voucher(actor, message_id).await?,
-            Callback::SkipVoucher => self.skip_voucher(actor, message_id).await?,
-            Callback::PayQris => self.pay_qris(actor, message_id).await?,
-            Callback::PaySaldo => self.pay_saldo(actor, message_id).await?,
-            Callback::ConfirmSaldo(total) => self.confirm_saldo(actor, message_id, total).await?,
-            Callback::CancelOrder(id) => self.cancel_order(actor, id).await?,
-            Callback::OrderStatus(id) => self.order_status(actor, id).await?,
-            Callback::Resend(id) => self.resend_goods(actor, id).await?,
-            Callback::History(page) => {
-                self.history(actor, page, message_id).await?;
-                None
-            }
-            Callback::Deposit => {
-                self.sessions.clear(actor.user.id);
-                self.ask_deposit(actor).await?;
-                None
-            }
-            Callback::EditName | Callback::EditEmail | Callback::EditWhatsapp => {
-                self.ask_edit(actor, cb).await?;
-                None
-            }
-            Callback::Noop => None,
-        };
-        self.tg.answer_callback(callback_id, notice.as_deref()).await?;
         Ok(())
     }
 

@@ -54,8 +54,8 @@ impl Shop {
         self.say(actor, prompt).await
     }
 
-    /// Plain text typed while a flow waits for it.
-    pub(crate) async fn flow_text(&self, actor: &Actor, flow: Flow, text: &str) -> Result<()> {
+    /// A name, WhatsApp number or e-mail typed during onboarding or an account edit.
+    pub(crate) async fn profile_field(&self, actor: &Actor, flow: Flow, text: &str) -> Result<()> {
         let (field, value, bad) = match &flow {
             Flow::Onboarding(OnboardStep::Name) | Flow::EditName => (
                 Field::Name,
@@ -72,10 +72,7 @@ impl Shop {
                 validate::email(text),
                 if flow == Flow::EditEmail { texts::BAD_EMAIL_EDIT } else { texts::BAD_EMAIL },
             ),
-            Flow::DepositAmount => return self.deposit_amount(actor, text).await,
-            Flow::SendMessage => return self.relay_to_admins(actor, text, None).await,
-            Flow::VoucherCode { .. } => return self.voucher_code(actor, flow.clone(), text).await,
-            Flow::Card { .. } | Flow::Checkout { .. } => return self.say(actor, texts::UNKNOWN_INPUT).await,
+            _ => return self.say(actor, texts::UNKNOWN_INPUT).await,
         };
         // Invalid input: say what is wrong and ask again (the flow stays).
         let Some(value) = value else { return self.say(actor, bad).await };
