@@ -53,11 +53,7 @@ impl Shop {
         }
         tracing::warn!(event = "block_applied", user, until, "user blocked for flooding");
         let notice = texts::admin_user_blocked(user, self.config.abuse_block_hours);
-        for chat in self.notice_recipients().await? {
-            if let Err(e) = self.tg.send(chat, Out::text(notice.clone())).await {
-                tracing::info!(chat, error = %e, "block notice not delivered");
-            }
-        }
+        self.notify_admins(Out::text(notice), "block").await?;
         Ok(())
     }
 }

@@ -6,11 +6,7 @@ use super::{ports::Out, Actor, Result, Shop};
 use crate::{
     domain::anomaly::{assess, Level},
     security::audit::{entry, EntryExt},
-    store::{
-        self,
-        orders::{Order, Review},
-        outbox::Message,
-    },
+    store::{self, orders::Order, outbox::Message},
     texts,
 };
 
@@ -31,11 +27,7 @@ impl Shop {
         self.db.write(move |c| store::security::record(c, Some(user), "payment_anomaly", &d1)).await?;
         self.audit(entry(Some(user), "system", "payment_anomaly").entity("user", user).meta(d2)).await?;
         let notice = texts::admin_anomaly(user, amount, level.as_str(), &rules.join(", "));
-        for chat in self.notice_recipients().await? {
-            if let Err(e) = self.tg.send(chat, Out::text(notice.clone())).await {
-                tracing::info!(chat, error = %e, "anomaly notice not delivered");
-            }
-        }
+        self.notify_admins(Out::text(notice), "anomaly").await?;
         if level == Level::Block {
             self.say(actor, texts::PAYMENT_BLOCKED).await?;
             return Ok(None);
@@ -79,73 +71,5 @@ impl Shop {
                 .map(|a| Message::new(*a, Payload::Text { text: admin_text.clone(), buttons: buttons.clone() })),
         );
         out
-    }
-
-    /// `[Setujui]` / `[Tolak]` on a held order or deposit (admins only). Audited before anything
-    /// changes: if the audit log cannot be written, nothing is decided.
-    pub(crate) async fn decide_review(
-        &self,
-        actor: &Actor,
-        message_id: Option<i64>,
-        order_id: i64,
-        approve: bool,
-    ) -> Result<Option<String>> {
-        use crate::domain::order::{Kind, Status};
-        let admin = actor.user.id;
-        let Some(order) = self
-            .db
-            .lookup(move |c| store::orders::get(c, order_id))
-            .await?
-            .filter(|o| o.held && o.status == Status::Paid)
-        else {
-            return Ok(Some(texts::REFUND_ALREADY_DECIDED.into()));
-        };
-        let action = match (approve, order.kind) {
-            (true, Kind::Order) => "order_review_approved",
-            (true, Kind::Deposit) => "deposit_review_approved",
-            (false, Kind::Order) => "order_refunded",
-            (false, Kind::Deposit) => "deposit_review_rejected",
-        };
-        self.audit(
-            entry(Some(admin), "admin", action)
-                .entity("order", order_id)
-                .before(json!({"status": "paid", "held": true}))
-                .meta(json!({"kind": order.kind.as_str(), "total": order.total, "user": order.user_id})),
-        )
-        .await?;
-        let decided = self
-            .db
-            .transact(move |tx| {
-                let decided = store::orders::decide_review(tx, order_id, admin, approve)?;
-                let messages = match &decided {
-                    Review::Released(o) => Self::paid_messages_in(tx, o, &[])?,
-                    Review::Refunded(o) if o.kind == Kind::Order => {
-                        vec![Message::text(o.user_id, texts::review_rejected_user(&o.invoice_id, o.total))]
-                    }
-                    Review::Refunded(o) => {
-                        vec![Message::text(o.user_id, texts::deposit_review_rejected_user(&o.invoice_id, o.total))]
-                    }
-                    Review::NotHeld => Vec::new(),
-                };
-                store::outbox::enqueue_all(tx, &messages, Some(order_id))?;
-                Ok(decided)
-            })
-            .await?;
-        let notice = match decided {
-            Review::Released(o) if o.kind == Kind::Deposit => texts::DEPOSIT_REVIEW_APPROVED.to_string(),
-            Review::Released(_) => texts::REVIEW_APPROVED.to_string(),
-            Review::Refunded(o) if o.kind == Kind::Deposit => texts::deposit_review_rejected_admin(o.user_id, o.total),
-            Review::Refunded(_) => texts::REVIEW_REJECTED.to_string(),
-            Review::NotHeld => {
-                // Another admin decided in between; the entry above records an attempt only.
-                tracing::info!(order = order_id, "review decided by someone else first");
-                return Ok(Some(texts::REFUND_ALREADY_DECIDED.into()));
-            }
-        };
-        self.outbox_wake.notify_one();
-        if let Some(m) = message_id {
-            let _ = self.tg.edit(actor.chat, m, Out::text(notice.clone())).await;
-        }
-        Ok(Some(notice))
     }
 }

@@ -4,18 +4,13 @@
 pub mod abuse;
 pub mod admin;
 pub mod anomaly;
-pub mod browse;
-pub mod campaign;
-pub mod checkout;
+pub mod customer;
 pub mod incoming;
 pub mod keyboards;
-pub mod onboarding;
+mod notify;
 pub mod payment;
 pub mod ports;
-pub mod privacy;
 pub mod qr;
-pub mod refund;
-pub mod relay;
 mod router;
 pub mod session;
 

@@ -49,22 +49,6 @@ pub enum Settled {
 }
 
 impl Shop {
-    /// Admins (role and `ADMIN_IDS`) and whitelisted groups: who gets shop notices.
-    pub(crate) async fn notice_recipients(&self) -> Result<Vec<i64>> {
-        let mut ids = self
-            .db
-            .call(|c| {
-                let mut ids = store::users::admin_ids(c)?;
-                ids.extend(store::groups::all(c)?);
-                Ok(ids)
-            })
-            .await?;
-        ids.extend(self.config.admin_ids.iter().copied());
-        ids.sort_unstable();
-        ids.dedup();
-        Ok(ids)
-    }
-
     /// The messages a paid order or deposit sends: the delivery and the admin notices.
     pub(crate) fn paid_messages(order: &Order, items: &[String], admins: &[i64]) -> Vec<Message> {
         if order.held {

@@ -1,6 +1,6 @@
 //! Checkout screens: summary, QRIS invoice, SALDO, cancel and status buttons, deposits, history.
 
-use super::{
+use crate::shop::{
     keyboards,
     payment::NoticeOutcome,
     ports::GatewayError,
@@ -34,7 +34,12 @@ const VOUCHER_GUESS_WINDOW: i64 = 15 * 60;
 
 impl Shop {
     /// `[Lanjut ke pembayaran]` on a card: the card becomes the summary.
-    pub(crate) async fn checkout(&self, actor: &Actor, message_id: Option<i64>, id: i64) -> Result<Option<String>> {
+    pub(in crate::shop) async fn checkout(
+        &self,
+        actor: &Actor,
+        message_id: Option<i64>,
+        id: i64,
+    ) -> Result<Option<String>> {
         let Some(Flow::Card { product_id, qty, message_id: card }) = self.sessions.get(actor.user.id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
@@ -113,7 +118,7 @@ impl Shop {
     /// `[Skip]`: the summary without the voucher step.
     /// `[Batalkan]` on a card, summary or voucher prompt. Only the flow on screen can be
     /// cancelled: an older card's button is stale.
-    pub(crate) async fn cancel_flow(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+    pub(in crate::shop) async fn cancel_flow(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
         let current = match self.sessions.get(actor.user.id) {
             Some(
                 Flow::Card { message_id: m, .. }
@@ -132,7 +137,7 @@ impl Shop {
         Ok(None)
     }
 
-    pub(crate) async fn skip_voucher(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+    pub(in crate::shop) async fn skip_voucher(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
         let Some((product_id, qty, m, voucher)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
@@ -141,7 +146,7 @@ impl Shop {
     }
 
     /// `[Gunakan Voucher]`: asks for the code.
-    pub(crate) async fn use_voucher(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+    pub(in crate::shop) async fn use_voucher(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
         let Some((product_id, qty, m, _)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
@@ -152,7 +157,7 @@ impl Shop {
 
     /// A typed voucher code: checked (unknown/used, expired, cooldown), then shown in a new
     /// summary. Wrong codes are counted: guessing codes is abuse.
-    pub(crate) async fn voucher_code(&self, actor: &Actor, flow: Flow, text: &str) -> Result<()> {
+    pub(in crate::shop) async fn voucher_code(&self, actor: &Actor, flow: Flow, text: &str) -> Result<()> {
         let Flow::VoucherCode { product_id, qty, message_id } = flow else { return Ok(()) };
         let user = actor.user.id;
         let recent = self
@@ -197,7 +202,7 @@ impl Shop {
         self.say(actor, &text).await
     }
 
-    pub(crate) async fn back_to_card(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+    pub(in crate::shop) async fn back_to_card(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
         let Some((product_id, qty, m, _)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
@@ -230,7 +235,7 @@ impl Shop {
     }
 
     /// `[QRIS]`: reserve, create the Pakasir transaction, send the QR invoice.
-    pub(crate) async fn pay_qris(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+    pub(in crate::shop) async fn pay_qris(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
         let Some((product_id, qty, m, voucher)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
@@ -308,7 +313,7 @@ impl Shop {
         let qr_string = txn.qr_string.clone();
         let (stored, rendered) = tokio::join!(
             self.db.write(move |c| store::orders::set_transaction(c, id, &txn_id, fee, &qr)),
-            tokio::task::spawn_blocking(move || super::qr::png(&qr_string))
+            tokio::task::spawn_blocking(move || crate::shop::qr::png(&qr_string))
         );
         stored?;
         let png = match rendered {
@@ -386,7 +391,7 @@ impl Shop {
     }
 
     /// `[SALDO]`: asks for confirmation, or shows the shortfall.
-    pub(crate) async fn pay_saldo(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+    pub(in crate::shop) async fn pay_saldo(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
         let Some((product_id, qty, m, voucher)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
@@ -408,7 +413,7 @@ impl Shop {
 
     /// `[Konfirmasi]`: deduct and deliver in one transaction, exactly the total the customer
     /// confirmed (`shown`); if the price changed since, the new total is shown and asked again.
-    pub(crate) async fn confirm_saldo(
+    pub(in crate::shop) async fn confirm_saldo(
         &self,
         actor: &Actor,
         message_id: Option<i64>,
@@ -476,12 +481,12 @@ impl Shop {
     /// `[Batalkan]` on an invoice (or on the "pending order" notice). A payment Pakasir already
     /// completed is delivered instead; if Pakasir cannot be asked the order is cancelled anyway
     /// (the customer asked) and reconciliation credits a payment that shows up later.
-    pub(crate) async fn cancel_order(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
+    pub(in crate::shop) async fn cancel_order(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
         let order = self.db.lookup(move |c| store::orders::get(c, order_id)).await?;
         if let Some(o) =
             order.filter(|o| o.user_id == actor.user.id && o.status == Status::Pending && o.txn_id.is_some())
         {
-            if self.pay.is_some() && self.check_payment(&o).await? == super::payment::Settled::Applied {
+            if self.pay.is_some() && self.check_payment(&o).await? == crate::shop::payment::Settled::Applied {
                 return Ok(Some(texts::ALREADY_PAID.into()));
             }
         }
@@ -504,7 +509,7 @@ impl Shop {
     }
 
     /// `[Status Pembayaran]`: asks Pakasir now (within its rate limit).
-    pub(crate) async fn order_status(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
+    pub(in crate::shop) async fn order_status(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
         let order = self.db.lookup(move |c| store::orders::get(c, order_id)).await?;
         let Some(order) = order.filter(|o| o.user_id == actor.user.id) else {
             return Ok(Some(texts::ORDER_NOT_FOUND.into()));
@@ -526,7 +531,7 @@ impl Shop {
     }
 
     /// `[Deposit]`: asks for the amount.
-    pub(crate) async fn ask_deposit(&self, actor: &Actor) -> Result<()> {
+    pub(in crate::shop) async fn ask_deposit(&self, actor: &Actor) -> Result<()> {
         self.sessions.clear(actor.user.id);
         if self.pay.is_none() {
             return self.say(actor, texts::QRIS_UNAVAILABLE).await;
@@ -535,7 +540,7 @@ impl Shop {
         self.say(actor, texts::ASK_DEPOSIT).await
     }
 
-    pub(crate) async fn deposit_amount(&self, actor: &Actor, text: &str) -> Result<()> {
+    pub(in crate::shop) async fn deposit_amount(&self, actor: &Actor, text: &str) -> Result<()> {
         let Some(amount) = parse_amount(text).filter(|a| (MIN_DEPOSIT..=MAX_DEPOSIT).contains(a)) else {
             return self.say(actor, texts::BAD_DEPOSIT).await;
         };
@@ -544,7 +549,7 @@ impl Shop {
         Ok(())
     }
 
-    pub(crate) async fn history(&self, actor: &Actor, page: u32, message_id: Option<i64>) -> Result<()> {
+    pub(in crate::shop) async fn history(&self, actor: &Actor, page: u32, message_id: Option<i64>) -> Result<()> {
         let user = actor.user.id;
         let per = i64::from(HISTORY_PER_PAGE);
         let (total, orders) = self
@@ -583,7 +588,7 @@ impl Shop {
     }
 
     /// `[📦 INV…]` in history: the delivery of the customer's own paid order, queued again.
-    pub(crate) async fn resend_goods(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
+    pub(in crate::shop) async fn resend_goods(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
         let order = self.db.lookup(move |c| store::orders::get(c, order_id)).await?;
         let Some(order) = order
             .filter(|o| o.user_id == actor.user.id && o.kind == Kind::Order && o.status == Status::Paid && !o.held)

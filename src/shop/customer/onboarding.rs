@@ -1,6 +1,6 @@
 //! `/start` onboarding (name, WhatsApp, email; each skippable) and the account screen.
 
-use super::{
+use crate::shop::{
     keyboards,
     ports::Out,
     session::{Flow, OnboardStep},
@@ -13,7 +13,7 @@ use crate::{
 };
 
 impl Shop {
-    pub(crate) async fn start(&self, actor: &Actor) -> Result<()> {
+    pub(in crate::shop) async fn start(&self, actor: &Actor) -> Result<()> {
         if actor.role == Role::Admin {
             // Admins granted while the bot ran get their `/` menu at their next /start.
             self.publish_admin_commands(actor.chat).await?;
@@ -27,7 +27,7 @@ impl Shop {
     }
 
     /// `/skip`: keeps the default for the current onboarding step.
-    pub(crate) async fn skip(&self, actor: &Actor) -> Result<()> {
+    pub(in crate::shop) async fn skip(&self, actor: &Actor) -> Result<()> {
         match self.sessions.get(actor.user.id) {
             Some(Flow::Onboarding(step)) => self.next_step(actor, step).await,
             _ => self.say(actor, texts::UNKNOWN_INPUT).await,
@@ -55,7 +55,7 @@ impl Shop {
     }
 
     /// A name, WhatsApp number or e-mail typed during onboarding or an account edit.
-    pub(crate) async fn profile_field(&self, actor: &Actor, flow: Flow, text: &str) -> Result<()> {
+    pub(in crate::shop) async fn profile_field(&self, actor: &Actor, flow: Flow, text: &str) -> Result<()> {
         let (field, value, bad) = match &flow {
             Flow::Onboarding(OnboardStep::Name) | Flow::EditName => (
                 Field::Name,
@@ -88,7 +88,7 @@ impl Shop {
         }
     }
 
-    pub(crate) async fn account(&self, actor: &Actor, message_id: Option<i64>) -> Result<()> {
+    pub(in crate::shop) async fn account(&self, actor: &Actor, message_id: Option<i64>) -> Result<()> {
         let id = actor.user.id;
         let user = self.db.lookup(move |c| store::users::get(c, id)).await?.unwrap_or_else(|| actor.user.clone());
         let user = store::users::User { role: actor.role, ..user };
@@ -96,7 +96,7 @@ impl Shop {
         Ok(())
     }
 
-    pub(crate) async fn ask_edit(&self, actor: &Actor, cb: Callback) -> Result<()> {
+    pub(in crate::shop) async fn ask_edit(&self, actor: &Actor, cb: Callback) -> Result<()> {
         let (flow, prompt) = match cb {
             Callback::EditEmail => (Flow::EditEmail, texts::ASK_NEW_EMAIL),
             Callback::EditWhatsapp => (Flow::EditWhatsapp, texts::ASK_NEW_WA),

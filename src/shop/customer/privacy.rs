@@ -1,6 +1,6 @@
 //! `/mydata` and `/hapusdata` (SPEC §7): a person's own data, and its erasure.
 
-use super::{
+use crate::shop::{
     ports::{Button, Out},
     Actor, Result, Shop,
 };
@@ -12,7 +12,7 @@ use crate::{
 
 impl Shop {
     /// Sends everything stored about the user as a JSON document.
-    pub(crate) async fn my_data(&self, actor: &Actor) -> Result<()> {
+    pub(in crate::shop) async fn my_data(&self, actor: &Actor) -> Result<()> {
         let id = actor.user.id;
         let doc = self.db.call(move |c| store::privacy::export(c, id)).await?;
         let Some(doc) = doc else { return self.say(actor, texts::ERROR).await };
@@ -24,7 +24,7 @@ impl Shop {
         Ok(())
     }
 
-    pub(crate) async fn ask_erase(&self, actor: &Actor) -> Result<()> {
+    pub(in crate::shop) async fn ask_erase(&self, actor: &Actor) -> Result<()> {
         let rows = vec![vec![
             Button::cb(texts::BTN_ERASE_CONFIRM, Callback::EraseConfirm),
             Button::cb(texts::BTN_CANCEL, Callback::Cancel),
@@ -34,7 +34,7 @@ impl Shop {
     }
 
     /// Anonymises the user: personal fields go, sessions are dropped, financial records stay.
-    pub(crate) async fn erase_me(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+    pub(in crate::shop) async fn erase_me(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
         let id = actor.user.id;
         // Audited first (ids only): the erasure never happens unrecorded.
         self.audit(entry(Some(id), "user", "user_erased").entity("user", id)).await?;

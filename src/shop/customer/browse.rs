@@ -1,6 +1,6 @@
 //! Browsing: welcome, lists, stock, top buyers and the product card.
 
-use super::{keyboards, ports::Out, session::Flow, Actor, Result, Shop};
+use crate::shop::{keyboards, ports::Out, session::Flow, Actor, Result, Shop};
 use crate::{
     domain::{
         callback::Callback,
@@ -56,7 +56,7 @@ fn list_page(title: &str, p: Page, items: &[Product], role: Role, best: bool) ->
 
 impl Shop {
     /// The main menu: the reply keyboard, then the welcome message with its inline buttons.
-    pub(crate) async fn main_menu(&self, actor: &Actor) -> Result<()> {
+    pub(super) async fn main_menu(&self, actor: &Actor) -> Result<()> {
         let ids = self
             .db
             .call(|c| {
@@ -67,7 +67,7 @@ impl Shop {
         self.welcome(actor, None).await
     }
 
-    pub(crate) async fn welcome(&self, actor: &Actor, message_id: Option<i64>) -> Result<()> {
+    pub(super) async fn welcome(&self, actor: &Actor, message_id: Option<i64>) -> Result<()> {
         let totals = self.db.call(|c| store::stats::totals(c)).await?;
         let text = texts::welcome(&self.config.store_name, &actor.user.name, totals.users, totals.transactions);
         self.edit_or_send(actor, message_id, Out::inline(text, keyboards::welcome())).await?;
@@ -75,13 +75,18 @@ impl Shop {
     }
 
     /// `[Kembali]` to the welcome screen: whatever flow was open ends.
-    pub(crate) async fn home(&self, actor: &Actor, message_id: Option<i64>) -> Result<()> {
+    pub(in crate::shop) async fn home(&self, actor: &Actor, message_id: Option<i64>) -> Result<()> {
         self.sessions.clear(actor.user.id);
         self.welcome(actor, message_id).await
     }
 
     /// Categories, one category, best sellers or all products, one page, edited in place.
-    pub(crate) async fn product_list(&self, actor: &Actor, cb: Callback, message_id: Option<i64>) -> Result<()> {
+    pub(in crate::shop) async fn product_list(
+        &self,
+        actor: &Actor,
+        cb: Callback,
+        message_id: Option<i64>,
+    ) -> Result<()> {
         let out = match cb {
             Callback::Categories(page) => self.categories(page).await?,
             Callback::Category(cat, page) => {
@@ -125,17 +130,17 @@ impl Shop {
         if cats.is_empty() {
             return Ok(Out::inline(
                 texts::NO_PRODUCTS,
-                vec![vec![super::ports::Button::cb(texts::BTN_BACK, Callback::Home)]],
+                vec![vec![crate::shop::ports::Button::cb(texts::BTN_BACK, Callback::Home)]],
             ));
         }
         let p = Page::new(page, i64::try_from(cats.len()).unwrap_or(i64::MAX), PER_PAGE);
-        let mut rows: Vec<Vec<super::ports::Button>> = cats
+        let mut rows: Vec<Vec<crate::shop::ports::Button>> = cats
             .iter()
             .skip(usize::try_from(p.offset()).unwrap_or(0))
             .take(PER_PAGE as usize)
             .map(|c| {
                 let name = c.name.as_deref().unwrap_or(NO_CATEGORY);
-                vec![super::ports::Button::cb(format!("{name} ({})", c.products), Callback::Category(c.id, 1))]
+                vec![crate::shop::ports::Button::cb(format!("{name} ({})", c.products), Callback::Category(c.id, 1))]
             })
             .collect();
         rows.push(keyboards::nav(p, Callback::Categories, Callback::Home));
@@ -164,13 +169,13 @@ impl Shop {
         let ids: Vec<i64> = items.iter().map(|p| p.id).collect();
         let mut rows = keyboards::product_buttons(&ids);
         if matches!(listing, Listing::BestSellers) {
-            rows.push(vec![super::ports::Button::cb(texts::BTN_TOP_BUYERS, Callback::TopBuyers)]);
+            rows.push(vec![crate::shop::ports::Button::cb(texts::BTN_TOP_BUYERS, Callback::TopBuyers)]);
         }
         rows.push(keyboards::nav(p, to_page, parent));
         Ok(Out::inline(text, rows))
     }
 
-    pub(crate) async fn top_buyers(&self, actor: &Actor, message_id: Option<i64>) -> Result<()> {
+    pub(in crate::shop) async fn top_buyers(&self, actor: &Actor, message_id: Option<i64>) -> Result<()> {
         let buyers = self.db.call(|c| store::products::top_buyers(c, 10)).await?;
         let mut text = texts::TOP_BUYERS_TITLE.to_string();
         if buyers.is_empty() {
@@ -181,13 +186,13 @@ impl Shop {
             text.push('\n');
             text.push_str(&texts::top_buyer_line(i + 1, name, *n));
         }
-        let rows = vec![vec![super::ports::Button::cb(texts::BTN_BACK, Callback::BestSellers(1))]];
+        let rows = vec![vec![crate::shop::ports::Button::cb(texts::BTN_BACK, Callback::BestSellers(1))]];
         self.edit_or_send(actor, message_id, Out::inline(text, rows)).await?;
         Ok(())
     }
 
     /// `/stock` and `[STOK]`: active products with price and available stock.
-    pub(crate) async fn stock_list(&self, actor: &Actor, page: u32, message_id: Option<i64>) -> Result<()> {
+    pub(in crate::shop) async fn stock_list(&self, actor: &Actor, page: u32, message_id: Option<i64>) -> Result<()> {
         let (total, items) = self
             .db
             .call(move |c| {
@@ -208,7 +213,7 @@ impl Shop {
     }
 
     /// Opens a product card as a new message; the card becomes the user's current flow.
-    pub(crate) async fn open_card(&self, actor: &Actor, id: i64) -> Result<()> {
+    pub(in crate::shop) async fn open_card(&self, actor: &Actor, id: i64) -> Result<()> {
         let Some(product) = self.db.lookup(move |c| store::products::get_active(c, id)).await? else {
             return self.say(actor, texts::PRODUCT_NOT_FOUND).await;
         };
@@ -222,7 +227,7 @@ impl Shop {
 
     /// `[-] [+] [+2] [+5] [+10]`: quantity stays within 1..=stock; the card is edited in place.
     /// Returns the notice for the button press, if any.
-    pub(crate) async fn change_qty(
+    pub(in crate::shop) async fn change_qty(
         &self,
         actor: &Actor,
         message_id: Option<i64>,

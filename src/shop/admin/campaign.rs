@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{ports::Out, Actor, Result, Shop};
+use crate::shop::{ports::Out, Actor, Result, Shop};
 use crate::{
     domain::{
         admin::Usage,
@@ -15,7 +15,7 @@ use crate::{
 };
 
 impl Shop {
-    pub(crate) async fn campaign(
+    pub(super) async fn campaign(
         &self,
         actor: &Actor,
         name: &str,

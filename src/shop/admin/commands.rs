@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{
+use crate::shop::{
     ports::{Out, SendError},
     Actor, Result, Shop,
 };
@@ -80,7 +80,7 @@ fn audited_command(name: &str, args: &str, cmd: &AdminCommand) -> String {
 }
 
 impl Shop {
-    pub(crate) async fn admin_command(
+    pub(in crate::shop) async fn admin_command(
         &self,
         actor: &Actor,
         name: &str,

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{
+use crate::shop::{
     ports::{Button, Out},
     Actor, Result, Shop,
 };
@@ -14,17 +14,12 @@ use crate::{
         order::{is_invoice_id, Kind, Status},
     },
     security::audit::{entry, EntryExt},
-    store::{
-        self,
-        orders::Order,
-        outbox::Message,
-        refunds::{Decided, Requested},
-    },
+    store::{self, orders::Order, refunds::Requested},
     texts,
 };
 
 impl Shop {
-    pub(crate) async fn refund_calculator(&self, actor: &Actor, args: &str) -> Result<()> {
+    pub(in crate::shop) async fn refund_calculator(&self, actor: &Actor, args: &str) -> Result<()> {
         let invoice = args.trim().to_ascii_uppercase();
         if invoice.is_empty() {
             return self.say(actor, texts::REFUND_USAGE).await;
@@ -69,7 +64,7 @@ impl Shop {
     }
 
     /// `[Ajukan Refund]`: records the claim and asks the admins.
-    pub(crate) async fn request_refund(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
+    pub(in crate::shop) async fn request_refund(&self, actor: &Actor, order_id: i64) -> Result<Option<String>> {
         let order = self.db.lookup(move |c| store::orders::get(c, order_id)).await?;
         // Only the requester's own paid product orders: a forged button for a deposit (or for
         // someone else's order) looks like an unknown invoice.
@@ -95,72 +90,8 @@ impl Shop {
         ]];
         let (name, qty) = order.items.first().map_or(("-", 0), |l| (l.product_name.as_str(), l.quantity));
         let notice = texts::refund_request_admin(&order.invoice_id, user, name, qty, order.total, days_used, amount);
-        for chat in self.notice_recipients().await? {
-            if let Err(e) = self.tg.send(chat, Out::inline(notice.clone(), rows.clone())).await {
-                tracing::warn!(chat, error = %e, "refund request not delivered to an admin");
-            }
-        }
+        self.notify_admins(Out::inline(notice, rows), "refund request").await?;
         self.say(actor, texts::REFUND_REQUESTED).await?;
         Ok(None)
-    }
-
-    /// `[Setujui]` / `[Tolak]` on a refund request: admins only (the one permission check).
-    /// Audited before anything changes: if the audit log cannot be written, nothing is decided.
-    pub(crate) async fn decide_refund(
-        &self,
-        actor: &Actor,
-        message_id: Option<i64>,
-        claim: i64,
-        approve: bool,
-    ) -> Result<Option<String>> {
-        let admin = actor.user.id;
-        let Some(open) =
-            self.db.lookup(move |c| store::refunds::get(c, claim)).await?.filter(|c| c.status == "requested")
-        else {
-            return Ok(Some(texts::REFUND_ALREADY_DECIDED.into()));
-        };
-        let intent = if approve {
-            entry(Some(admin), "admin", "order_refunded")
-                .entity("order", open.order_id)
-                .after(json!({"status": "refunded", "refund": open.amount, "claim": claim}))
-        } else {
-            entry(Some(admin), "admin", "refund_rejected").entity("refund_claim", claim)
-        };
-        self.audit(intent.meta(json!({"user": open.user_id}))).await?;
-        let decided = self
-            .db
-            .transact(move |tx| {
-                let decided = store::refunds::decide(tx, claim, admin, approve)?;
-                if let Decided::Approved(claim, o) = &decided {
-                    let notice = Message::text(o.user_id, texts::refund_approved_user(&o.invoice_id, claim.amount));
-                    store::outbox::enqueue(tx, &notice, Some(o.id))?;
-                }
-                Ok(decided)
-            })
-            .await?;
-        let notice = match decided {
-            Decided::Approved(claim, _) => texts::refund_approved_admin(claim.amount),
-            Decided::Rejected(claim) => {
-                let uid = claim.user_id;
-                let _ = self.tg.send(uid, Out::text(texts::REFUND_REJECTED_USER)).await;
-                texts::REFUND_REJECTED_ADMIN.to_string()
-            }
-            Decided::NotRefundable(claim) => {
-                tracing::warn!(
-                    claim = claim.id,
-                    order = claim.order_id,
-                    "refund claim for a non-refundable order closed"
-                );
-                texts::REFUND_NOT_REFUNDABLE.to_string()
-            }
-            // Another admin decided in between; the entry above records an attempt only.
-            Decided::AlreadyDecided => return Ok(Some(texts::REFUND_ALREADY_DECIDED.into())),
-            Decided::NotFound => return Ok(Some(texts::INVOICE_NOT_FOUND.into())),
-        };
-        self.outbox_wake.notify_one();
-        if let Some(m) = message_id {
-            let _ = self.tg.edit(actor.chat, m, Out::text(notice.clone())).await;
-        }
-        Ok(Some(notice))
     }
 }

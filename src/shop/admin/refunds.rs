@@ -1,0 +1,73 @@
+//! An admin's decision on a refund claim (SPEC §2): `[Setujui]` credits the balance, `[Tolak]`
+//! tells the customer.
+
+use serde_json::json;
+
+use crate::{
+    security::audit::{entry, EntryExt},
+    shop::{ports::Out, Actor, Result, Shop},
+    store::{self, outbox::Message, refunds::Decided},
+    texts,
+};
+
+impl Shop {
+    /// `[Setujui]` / `[Tolak]` on a refund request: admins only (the one permission check).
+    /// Audited before anything changes: if the audit log cannot be written, nothing is decided.
+    pub(in crate::shop) async fn decide_refund(
+        &self,
+        actor: &Actor,
+        message_id: Option<i64>,
+        claim: i64,
+        approve: bool,
+    ) -> Result<Option<String>> {
+        let admin = actor.user.id;
+        let Some(open) =
+            self.db.lookup(move |c| store::refunds::get(c, claim)).await?.filter(|c| c.status == "requested")
+        else {
+            return Ok(Some(texts::REFUND_ALREADY_DECIDED.into()));
+        };
+        let intent = if approve {
+            entry(Some(admin), "admin", "order_refunded")
+                .entity("order", open.order_id)
+                .after(json!({"status": "refunded", "refund": open.amount, "claim": claim}))
+        } else {
+            entry(Some(admin), "admin", "refund_rejected").entity("refund_claim", claim)
+        };
+        self.audit(intent.meta(json!({"user": open.user_id}))).await?;
+        let decided = self
+            .db
+            .transact(move |tx| {
+                let decided = store::refunds::decide(tx, claim, admin, approve)?;
+                if let Decided::Approved(claim, o) = &decided {
+                    let notice = Message::text(o.user_id, texts::refund_approved_user(&o.invoice_id, claim.amount));
+                    store::outbox::enqueue(tx, &notice, Some(o.id))?;
+                }
+                Ok(decided)
+            })
+            .await?;
+        let notice = match decided {
+            Decided::Approved(claim, _) => texts::refund_approved_admin(claim.amount),
+            Decided::Rejected(claim) => {
+                let uid = claim.user_id;
+                let _ = self.tg.send(uid, Out::text(texts::REFUND_REJECTED_USER)).await;
+                texts::REFUND_REJECTED_ADMIN.to_string()
+            }
+            Decided::NotRefundable(claim) => {
+                tracing::warn!(
+                    claim = claim.id,
+                    order = claim.order_id,
+                    "refund claim for a non-refundable order closed"
+                );
+                texts::REFUND_NOT_REFUNDABLE.to_string()
+            }
+            // Another admin decided in between; the entry above records an attempt only.
+            Decided::AlreadyDecided => return Ok(Some(texts::REFUND_ALREADY_DECIDED.into())),
+            Decided::NotFound => return Ok(Some(texts::INVOICE_NOT_FOUND.into())),
+        };
+        self.outbox_wake.notify_one();
+        if let Some(m) = message_id {
+            let _ = self.tg.edit(actor.chat, m, Out::text(notice.clone())).await;
+        }
+        Ok(Some(notice))
+    }
+}
