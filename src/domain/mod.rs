@@ -7,6 +7,7 @@ pub mod callback;
 pub mod campaign;
 pub mod catalog;
 pub mod commands;
+pub mod ids;
 pub mod money;
 pub mod order;
 pub mod paging;

@@ -12,6 +12,7 @@ use crate::{
     domain::{
         callback::Callback,
         commands::{self, Public, Run},
+        ids::{ClaimId, OrderId, Ruling},
         role::Role,
     },
     security::rbac::{self, Decision},
@@ -235,10 +236,10 @@ impl Shop {
     /// The admins' decision buttons (review and refund).
     async fn admin_button(&self, actor: &Actor, m: Option<i64>, cb: Callback) -> Result<Option<String>> {
         match cb {
-            Callback::ReviewApprove(id) => self.decide_review(actor, m, id, true).await,
-            Callback::ReviewReject(id) => self.decide_review(actor, m, id, false).await,
-            Callback::RefundApprove(id) => self.decide_refund(actor, m, id, true).await,
-            Callback::RefundReject(id) => self.decide_refund(actor, m, id, false).await,
+            Callback::ReviewApprove(id) => self.decide_review(actor, m, OrderId(id), Ruling::Approve).await,
+            Callback::ReviewReject(id) => self.decide_review(actor, m, OrderId(id), Ruling::Reject).await,
+            Callback::RefundApprove(id) => self.decide_refund(actor, m, ClaimId(id), Ruling::Approve).await,
+            Callback::RefundReject(id) => self.decide_refund(actor, m, ClaimId(id), Ruling::Reject).await,
             _ => Ok(None),
         }
     }

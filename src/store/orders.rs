@@ -10,6 +10,7 @@ use super::{
 };
 use crate::domain::{
     anomaly::Level,
+    ids::{OrderId, Ruling, UserId},
     order::{self, transition, Event, Kind, Method, Status},
 };
 
@@ -510,13 +511,14 @@ pub enum Review {
 
 /// An admin's decision on a held order or deposit, in the caller's transaction (which queues
 /// its messages).
-pub fn decide_review(tx: &Connection, order_id: i64, admin: i64, approve: bool) -> Result<Review, StoreError> {
+pub fn decide_review(tx: &Connection, order_id: OrderId, admin: UserId, ruling: Ruling) -> Result<Review, StoreError> {
+    let (order_id, admin) = (order_id.0, admin.0);
     let Some(order) = get(tx, order_id)? else { return Ok(Review::NotHeld) };
     if !order.held || order.status != Status::Paid {
         return Ok(Review::NotHeld);
     }
     let t = now();
-    let outcome = if approve {
+    let outcome = if ruling == Ruling::Approve {
         tx.execute("UPDATE orders SET held = 0, updated_at = ?2 WHERE id = ?1", params![order.id, t])?;
         if order.kind == Kind::Deposit {
             ledger::credit(

@@ -9,7 +9,10 @@ use super::{
     orders::{self, Order},
     StoreError,
 };
-use crate::domain::order::{transition, Event, Kind};
+use crate::domain::{
+    ids::{ClaimId, Ruling, UserId},
+    order::{transition, Event, Kind},
+};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claim {
@@ -75,13 +78,14 @@ pub enum Decided {
 
 /// Approves or rejects a requested claim, in the caller's transaction (which queues the
 /// customer's notice). Idempotent.
-pub fn decide(tx: &Connection, claim_id: i64, admin: i64, approve: bool) -> Result<Decided, StoreError> {
+pub fn decide(tx: &Connection, claim_id: ClaimId, admin: UserId, ruling: Ruling) -> Result<Decided, StoreError> {
+    let (claim_id, admin) = (claim_id.0, admin.0);
     let Some(claim) = get(tx, claim_id)? else { return Ok(Decided::NotFound) };
     if claim.status != "requested" {
         return Ok(Decided::AlreadyDecided);
     }
     let t = now();
-    let outcome = if approve {
+    let outcome = if ruling == Ruling::Approve {
         let Some(order) = orders::get(tx, claim.order_id)? else { return Ok(Decided::NotFound) };
         let reject = |tx: &Connection| -> Result<(), StoreError> {
             tx.execute(

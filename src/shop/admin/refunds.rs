@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use crate::{
+    domain::ids::{ClaimId, Ruling, UserId},
     security::audit::{entry, EntryExt},
     shop::{ports::Out, Actor, Result, Shop},
     store::{self, outbox::Message, refunds::Decided},
@@ -17,16 +18,16 @@ impl Shop {
         &self,
         actor: &Actor,
         message_id: Option<i64>,
-        claim: i64,
-        approve: bool,
+        claim_id: ClaimId,
+        ruling: Ruling,
     ) -> Result<Option<String>> {
-        let admin = actor.user.id;
+        let (claim, admin) = (claim_id.0, actor.user.id);
         let Some(open) =
             self.db.lookup(move |c| store::refunds::get(c, claim)).await?.filter(|c| c.status == "requested")
         else {
             return Ok(Some(texts::REFUND_ALREADY_DECIDED.into()));
         };
-        let intent = if approve {
+        let intent = if ruling == Ruling::Approve {
             entry(Some(admin), "admin", "order_refunded")
                 .entity("order", open.order_id)
                 .after(json!({"status": "refunded", "refund": open.amount, "claim": claim}))
@@ -37,7 +38,7 @@ impl Shop {
         let decided = self
             .db
             .transact(move |tx| {
-                let decided = store::refunds::decide(tx, claim, admin, approve)?;
+                let decided = store::refunds::decide(tx, claim_id, UserId(admin), ruling)?;
                 if let Decided::Approved(claim, o) = &decided {
                     let notice = Message::text(o.user_id, texts::refund_approved_user(&o.invoice_id, claim.amount));
                     store::outbox::enqueue(tx, &notice, Some(o.id))?;

@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use crate::{
+    domain::ids::{OrderId, Ruling, UserId},
     security::audit::{entry, EntryExt},
     shop::{ports::Out, Actor, Result, Shop},
     store::{self, orders::Review, outbox::Message},
@@ -17,11 +18,11 @@ impl Shop {
         &self,
         actor: &Actor,
         message_id: Option<i64>,
-        order_id: i64,
-        approve: bool,
+        order: OrderId,
+        ruling: Ruling,
     ) -> Result<Option<String>> {
         use crate::domain::order::{Kind, Status};
-        let admin = actor.user.id;
+        let (order_id, admin) = (order.0, actor.user.id);
         let Some(order) = self
             .db
             .lookup(move |c| store::orders::get(c, order_id))
@@ -30,7 +31,7 @@ impl Shop {
         else {
             return Ok(Some(texts::REFUND_ALREADY_DECIDED.into()));
         };
-        let action = match (approve, order.kind) {
+        let action = match (ruling == Ruling::Approve, order.kind) {
             (true, Kind::Order) => "order_review_approved",
             (true, Kind::Deposit) => "deposit_review_approved",
             (false, Kind::Order) => "order_refunded",
@@ -46,7 +47,7 @@ impl Shop {
         let decided = self
             .db
             .transact(move |tx| {
-                let decided = store::orders::decide_review(tx, order_id, admin, approve)?;
+                let decided = store::orders::decide_review(tx, OrderId(order_id), UserId(admin), ruling)?;
                 let messages = match &decided {
                     Review::Released(o) => Self::paid_messages_in(tx, o, &[])?,
                     Review::Refunded(o) if o.kind == Kind::Order => {
