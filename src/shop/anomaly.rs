@@ -4,7 +4,10 @@ use serde_json::json;
 
 use super::{ports::Out, Actor, Result, Shop};
 use crate::{
-    domain::anomaly::{assess, Level},
+    domain::{
+        anomaly::{assess, Level},
+        audit::{ActorType, AuditAction},
+    },
     security::audit::{entry, EntryExt},
     store::{
         self,
@@ -27,9 +30,8 @@ impl Shop {
         crate::metrics::global().inc("quickcart_payment_anomalies_total", &[("level", level.as_str())]);
         tracing::warn!(event = "payment_anomaly", user, amount, level = level.as_str(), rules = ?rules, "payment anomaly");
         let detail = json!({"level": level.as_str(), "rules": rules, "amount": amount});
-        let (d1, d2) = (detail.clone(), detail);
-        self.db.write(move |c| store::security::record(c, Some(user), "payment_anomaly", &d1)).await?;
-        self.audit(entry(Some(user), "system", "payment_anomaly").entity("user", user).meta(d2)).await?;
+        let anomaly = entry(Some(user), ActorType::System, AuditAction::PaymentAnomaly).entity("user", user);
+        self.db.security_event(anomaly.meta(detail)).await?;
         let notice = texts::admin_anomaly(user, amount, level.as_str(), &rules.join(", "));
         for chat in self.notice_recipients().await? {
             if let Err(e) = self.tg.send(chat, Out::text(notice.clone())).await {
@@ -101,13 +103,13 @@ impl Shop {
             return Ok(Some(texts::REFUND_ALREADY_DECIDED.into()));
         };
         let action = match (approve, order.kind) {
-            (true, Kind::Order) => "order_review_approved",
-            (true, Kind::Deposit) => "deposit_review_approved",
-            (false, Kind::Order) => "order_refunded",
-            (false, Kind::Deposit) => "deposit_review_rejected",
+            (true, Kind::Order) => AuditAction::OrderReviewApproved,
+            (true, Kind::Deposit) => AuditAction::DepositReviewApproved,
+            (false, Kind::Order) => AuditAction::OrderRefunded,
+            (false, Kind::Deposit) => AuditAction::DepositReviewRejected,
         };
         self.audit(
-            entry(Some(admin), "admin", action)
+            entry(Some(admin), ActorType::Admin, action)
                 .entity("order", order_id)
                 .before(json!({"status": "paid", "held": true}))
                 .meta(json!({"kind": order.kind.as_str(), "total": order.total, "user": order.user_id})),

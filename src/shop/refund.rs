@@ -9,6 +9,7 @@ use super::{
 };
 use crate::{
     domain::{
+        audit::{ActorType, AuditAction},
         callback::Callback,
         campaign::Formula,
         order::{is_invoice_id, Kind, Status},
@@ -84,7 +85,7 @@ impl Shop {
         let requested = self.db.write(move |c| store::refunds::request(c, oid, uid, days_used, amount)).await?;
         let Requested::Created(claim) = requested else { return Ok(Some(texts::REFUND_ALREADY_REQUESTED.into())) };
         self.audit(
-            entry(Some(user), "user", "refund_requested")
+            entry(Some(user), ActorType::User, AuditAction::RefundRequested)
                 .entity("refund_claim", claim)
                 .meta(json!({"order": order.id, "amount": amount})),
         )
@@ -120,11 +121,11 @@ impl Shop {
             return Ok(Some(texts::REFUND_ALREADY_DECIDED.into()));
         };
         let intent = if approve {
-            entry(Some(admin), "admin", "order_refunded")
+            entry(Some(admin), ActorType::Admin, AuditAction::OrderRefunded)
                 .entity("order", open.order_id)
                 .after(json!({"status": "refunded", "refund": open.amount, "claim": claim}))
         } else {
-            entry(Some(admin), "admin", "refund_rejected").entity("refund_claim", claim)
+            entry(Some(admin), ActorType::Admin, AuditAction::RefundRejected).entity("refund_claim", claim)
         };
         self.audit(intent.meta(json!({"user": open.user_id}))).await?;
         let decided = self
