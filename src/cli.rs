@@ -3,7 +3,12 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{
+    builder::{PossibleValuesParser, TypedValueParser},
+    Parser, Subcommand,
+};
+
+use crate::domain::audit::AuditAction;
 
 #[derive(Parser, Debug)]
 #[command(name = "quickcart", version, about = "QuickCart: toko Telegram untuk produk digital (QRIS Pakasir & saldo)")]
@@ -120,12 +125,18 @@ pub enum AuditCommand {
         #[arg(long, value_name = "ID")]
         actor: Option<i64>,
         /// Only entries with this action (e.g. rbac_deny, admin_command_executed)
-        #[arg(long, value_name = "A")]
-        action: Option<String>,
+        #[arg(long, value_name = "A", value_parser = audit_action(), hide_possible_values = true)]
+        action: Option<AuditAction>,
         /// How many entries
         #[arg(short = 'n', long, default_value_t = 20)]
         n: i64,
     },
+}
+
+/// Only the names the shop writes: a mistyped action is refused with the list (and clap's
+/// "a similar value exists" tip) instead of matching nothing.
+fn audit_action() -> impl TypedValueParser<Value = AuditAction> {
+    PossibleValuesParser::new(AuditAction::ALL.iter().map(|a| a.as_str())).try_map(|s| s.parse::<AuditAction>())
 }
 
 #[derive(Subcommand, Debug)]

@@ -83,7 +83,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     }
                 }
                 AuditCommand::Tail { actor, action, n } => {
-                    println!("{}", ops::maintenance::audit_tail(&config, actor, action.as_deref(), n)?)
+                    println!("{}", ops::maintenance::audit_tail(&config, actor, action, n)?)
                 }
             }
         }

@@ -1,8 +1,10 @@
-//! Pure types and rules: money, prices, roles, input validation, command and callback grammars.
+//! Pure types and rules: money, prices, roles, audit actions, input validation, command and
+//! callback grammars.
 //! Nothing in here does I/O.
 
 pub mod admin;
 pub mod anomaly;
+pub mod audit;
 pub mod callback;
 pub mod campaign;
 pub mod catalog;

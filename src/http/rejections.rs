@@ -19,7 +19,11 @@ use std::{
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::store::Db;
+use crate::{
+    domain::audit::{ActorType, AuditAction},
+    security::audit::{entry, EntryExt},
+    store::{security::SecurityEventError, Db},
+};
 
 /// How often pending counts are looked at; a summary is written at most this long after its
 /// minute ended.
@@ -143,7 +147,6 @@ impl RejectionLog {
     }
 
     async fn write(&self, row: Summary) {
-        use crate::security::audit::{entry, EntryExt};
         tracing::warn!(
             event = "webhook_rejected",
             source = "pakasir",
@@ -153,18 +156,11 @@ impl RejectionLog {
         );
         let detail =
             json!({ "reason": row.reason, "count": row.count, "first_at": row.first_at, "last_at": row.last_at });
-        let meta = detail.clone();
-        if let Err(e) =
-            self.db.write(move |c| crate::store::security::record(c, None, "webhook_rejected", &detail)).await
-        {
-            tracing::error!(error = %e, "security event not recorded");
-        }
-        if let Err(e) = self
-            .db
-            .append_audit(entry(None, "pakasir", "webhook_rejected").entity("webhook", "pakasir").meta(meta))
-            .await
-        {
-            tracing::error!(error = %e, "audit: webhook rejections not recorded");
+        let rejected = entry(None, ActorType::Pakasir, AuditAction::WebhookRejected).entity("webhook", "pakasir");
+        match self.db.security_event(rejected.meta(detail)).await {
+            Ok(()) => {}
+            Err(SecurityEventError::Event(e)) => tracing::error!(error = %e, "security event not recorded"),
+            Err(SecurityEventError::Audit(e)) => tracing::error!(error = %e, "audit: webhook rejections not recorded"),
         }
     }
 

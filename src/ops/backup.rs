@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     config::{Config, DbKey},
+    domain::audit::{ActorType, AuditAction},
     ops::lock,
     store::{self, audit, check, migrate, StoreError},
 };
@@ -185,8 +186,6 @@ pub fn create(config: &Config) -> anyhow::Result<Created> {
     audit::append(
         &mut conn,
         &audit::Entry {
-            actor_type: "system",
-            action: "backup_created".into(),
             entity_type: "backup".into(),
             entity_id: file_name(&path),
             metadata: serde_json::json!({
@@ -196,7 +195,7 @@ pub fn create(config: &Config) -> anyhow::Result<Created> {
                 "audit_head": manifest.audit.head,
                 "recipients": recipients.len(),
             }),
-            ..Default::default()
+            ..audit::Entry::new(None, ActorType::System, AuditAction::BackupCreated)
         },
     )?;
     tracing::info!(event = "backup_created", file = %path.display(), size, "backup created");
@@ -510,8 +509,6 @@ pub fn restore(config: &Config, file: &Path, identity: &Path) -> anyhow::Result<
     audit::append(
         &mut audit_conn,
         &audit::Entry {
-            actor_type: "system",
-            action: "backup_restored".into(),
             entity_type: "backup".into(),
             entity_id: file_name(file),
             metadata: serde_json::json!({
@@ -520,7 +517,7 @@ pub fn restore(config: &Config, file: &Path, identity: &Path) -> anyhow::Result<
                 "audit_head": verified.manifest.audit.head,
                 "previous_files": if moved.is_empty() { serde_json::Value::Null } else { file_name(&aside).into() },
             }),
-            ..Default::default()
+            ..audit::Entry::new(None, ActorType::System, AuditAction::BackupRestored)
         },
     )?;
     tracing::info!(event = "backup_restored", file = %file.display(), "backup restored");

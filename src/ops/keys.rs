@@ -8,6 +8,7 @@ use rand::RngCore;
 
 use crate::{
     config::{Config, DbKey},
+    domain::audit::{ActorType, AuditAction},
     ops::lock,
     store,
 };
@@ -128,12 +129,10 @@ pub fn rekey(config: &Config, new_key_file: Option<&Path>) -> anyhow::Result<Str
     store::audit::append(
         &mut audit,
         &store::audit::Entry {
-            actor_type: "system",
-            action: "database_rekeyed".into(),
             entity_type: "database".into(),
             entity_id: "shop.db,audit.db".into(),
             metadata: serde_json::json!({"via": "cli"}),
-            ..Default::default()
+            ..store::audit::Entry::new(None, ActorType::System, AuditAction::DatabaseRekeyed)
         },
     )?;
     Ok([

@@ -4,7 +4,10 @@ use std::path::Path;
 
 use crate::{
     config::Config,
-    domain::role::Role,
+    domain::{
+        audit::{ActorType, AuditAction},
+        role::Role,
+    },
     store::{self, check, migrate, Db},
 };
 
@@ -85,14 +88,12 @@ pub fn admin_set(config: &Config, user_id: i64, grant: bool) -> anyhow::Result<S
     store::audit::append(
         &mut audit,
         &store::audit::Entry {
-            actor_type: "system",
-            action: "role_changed".into(),
             entity_type: "user".into(),
             entity_id: user_id.to_string(),
             before: Some(serde_json::json!({"role": before.map(Role::as_str)})),
             after: Some(serde_json::json!({"role": role.as_str()})),
             metadata: serde_json::json!({"via": "cli"}),
-            ..Default::default()
+            ..store::audit::Entry::new(None, ActorType::System, AuditAction::RoleChanged)
         },
     )?;
     let mut msg = format!("pengguna {user_id} sekarang {}", role.as_str());
@@ -128,7 +129,7 @@ pub fn audit_verify(config: &Config) -> anyhow::Result<(String, bool)> {
 }
 
 /// `audit tail`: one line per entry.
-pub fn audit_tail(config: &Config, actor: Option<i64>, action: Option<&str>, n: i64) -> anyhow::Result<String> {
+pub fn audit_tail(config: &Config, actor: Option<i64>, action: Option<AuditAction>, n: i64) -> anyhow::Result<String> {
     let conn = store::open_one(&config.data_dir.join(store::AUDIT_FILE), config.require_key()?)?;
     let rows = store::audit::tail(&conn, actor, action, n.clamp(1, 10_000))?;
     let lines: Vec<String> = rows
@@ -171,12 +172,10 @@ pub fn user_erase(config: &Config, id: i64) -> anyhow::Result<String> {
     store::audit::append(
         &mut audit,
         &store::audit::Entry {
-            actor_type: "system",
-            action: "user_erased".into(),
             entity_type: "user".into(),
             entity_id: id.to_string(),
             metadata: serde_json::json!({"via": "cli"}),
-            ..Default::default()
+            ..store::audit::Entry::new(None, ActorType::System, AuditAction::UserErased)
         },
     )?;
     let mut conn = db.shop()?;

@@ -1,15 +1,15 @@
 //! Helpers to build audit entries (SPEC §8). The log itself is in `store::audit`.
 
-use crate::store::audit::Entry;
+use crate::{
+    domain::audit::{ActorType, AuditAction},
+    store::audit::Entry,
+};
 
-pub fn entry(actor_id: Option<i64>, actor_type: &'static str, action: &str) -> Entry {
+pub fn entry(actor_id: Option<i64>, actor_type: ActorType, action: AuditAction) -> Entry {
     Entry {
-        actor_id,
-        actor_type,
-        action: action.to_string(),
         metadata: serde_json::json!({}),
         correlation_id: format!("{:016x}", rand::random::<u64>()),
-        ..Entry::default()
+        ..Entry::new(actor_id, actor_type, action)
     }
 }
 

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::{incoming::Incoming, incoming::Input, ports::Out, Result, Shop};
 use crate::{
+    domain::audit::{ActorType, AuditAction},
     security::audit::{entry, EntryExt},
     store, texts,
 };
@@ -45,8 +46,12 @@ impl Shop {
             return Ok(());
         }
         let until = store::now() + i64::from(self.config.abuse_block_hours) * 3600;
-        self.audit(entry(None, "system", "block_applied").entity("user", user).after(json!({"blocked_until": until})))
-            .await?;
+        self.audit(
+            entry(None, ActorType::System, AuditAction::BlockApplied)
+                .entity("user", user)
+                .after(json!({"blocked_until": until})),
+        )
+        .await?;
         let blocked = self.db.write(move |c| store::users::block_until(c, user, until)).await?;
         if !blocked {
             return Ok(());

@@ -4,7 +4,10 @@ use serde_json::json;
 
 use super::{ports::Out, Actor, Result, Shop};
 use crate::{
-    domain::anomaly::{assess, Level},
+    domain::{
+        anomaly::{assess, Level},
+        audit::{ActorType, AuditAction},
+    },
     security::audit::{entry, EntryExt},
     store::{self, orders::Order, outbox::Message},
     texts,
@@ -23,9 +26,8 @@ impl Shop {
         crate::metrics::global().inc("quickcart_payment_anomalies_total", &[("level", level.as_str())]);
         tracing::warn!(event = "payment_anomaly", user, amount, level = level.as_str(), rules = ?rules, "payment anomaly");
         let detail = json!({"level": level.as_str(), "rules": rules, "amount": amount});
-        let (d1, d2) = (detail.clone(), detail);
-        self.db.write(move |c| store::security::record(c, Some(user), "payment_anomaly", &d1)).await?;
-        self.audit(entry(Some(user), "system", "payment_anomaly").entity("user", user).meta(d2)).await?;
+        let anomaly = entry(Some(user), ActorType::System, AuditAction::PaymentAnomaly).entity("user", user);
+        self.db.security_event(anomaly.meta(detail)).await?;
         let notice = texts::admin_anomaly(user, amount, level.as_str(), &rules.join(", "));
         self.notify_admins(Out::text(notice), "anomaly").await?;
         if level == Level::Block {

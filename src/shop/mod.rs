@@ -22,9 +22,16 @@ use session::Sessions;
 
 use crate::{
     config::Config,
-    domain::{commands, role::Role},
-    security::rbac,
-    store::{self, users::User, Db, StoreError},
+    domain::{
+        audit::{ActorType, AuditAction},
+        commands,
+        role::Role,
+    },
+    security::{
+        audit::{entry, EntryExt},
+        rbac,
+    },
+    store::{self, security::SecurityEventError, users::User, Db, StoreError},
     texts,
 };
 
@@ -34,6 +41,12 @@ pub enum ShopError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Send(#[from] SendError),
+}
+
+impl From<SecurityEventError> for ShopError {
+    fn from(e: SecurityEventError) -> Self {
+        ShopError::Store(e.into_store())
+    }
 }
 
 pub type Result<T, E = ShopError> = std::result::Result<T, E>;
@@ -136,8 +149,7 @@ impl Shop {
         let role = rbac::resolve_role(Some(user.role), user.id, &self.config.admin_ids);
         if is_new {
             tracing::info!(user = user.id, "user created");
-            use crate::security::audit::{entry, EntryExt};
-            self.audit(entry(Some(user.id), "user", "user_created").entity("user", user.id)).await?;
+            self.audit(entry(Some(user.id), ActorType::User, AuditAction::UserCreated).entity("user", user.id)).await?;
         }
         Ok(Actor { user, role, chat: inc.chat_id, is_new })
     }
@@ -166,12 +178,9 @@ impl Shop {
             reason,
             "denied"
         );
-        let (user, role) = (actor.user.id, actor.role.as_str());
-        let detail = serde_json::json!({"command": what, "role": role, "reason": reason});
-        let meta = detail.clone();
-        self.db.write(move |c| store::security::record(c, Some(user), "rbac_deny", &detail)).await?;
-        use crate::security::audit::{entry, EntryExt};
-        self.audit(entry(Some(user), "user", "rbac_deny").entity("command", what).meta(meta)).await
+        let detail = serde_json::json!({"command": what, "role": actor.role.as_str(), "reason": reason});
+        let deny = entry(Some(actor.user.id), ActorType::User, AuditAction::RbacDeny).entity("command", what);
+        Ok(self.db.security_event(deny.meta(detail)).await?)
     }
 
     /// Writes an audit entry; the caller's operation fails if it cannot be written.

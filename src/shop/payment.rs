@@ -8,6 +8,7 @@ use super::{
     ports::{Button, GatewayError},
     Result, Shop,
 };
+use crate::domain::audit::{ActorType, AuditAction};
 use crate::security::audit::{entry, EntryExt};
 use crate::{
     domain::{
@@ -144,7 +145,7 @@ impl Shop {
     /// Applies a confirmed payment to an order. Idempotent. Audited first: no payment is applied
     /// unaudited.
     pub(crate) async fn apply_payment(&self, order_id: i64) -> Result<Option<Paid>> {
-        self.audit(entry(None, "pakasir", "payment_confirmed").entity("order", order_id)).await?;
+        self.audit(entry(None, ActorType::Pakasir, AuditAction::PaymentConfirmed).entity("order", order_id)).await?;
         let admins = self.notice_recipients().await?;
         let paid = self
             .db
@@ -162,11 +163,11 @@ impl Shop {
         match &paid {
             Some(Paid::Delivered(o)) => {
                 tracing::info!(event = "order_paid", order = o.id, invoice = %o.invoice_id, "payment applied");
-                self.audit_order(o, "order_paid", "pakasir").await;
+                self.audit_order(o, AuditAction::OrderPaid, ActorType::Pakasir).await;
             }
             Some(Paid::LateCredited(o)) => {
                 tracing::warn!(event = "late_payment", order = o.id, invoice = %o.invoice_id, "late payment credited");
-                self.audit_order(o, "balance_changed", "pakasir").await;
+                self.audit_order(o, AuditAction::BalanceChanged, ActorType::Pakasir).await;
             }
             _ => {}
         }
@@ -189,8 +190,11 @@ impl Shop {
             .await?;
         if let Some(o) = &closed {
             tracing::info!(event = "order_closed", order = o.id, status = o.status.as_str(), "order closed");
-            let (action, actor) =
-                if event == Event::Timer { ("order_expired", "system") } else { ("order_cancelled", "user") };
+            let (action, actor) = if event == Event::Timer {
+                (AuditAction::OrderExpired, ActorType::System)
+            } else {
+                (AuditAction::OrderCancelled, ActorType::User)
+            };
             self.audit_order(o, action, actor).await;
             self.outbox_wake.notify_one();
         }
@@ -237,8 +241,8 @@ impl Shop {
     }
 
     /// Audits a state change that already committed (its absence is logged, not fatal).
-    pub(crate) async fn audit_order(&self, o: &Order, action: &str, actor_type: &'static str) {
-        let actor = if actor_type == "user" { Some(o.user_id) } else { None };
+    pub(crate) async fn audit_order(&self, o: &Order, action: AuditAction, actor_type: ActorType) {
+        let actor = if actor_type == ActorType::User { Some(o.user_id) } else { None };
         let e = entry(actor, actor_type, action)
             .entity("order", o.id)
             .after(serde_json::json!({"status": o.status.as_str(), "kind": o.kind.as_str(), "total": o.total, "user": o.user_id}))
@@ -297,9 +301,9 @@ impl Shop {
                 tracing::warn!(event = "webhook_rejected", reason, invoice = %invoice, "pakasir webhook rejected");
                 let detail =
                     serde_json::json!({"reason": reason, "order_id": invoice.chars().take(40).collect::<String>()});
-                let meta = detail.clone();
-                self.db.write(move |c| store::security::record(c, None, "webhook_rejected", &detail)).await?;
-                self.audit(entry(None, "pakasir", "webhook_rejected").entity("webhook", "pakasir").meta(meta)).await?;
+                let rejected =
+                    entry(None, ActorType::Pakasir, AuditAction::WebhookRejected).entity("webhook", "pakasir");
+                self.db.security_event(rejected.meta(detail)).await?;
             }
             NoticeOutcome::Unavailable => {
                 tracing::warn!(event = "webhook_deferred", invoice = %invoice, "pakasir status unavailable")

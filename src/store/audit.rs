@@ -5,16 +5,16 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use super::{now, StoreError};
+use crate::domain::audit::{ActorType, AuditAction};
 
 /// The hash before the first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     pub actor_id: Option<i64>,
-    /// `user | admin | system | pakasir`
-    pub actor_type: &'static str,
-    pub action: String,
+    pub actor_type: ActorType,
+    pub action: AuditAction,
     pub entity_type: String,
     pub entity_id: String,
     /// JSON; ids, never personal data.
@@ -24,6 +24,24 @@ pub struct Entry {
     pub correlation_id: String,
 }
 
+impl Entry {
+    /// An entry with no entity, before/after, metadata (JSON `null`) or correlation id yet.
+    pub fn new(actor_id: Option<i64>, actor_type: ActorType, action: AuditAction) -> Self {
+        Self {
+            actor_id,
+            actor_type,
+            action,
+            entity_type: String::new(),
+            entity_id: String::new(),
+            before: None,
+            after: None,
+            metadata: serde_json::Value::Null,
+            correlation_id: String::new(),
+        }
+    }
+}
+
+/// A stored row as it is: names stay text, since the hash covers them as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
     pub id: i64,
@@ -86,8 +104,8 @@ fn append_in(tx: &Connection, e: &Entry) -> Result<i64, StoreError> {
         id: prev_id + 1,
         at: now(),
         actor_id: e.actor_id,
-        actor_type: e.actor_type.to_string(),
-        action: e.action.clone(),
+        actor_type: e.actor_type.as_str().to_string(),
+        action: e.action.as_str().to_string(),
         entity_type: e.entity_type.clone(),
         entity_id: e.entity_id.clone(),
         before: e.before.as_ref().map(ToString::to_string),
@@ -176,11 +194,17 @@ pub fn verify(conn: &Connection) -> Result<Verification, StoreError> {
 }
 
 /// The newest `n` rows (optionally of one actor and/or action), oldest first.
-pub fn tail(conn: &Connection, actor: Option<i64>, action: Option<&str>, n: i64) -> Result<Vec<Row>, StoreError> {
+pub fn tail(
+    conn: &Connection,
+    actor: Option<i64>,
+    action: Option<AuditAction>,
+    n: i64,
+) -> Result<Vec<Row>, StoreError> {
     let sql = format!(
         "SELECT * FROM ({SELECT} WHERE (?1 IS NULL OR actor_id = ?1) AND (?2 IS NULL OR action = ?2)
          ORDER BY id DESC LIMIT ?3) ORDER BY id"
     );
+    let action = action.map(AuditAction::as_str);
     let rows = conn.prepare(&sql)?.query_map(params![actor, action, n], from_row)?.collect::<Result<_, _>>()?;
     Ok(rows)
 }
@@ -195,23 +219,19 @@ mod tests {
         c
     }
 
-    fn entry(action: &str) -> Entry {
-        Entry {
-            actor_id: Some(7),
-            actor_type: "admin",
-            action: action.into(),
-            metadata: serde_json::json!({}),
-            ..Entry::default()
-        }
+    fn entry(action: AuditAction) -> Entry {
+        Entry { metadata: serde_json::json!({}), ..Entry::new(Some(7), ActorType::Admin, action) }
     }
 
     #[test]
     fn chain_verifies_and_detects_tampering() {
         let mut c = db();
-        for a in ["one", "two", "three"] {
+        for a in [AuditAction::UserCreated, AuditAction::RoleChanged, AuditAction::UserBanned] {
             append(&mut c, &entry(a)).unwrap();
         }
         assert!(matches!(verify(&c).unwrap(), Verification::Intact { rows: 3, .. }));
+        let roles = tail(&c, None, Some(AuditAction::RoleChanged), 10).unwrap();
+        assert_eq!(roles.iter().map(|r| (r.id, r.action.as_str())).collect::<Vec<_>>(), vec![(2, "role_changed")]);
         assert!(c.execute("UPDATE audit_log SET action = 'x' WHERE id = 2", []).is_err(), "trigger refuses updates");
         assert!(c.execute("DELETE FROM audit_log WHERE id = 2", []).is_err(), "trigger refuses deletes");
         c.execute_batch("DROP TRIGGER audit_no_update; UPDATE audit_log SET action = 'forged' WHERE id = 2;").unwrap();

@@ -2,7 +2,39 @@
 
 use rusqlite::{params, Connection};
 
-use super::{now, StoreError};
+use super::{audit, now, Db, StoreError};
+
+/// Where [`Db::security_event`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SecurityEventError {
+    /// The `security_events` row (shop.db) is not written, so the audit entry was not tried.
+    #[error(transparent)]
+    Event(StoreError),
+    /// The row is written; its audit entry (audit.db) is not.
+    #[error(transparent)]
+    Audit(StoreError),
+}
+
+impl SecurityEventError {
+    pub fn into_store(self) -> StoreError {
+        match self {
+            SecurityEventError::Event(e) | SecurityEventError::Audit(e) => e,
+        }
+    }
+}
+
+impl Db {
+    /// Records an audited security event (an rbac denial, a rejected webhook, a payment anomaly;
+    /// SPEC §7, §8): a `security_events` row (counted by the shop, shown by `db stats`) and the
+    /// audit entry `entry`. The row is the entry's action, actor and metadata, so the two always
+    /// agree. The row goes first; the entry is not written without it.
+    pub async fn security_event(&self, entry: audit::Entry) -> Result<(), SecurityEventError> {
+        let (user, kind, detail) = (entry.actor_id, entry.action, entry.metadata.clone());
+        self.write(move |c| record(c, user, kind.as_str(), &detail)).await.map_err(SecurityEventError::Event)?;
+        self.append_audit(entry).await.map_err(SecurityEventError::Audit)?;
+        Ok(())
+    }
+}
 
 pub fn record(
     conn: &Connection,

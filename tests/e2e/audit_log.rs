@@ -114,6 +114,9 @@ async fn an_admin_session_is_audited_without_items_messages_or_personal_data() {
     assert!(denied.contains("command:transfer"), "{denied}");
     assert!(denied.contains("\"role\":\"customer\""), "{denied}");
     assert_eq!(rows(&tail(&app, &["-n", "3"])).len(), 3);
+    // A mistyped action is refused with a hint, not answered with nothing.
+    let (ok, typo) = audit(&app, &["tail", "--action", "rbac_denied"]);
+    assert!(!ok && typo.contains("'rbac_deny'"), "{typo}");
 
     // Never the stock items, the message, or personal data: only ids and counts.
     let everything = tail(&app, &["-n", "10000"]);

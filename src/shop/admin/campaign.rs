@@ -6,6 +6,7 @@ use crate::shop::{ports::Out, Actor, Result, Shop};
 use crate::{
     domain::{
         admin::Usage,
+        audit::{ActorType, AuditAction},
         campaign::{parse_giveaway, voucher_code, Formula, VOUCHER_DAYS},
         time::wib,
     },
@@ -44,7 +45,9 @@ impl Shop {
             _ => return self.usage(actor, crate::domain::commands::BROADCAST_USAGE).await,
         };
         let id = self.start_broadcast(actor, "broadcast", content).await?;
-        Ok(id.map(|id| entry(Some(actor.user.id), "admin", "broadcast_created").entity("broadcast", id)))
+        Ok(id.map(|id| {
+            entry(Some(actor.user.id), ActorType::Admin, AuditAction::BroadcastCreated).entity("broadcast", id)
+        }))
     }
 
     /// Creates the broadcast job and its progress message; the engine does the rest.
@@ -93,7 +96,7 @@ impl Shop {
         let text = texts::giveaway_announcement(&self.config.store_name, amount, &codes, &wib(expires_at));
         let id = self.start_broadcast(actor, "giveaway", Content::Text { text }).await?;
         Ok(Some(
-            entry(Some(admin), "admin", "giveaway_created")
+            entry(Some(admin), ActorType::Admin, AuditAction::GiveawayCreated)
                 .entity("broadcast", id.unwrap_or_default())
                 .meta(json!({"amount": amount, "vouchers": codes.len()})),
         ))
@@ -113,7 +116,7 @@ impl Shop {
         self.db.write(move |c| store::settings::set_refund_formula(c, &formula)).await?;
         self.say(actor, &texts::formula_set(&formula.display())).await?;
         Ok(Some(
-            entry(Some(actor.user.id), "admin", "refund_formula_changed")
+            entry(Some(actor.user.id), ActorType::Admin, AuditAction::RefundFormulaChanged)
                 .entity("settings", "refund_formula")
                 .before(json!(before.display()))
                 .after(json!(formula.display())),

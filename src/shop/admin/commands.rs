@@ -10,6 +10,7 @@ use crate::shop::{
 use crate::{
     domain::{
         admin::{AdminCommand, NewProduct},
+        audit::{ActorType, AuditAction},
         catalog::{Discount, Product, NO_CATEGORY},
         commands::Grammar,
         pricing::{self, TooCheap},
@@ -109,7 +110,7 @@ impl Shop {
         tracing::info!(event = "admin_command", admin = actor.user.id, command = name, "admin command");
         self.db
             .append_audit(
-                entry(Some(actor.user.id), "admin", "admin_command_executed")
+                entry(Some(actor.user.id), ActorType::Admin, AuditAction::AdminCommandExecuted)
                     .entity("command", name)
                     .meta(json!({ "command": command })),
             )
@@ -125,7 +126,7 @@ impl Shop {
     /// Runs a parsed command, answers the admin, and returns the audit entry of its effect.
     async fn run_admin(&self, actor: &Actor, cmd: AdminCommand, reply_to: Option<i64>) -> Result<Option<Entry>> {
         let admin = actor.user.id;
-        let audit = |action: &str| entry(Some(admin), "admin", action);
+        let audit = |action: AuditAction| entry(Some(admin), ActorType::Admin, action);
         match cmd {
             AdminCommand::Add(new) => {
                 let p = new.clone();
@@ -147,7 +148,9 @@ impl Shop {
                     Ok(id) => (
                         texts::product_added(id, &new.name, new.price, new.category.as_deref().unwrap_or(NO_CATEGORY)),
                         Some(
-                            audit("product_created").entity("product", id).after(json!({"id": id, "price": new.price})),
+                            audit(AuditAction::ProductCreated)
+                                .entity("product", id)
+                                .after(json!({"id": id, "price": new.price})),
                         ),
                     ),
                     Err(AddProductError::IdTaken(id)) => (texts::product_id_taken(id), None),
@@ -174,7 +177,7 @@ impl Shop {
                     Some(r) => {
                         self.say(actor, &texts::stock_added(id, r.added, r.duplicates, r.total)).await?;
                         Ok(Some(
-                            audit("stock_added")
+                            audit(AuditAction::StockAdded)
                                 .entity("product", id)
                                 .after(json!({"added": r.added, "duplicates": r.duplicates, "available": r.total})),
                         ))
@@ -186,7 +189,7 @@ impl Shop {
                 let Some(before) = before else { return self.missing_product(actor, id).await };
                 self.say(actor, &texts::product_deactivated(id)).await?;
                 Ok(Some(
-                    audit("product_deactivated")
+                    audit(AuditAction::ProductDeactivated)
                         .entity("product", id)
                         .before(json!({"active": before}))
                         .after(json!({"active": false})),
@@ -201,7 +204,7 @@ impl Shop {
                 };
                 self.say(actor, &text).await?;
                 Ok((outcome == DeleteOutcome::Deleted).then(|| {
-                    audit("stock_deleted").entity("stock_item", stock_id).meta(json!({"product": product_id}))
+                    audit(AuditAction::StockDeleted).entity("stock_item", stock_id).meta(json!({"product": product_id}))
                 }))
             }
             AdminCommand::DelAllStock(id) => {
@@ -214,7 +217,7 @@ impl Shop {
                     .await?;
                 let Some(n) = n else { return self.missing_product(actor, id).await };
                 self.say(actor, &texts::all_stock_deleted(id, n)).await?;
-                Ok(Some(audit("stock_deleted").entity("product", id).meta(json!({"deleted": n}))))
+                Ok(Some(audit(AuditAction::StockDeleted).entity("product", id).meta(json!({"deleted": n}))))
             }
             AdminCommand::EditId { old, new } => {
                 let outcome = self.db.write(move |c| store::products::edit_id(c, old, new)).await?;
@@ -227,7 +230,7 @@ impl Shop {
                     EditIdOutcome::Done => {
                         self.say(actor, &texts::id_changed(old, new)).await?;
                         Ok(Some(
-                            audit("product_changed")
+                            audit(AuditAction::ProductChanged)
                                 .entity("product", new)
                                 .before(json!({"id": old}))
                                 .after(json!({"id": new})),
@@ -256,7 +259,7 @@ impl Shop {
                 let shown = category.as_deref().unwrap_or(NO_CATEGORY);
                 self.say(actor, &texts::category_changed(product_id, shown)).await?;
                 Ok(Some(
-                    audit("product_changed")
+                    audit(AuditAction::ProductChanged)
                         .entity("product", product_id)
                         .before(json!({"category": before}))
                         .after(json!({"category": category})),
@@ -267,7 +270,7 @@ impl Shop {
                 let Some((before, after)) = r else { return self.missing_product(actor, product_id).await };
                 self.say(actor, &texts::sold_changed(product_id, before, after)).await?;
                 Ok(Some(
-                    audit("product_changed")
+                    audit(AuditAction::ProductChanged)
                         .entity("product", product_id)
                         .before(json!({"sold": before}))
                         .after(json!({"sold": after})),
@@ -292,7 +295,7 @@ impl Shop {
                 };
                 self.say(actor, &texts::discount_changed(product_id, discount)).await?;
                 Ok(Some(
-                    audit("product_changed")
+                    audit(AuditAction::ProductChanged)
                         .entity("product", product_id)
                         .before(json!({"discount": texts::discount_text(before)}))
                         .after(json!({"discount": texts::discount_text(discount)})),
@@ -326,7 +329,7 @@ impl Shop {
                 }
                 self.say(actor, &texts::category_discount_changed(&category, discount)).await?;
                 Ok(Some(
-                    audit("category_changed")
+                    audit(AuditAction::CategoryChanged)
                         .entity("category", &category)
                         .after(json!({"discount": texts::discount_text(discount)})),
                 ))
@@ -350,7 +353,7 @@ impl Shop {
                 };
                 self.say(actor, &texts::reseller_price_changed(product_id, price)).await?;
                 Ok(Some(
-                    audit("product_changed")
+                    audit(AuditAction::ProductChanged)
                         .entity("product", product_id)
                         .before(json!({"reseller_price": before}))
                         .after(json!({"reseller_price": price})),
@@ -376,7 +379,7 @@ impl Shop {
                 }
                 let caption = Out::text(texts::export_caption(id, items.len()));
                 self.tg.send_document(actor.chat, &format!("stok-produk-{id}.txt"), body.into_bytes(), caption).await?;
-                Ok(Some(audit("stock_exported").entity("product", id).meta(json!({"items": items.len()}))))
+                Ok(Some(audit(AuditAction::StockExported).entity("product", id).meta(json!({"items": items.len()}))))
             }
             AdminCommand::Info(id) => {
                 let info = self.db.call(move |c| store::users::info(c, id)).await?;
@@ -395,7 +398,7 @@ impl Shop {
                     Err(e) => return Err(e.into()),
                 };
                 self.say(actor, &reply).await?;
-                Ok(Some(audit("user_messaged").entity("user", user_id)))
+                Ok(Some(audit(AuditAction::UserMessaged).entity("user", user_id)))
             }
             AdminCommand::Transfer { user_id, amount } | AdminCommand::EditBalance { user_id, amount } => {
                 let set = matches!(cmd, AdminCommand::EditBalance { .. });
@@ -410,7 +413,7 @@ impl Shop {
                     self.notify_user(user_id, &texts::balance_credited_user(after - before, after)).await;
                 }
                 Ok(Some(
-                    audit("balance_changed")
+                    audit(AuditAction::BalanceChanged)
                         .entity("user", user_id)
                         .before(json!({"balance": before}))
                         .after(json!({"balance": after}))
@@ -440,7 +443,7 @@ impl Shop {
                     self.notify_user(id, texts::UNBANNED_USER).await;
                 }
                 Ok(Some(
-                    audit(if ban { "user_banned" } else { "user_unbanned" })
+                    audit(if ban { AuditAction::UserBanned } else { AuditAction::UserUnbanned })
                         .entity("user", id)
                         .before(json!({"banned": before}))
                         .after(json!({"banned": ban})),
@@ -465,8 +468,10 @@ impl Shop {
                     (false, false) => texts::group_missing(chat),
                 };
                 self.say(actor, &text).await?;
-                Ok(changed
-                    .then(|| audit(if add { "group_whitelisted" } else { "group_removed" }).entity("group", chat)))
+                Ok(changed.then(|| {
+                    audit(if add { AuditAction::GroupWhitelisted } else { AuditAction::GroupRemoved })
+                        .entity("group", chat)
+                }))
             }
             AdminCommand::Version => {
                 self.say(actor, &self.version_text().await?).await?;
@@ -532,7 +537,7 @@ impl Shop {
             _ => {}
         }
         Ok(Some(
-            entry(Some(actor.user.id), "admin", "role_changed")
+            entry(Some(actor.user.id), ActorType::Admin, AuditAction::RoleChanged)
                 .entity("user", id)
                 .before(json!({"role": target.role.as_str()}))
                 .after(json!({"role": role.as_str()})),

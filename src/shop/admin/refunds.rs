@@ -4,7 +4,10 @@
 use serde_json::json;
 
 use crate::{
-    domain::ids::{ClaimId, Ruling, UserId},
+    domain::{
+        audit::{ActorType, AuditAction},
+        ids::{ClaimId, Ruling, UserId},
+    },
     security::audit::{entry, EntryExt},
     shop::{ports::Out, Actor, Result, Shop},
     store::{self, outbox::Message, refunds::Decided},
@@ -28,11 +31,11 @@ impl Shop {
             return Ok(Some(texts::REFUND_ALREADY_DECIDED.into()));
         };
         let intent = if ruling == Ruling::Approve {
-            entry(Some(admin), "admin", "order_refunded")
+            entry(Some(admin), ActorType::Admin, AuditAction::OrderRefunded)
                 .entity("order", open.order_id)
                 .after(json!({"status": "refunded", "refund": open.amount, "claim": claim}))
         } else {
-            entry(Some(admin), "admin", "refund_rejected").entity("refund_claim", claim)
+            entry(Some(admin), ActorType::Admin, AuditAction::RefundRejected).entity("refund_claim", claim)
         };
         self.audit(intent.meta(json!({"user": open.user_id}))).await?;
         let decided = self

@@ -4,7 +4,10 @@
 use serde_json::json;
 
 use crate::{
-    domain::ids::{OrderId, Ruling, UserId},
+    domain::{
+        audit::{ActorType, AuditAction},
+        ids::{OrderId, Ruling, UserId},
+    },
     security::audit::{entry, EntryExt},
     shop::{ports::Out, Actor, Result, Shop},
     store::{self, orders::Review, outbox::Message},
@@ -32,13 +35,13 @@ impl Shop {
             return Ok(Some(texts::REFUND_ALREADY_DECIDED.into()));
         };
         let action = match (ruling == Ruling::Approve, order.kind) {
-            (true, Kind::Order) => "order_review_approved",
-            (true, Kind::Deposit) => "deposit_review_approved",
-            (false, Kind::Order) => "order_refunded",
-            (false, Kind::Deposit) => "deposit_review_rejected",
+            (true, Kind::Order) => AuditAction::OrderReviewApproved,
+            (true, Kind::Deposit) => AuditAction::DepositReviewApproved,
+            (false, Kind::Order) => AuditAction::OrderRefunded,
+            (false, Kind::Deposit) => AuditAction::DepositReviewRejected,
         };
         self.audit(
-            entry(Some(admin), "admin", action)
+            entry(Some(admin), ActorType::Admin, action)
                 .entity("order", order_id)
                 .before(json!({"status": "paid", "held": true}))
                 .meta(json!({"kind": order.kind.as_str(), "total": order.total, "user": order.user_id})),

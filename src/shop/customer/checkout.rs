@@ -10,6 +10,7 @@ use crate::shop::{
 };
 use crate::{
     domain::{
+        audit::{ActorType, AuditAction},
         callback::Callback,
         campaign::normalize_code,
         money::parse_amount,
@@ -294,8 +295,10 @@ impl Shop {
         };
         tracing::info!(event = "order_created", order = order.id, invoice = %order.invoice_id, total = order.total, "order created");
         // The audit entry and the Pakasir call do not depend on each other: wait for both at once.
-        let ((), created) =
-            tokio::join!(self.audit_order(&order, "order_created", "user"), pay.create(&order.invoice_id, order.total));
+        let ((), created) = tokio::join!(
+            self.audit_order(&order, AuditAction::OrderCreated, ActorType::User),
+            pay.create(&order.invoice_id, order.total)
+        );
         let txn = match created {
             Ok(t) => t,
             Err(e) => {
@@ -450,7 +453,7 @@ impl Shop {
         let admins = self.notice_recipients().await?;
         // SPEC §8: no money moves unaudited. If the entry cannot be written, nothing is debited.
         self.audit(
-            entry(Some(user), "user", "saldo_purchase")
+            entry(Some(user), ActorType::User, AuditAction::SaldoPurchase)
                 .entity("product", product_id)
                 .meta(serde_json::json!({"quantity": qty, "total": total, "voucher": voucher.as_ref().map(|v| v.id)})),
         )
@@ -469,7 +472,7 @@ impl Shop {
         match paid {
             Ok(order) => {
                 tracing::info!(event = "order_paid", order = order.id, invoice = %order.invoice_id, method = "saldo", "balance purchase");
-                self.audit_order(&order, "order_paid", "user").await;
+                self.audit_order(&order, AuditAction::OrderPaid, ActorType::User).await;
                 self.edit_or_send(actor, Some(m), Out::text(texts::SUMMARY_SALDO)).await?;
                 self.outbox_wake.notify_one();
                 Ok(None)

@@ -5,7 +5,10 @@ use crate::shop::{
     Actor, Result, Shop,
 };
 use crate::{
-    domain::callback::Callback,
+    domain::{
+        audit::{ActorType, AuditAction},
+        callback::Callback,
+    },
     security::audit::{entry, EntryExt},
     store, texts,
 };
@@ -17,7 +20,7 @@ impl Shop {
         let doc = self.db.call(move |c| store::privacy::export(c, id)).await?;
         let Some(doc) = doc else { return self.say(actor, texts::ERROR).await };
         let json = serde_json::to_vec_pretty(&doc).unwrap_or_default();
-        self.audit(entry(Some(id), "user", "user_data_exported").entity("user", id)).await?;
+        self.audit(entry(Some(id), ActorType::User, AuditAction::UserDataExported).entity("user", id)).await?;
         self.tg
             .send_document(actor.chat, &format!("data-saya-{id}.json"), json, Out::text(texts::MY_DATA_CAPTION))
             .await?;
@@ -37,7 +40,7 @@ impl Shop {
     pub(in crate::shop) async fn erase_me(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
         let id = actor.user.id;
         // Audited first (ids only): the erasure never happens unrecorded.
-        self.audit(entry(Some(id), "user", "user_erased").entity("user", id)).await?;
+        self.audit(entry(Some(id), ActorType::User, AuditAction::UserErased).entity("user", id)).await?;
         self.db.write(move |c| store::privacy::erase(c, id)).await?;
         self.sessions.clear(id);
         self.edit_or_send(actor, message_id, Out::text(texts::ERASED)).await?;

@@ -9,6 +9,7 @@ use crate::shop::{
 };
 use crate::{
     domain::{
+        audit::{ActorType, AuditAction},
         callback::Callback,
         campaign::Formula,
         order::{is_invoice_id, Kind, Status},
@@ -79,7 +80,7 @@ impl Shop {
         let requested = self.db.write(move |c| store::refunds::request(c, oid, uid, days_used, amount)).await?;
         let Requested::Created(claim) = requested else { return Ok(Some(texts::REFUND_ALREADY_REQUESTED.into())) };
         self.audit(
-            entry(Some(user), "user", "refund_requested")
+            entry(Some(user), ActorType::User, AuditAction::RefundRequested)
                 .entity("refund_claim", claim)
                 .meta(json!({"order": order.id, "amount": amount})),
         )
