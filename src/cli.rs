@@ -154,6 +154,9 @@ pub enum DbCommand {
         /// File holding the new 64-hex key (e.g. from `quickcart keygen`)
         #[arg(long, value_name = "FILE")]
         new_key_file: Option<PathBuf>,
+        /// The new key itself, from the environment only (never on the command line)
+        #[arg(skip = std::env::var(crate::ops::keys::NEW_KEY_VAR).ok())]
+        new_key: Option<String>,
     },
 }
 

@@ -53,8 +53,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             match command {
                 DbCommand::Migrate => println!("{}", ops::maintenance::db_migrate(&config)?),
                 DbCommand::Stats => println!("{}", ops::maintenance::db_stats(&config)?),
-                DbCommand::Rekey { new_key_file } => {
-                    println!("{}", ops::keys::rekey(&config, new_key_file.as_deref())?)
+                DbCommand::Rekey { new_key_file, new_key } => {
+                    println!("{}", ops::keys::rekey(&config, new_key_file.as_deref(), new_key)?)
                 }
                 DbCommand::Check => {
                     let (report, healthy) = ops::maintenance::db_check(&config)?;

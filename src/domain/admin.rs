@@ -111,9 +111,17 @@ pub enum AdminCommand {
     /// `/broadcast`, `/giveaway`, `/setformula`: their arguments are parsed by the campaign
     /// module after the command is audited, so they stay raw here.
     Campaign {
-        name: String,
+        kind: CampaignKind,
         args: String,
     },
+}
+
+/// The campaign commands (their arguments are parsed by the campaign use case).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CampaignKind {
+    Broadcast,
+    Giveaway,
+    SetFormula,
 }
 
 // ------------------------------------------------------------------ values

@@ -5,7 +5,7 @@
 //! row here and its handler in the shop.
 
 use super::{
-    admin::{self as args, AdminCommand as C, Usage},
+    admin::{self as args, AdminCommand as C, CampaignKind, Usage},
     campaign::{FORMULA_USAGE, GIVEAWAY_USAGE},
 };
 
@@ -110,8 +110,8 @@ pub const BROADCAST_USAGE: Usage =
     usage("/broadcast pesan, atau balas sebuah pesan dengan /broadcast", "/broadcast Promo hari ini!");
 
 /// Campaign commands are parsed after they are audited (by the campaign use case).
-fn campaign(name: &str, args: &str) -> C {
-    C::Campaign { name: name.to_string(), args: args.to_string() }
+fn campaign(kind: CampaignKind, args: &str) -> C {
+    C::Campaign { kind, args: args.to_string() }
 }
 
 /// Every command, in menu order: public first, then admin in SPEC §5 order.
@@ -232,12 +232,16 @@ pub const COMMANDS: &[Command] = &[
     admin("rm", "Hapus grup notifikasi admin", usage("/rm chat_id", "/rm -1001234567890"), |a, _| {
         args::one(a, args::group_id).map(C::RmGroup)
     }),
-    admin("broadcast", "Kirim pesan ke semua pengguna", BROADCAST_USAGE, |a, _| Some(campaign("broadcast", a))),
-    admin("setformula", "Lihat atau atur rumus refund", FORMULA_USAGE, |a, _| Some(campaign("setformula", a))),
+    admin("broadcast", "Kirim pesan ke semua pengguna", BROADCAST_USAGE, |a, _| {
+        Some(campaign(CampaignKind::Broadcast, a))
+    }),
+    admin("setformula", "Lihat atau atur rumus refund", FORMULA_USAGE, |a, _| {
+        Some(campaign(CampaignKind::SetFormula, a))
+    }),
     admin("version", "Versi dan status bot", usage("/version", "/version"), |a, _| {
         a.trim().is_empty().then_some(C::Version)
     }),
-    admin("giveaway", "Buat voucher giveaway", GIVEAWAY_USAGE, |a, _| Some(campaign("giveaway", a))),
+    admin("giveaway", "Buat voucher giveaway", GIVEAWAY_USAGE, |a, _| Some(campaign(CampaignKind::Giveaway, a))),
 ];
 
 const fn count_admin() -> usize {

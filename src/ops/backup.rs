@@ -21,7 +21,7 @@ use std::{
 use anyhow::{anyhow, bail, Context};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -129,14 +129,14 @@ pub fn create(config: &Config) -> anyhow::Result<Created> {
     for file in FILES {
         let copy = staging.path().join(file);
         snapshot(&config.data_dir.join(file), &copy, key).with_context(|| format!("salinan {file} gagal"))?;
-        let conn =
-            open_copy(&copy, key).with_context(|| format!("salinan {file} tidak terbuka dengan DATABASE_KEY"))?;
+        let conn = store::pool::open_copy(&copy, key)
+            .with_context(|| format!("salinan {file} tidak terbuka dengan DATABASE_KEY"))?;
         let problems = check::check(&conn)?;
         if !problems.is_empty() {
             bail!("salinan {file} tidak lolos pemeriksaan: {}", problems.join("; "));
         }
         manifest.schema_version.insert(file.into(), migrate::version(&conn)?);
-        manifest.counts.insert(file.into(), table_counts(&conn)?);
+        manifest.counts.insert(file.into(), store::stats::table_counts(&conn)?);
         if file == store::AUDIT_FILE {
             manifest.audit = intact_chain(&conn)?;
         }
@@ -229,43 +229,10 @@ fn snapshot(src: &Path, dest: &Path, key: &DbKey) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A keyed connection to a copy (backup side): never creates the file, rollback journal so the
-/// copy stays one self-contained file.
-fn open_copy(path: &Path, key: &DbKey) -> Result<Connection, StoreError> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-    conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-    store::pool::apply_key(&conn, key)?;
-    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
-        Ok(_) => {}
-        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => {
-            return Err(StoreError::WrongKey)
-        }
-        Err(e) => return Err(e.into()),
-    }
-    conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA journal_mode = DELETE;")?;
-    Ok(conn)
-}
-
 fn is_plaintext_sqlite(path: &Path) -> anyhow::Result<bool> {
     let mut head = [0u8; 16];
     let n = File::open(path)?.read(&mut head)?;
     Ok(n == 16 && &head == b"SQLite format 3\0")
-}
-
-/// Rows per user table.
-fn table_counts(conn: &Connection) -> anyhow::Result<BTreeMap<String, i64>> {
-    let names: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    let mut counts = BTreeMap::new();
-    for name in names {
-        let quoted = name.replace('"', "\"\"");
-        // nosemgrep: ci.sql-built-with-format -- a table name from sqlite_master, quoted as an identifier
-        let n: i64 = conn.query_row(&format!("SELECT count(*) FROM \"{quoted}\""), [], |r| r.get(0))?;
-        counts.insert(name, n);
-    }
-    Ok(counts)
 }
 
 fn intact_chain(conn: &Connection) -> anyhow::Result<AuditHead> {
@@ -384,7 +351,7 @@ pub fn verify(file: &Path, identity: &Path, key: &DbKey, work_dir: &Path) -> any
         }
     }
     for name in FILES {
-        let conn = open_copy(&dir.path().join(name), key).map_err(|e| match e {
+        let conn = store::pool::open_copy(&dir.path().join(name), key).map_err(|e| match e {
             StoreError::WrongKey => anyhow!(
                 "DATABASE_KEY ini tidak membuka {name} di dalam backup (backup dibuat dengan kunci lain, mis. sebelum `db rekey`?)"
             ),
@@ -398,7 +365,7 @@ pub fn verify(file: &Path, identity: &Path, key: &DbKey, work_dir: &Path) -> any
         if manifest.schema_version.get(name) != Some(&version) {
             bail!("{name}: versi schema {version} tidak sama dengan manifest");
         }
-        if manifest.counts.get(name) != Some(&table_counts(&conn)?) {
+        if manifest.counts.get(name) != Some(&store::stats::table_counts(&conn)?) {
             bail!("{name}: jumlah baris tidak sama dengan manifest");
         }
         if name == store::AUDIT_FILE {

@@ -84,13 +84,14 @@ fn write_new_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// `db rekey`: re-encrypts both files with a new key while `serve` is stopped.
-pub fn rekey(config: &Config, new_key_file: Option<&Path>) -> anyhow::Result<String> {
+pub fn rekey(config: &Config, new_key_file: Option<&Path>, new_key: Option<String>) -> anyhow::Result<String> {
     let old = config.require_key()?;
     let raw = match new_key_file {
         Some(path) => std::fs::read_to_string(path)
             .with_context(|| format!("--new-key-file {} tidak dapat dibaca", path.display()))?,
-        None => std::env::var(NEW_KEY_VAR)
-            .map_err(|_| anyhow!("kunci baru belum diberikan: --new-key-file BERKAS atau {NEW_KEY_VAR}"))?,
+        None => {
+            new_key.ok_or_else(|| anyhow!("kunci baru belum diberikan: --new-key-file BERKAS atau {NEW_KEY_VAR}"))?
+        }
     };
     let raw = raw.trim();
     let raw = raw.strip_prefix("DATABASE_KEY=").unwrap_or(raw);

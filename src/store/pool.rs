@@ -91,3 +91,23 @@ impl r2d2::ManageConnection for CipherManager {
         false
     }
 }
+
+/// A keyed connection to a copy (backup side): never creates the file, rollback journal so the
+/// copy stays one self-contained file.
+pub fn open_copy(path: &std::path::Path, key: &DbKey) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+    apply_key(&conn, key)?;
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+        Ok(_) => {}
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => {
+            return Err(StoreError::WrongKey)
+        }
+        Err(e) => return Err(e.into()),
+    }
+    conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA journal_mode = DELETE;")?;
+    Ok(conn)
+}

@@ -97,3 +97,19 @@ pub fn version_counts(conn: &mut Connection) -> Result<(i64, i64, i64, i64), Sto
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?)
 }
+
+/// Rows per user table (to compare a backup copy with what it was made from).
+pub fn table_counts(conn: &Connection) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut counts = std::collections::BTreeMap::new();
+    for name in names {
+        let quoted = name.replace('"', "\"\"");
+        // nosemgrep: ci.sql-built-with-format -- a table name from sqlite_master, quoted as an identifier
+        let n: i64 = conn.query_row(&format!("SELECT count(*) FROM \"{quoted}\""), [], |r| r.get(0))?;
+        counts.insert(name, n);
+    }
+    Ok(counts)
+}

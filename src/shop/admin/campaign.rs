@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::shop::{ports::Out, Actor, Result, Shop};
 use crate::{
     domain::{
-        admin::Usage,
+        admin::{CampaignKind, Usage},
         audit::{ActorType, AuditAction},
         campaign::{parse_giveaway, voucher_code, Formula, VOUCHER_DAYS},
         time::wib,
@@ -19,14 +19,14 @@ impl Shop {
     pub(super) async fn campaign(
         &self,
         actor: &Actor,
-        name: &str,
+        kind: CampaignKind,
         args: &str,
         reply_to: Option<i64>,
     ) -> Result<Option<Entry>> {
-        match name {
-            "broadcast" => self.broadcast_command(actor, args, reply_to).await,
-            "giveaway" => self.giveaway(actor, args).await,
-            _ => self.set_formula(actor, args).await,
+        match kind {
+            CampaignKind::Broadcast => self.broadcast_command(actor, args, reply_to).await,
+            CampaignKind::Giveaway => self.giveaway(actor, args).await,
+            CampaignKind::SetFormula => self.set_formula(actor, args).await,
         }
     }
 

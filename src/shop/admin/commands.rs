@@ -9,7 +9,7 @@ use crate::shop::{
 };
 use crate::{
     domain::{
-        admin::{AdminCommand, NewProduct},
+        admin::{AdminCommand, CampaignKind, NewProduct},
         audit::{ActorType, AuditAction},
         catalog::{Discount, Product, NO_CATEGORY},
         commands::Grammar,
@@ -74,7 +74,9 @@ fn audited_command(name: &str, args: &str, cmd: &AdminCommand) -> String {
     let shown = match cmd {
         AdminCommand::AddStock(i) => format!("{}|<{} item>", i.product_id, i.items.len()),
         AdminCommand::Pm { user_id, text } => format!("{user_id}|<{} karakter>", text.chars().count()),
-        AdminCommand::Campaign { name, args } if name == "broadcast" => format!("<{} karakter>", args.chars().count()),
+        AdminCommand::Campaign { kind: CampaignKind::Broadcast, args } => {
+            format!("<{} karakter>", args.chars().count())
+        }
         _ => args.chars().take(200).collect(),
     };
     format!("/{name} {shown}").trim_end().to_string()
@@ -477,7 +479,7 @@ impl Shop {
                 self.say(actor, &self.version_text().await?).await?;
                 Ok(None)
             }
-            AdminCommand::Campaign { name, args } => self.campaign(actor, &name, &args, reply_to).await,
+            AdminCommand::Campaign { kind, args } => self.campaign(actor, kind, &args, reply_to).await,
         }
     }
 
