@@ -33,8 +33,22 @@ for rule in sql-built-with-format env-var-unwrap secret-printed; do
   grep -q "$rule" "$scratch/out.txt" || { echo "SELFTEST FAIL: semgrep missed $rule"; fail=1; }
 done
 
-# detect-secrets: a real-looking bot token added to a tracked file is not in the baseline.
 git clone -q "$root" "$scratch/repo"
+
+# semgrep layer rules (their paths are relative to a checkout): a store module calling up into
+# the shop, a domain module doing I/O, a use case importing an adapter, SQL in a use case.
+mkdir -p "$scratch/repo/src/store" "$scratch/repo/src/domain" "$scratch/repo/src/shop"
+echo 'pub fn f() { let _ = crate::shop::ports::Out::text("x"); }' >"$scratch/repo/src/store/planted.rs"
+echo 'pub fn f() { let _ = std::fs::read("x"); }' >"$scratch/repo/src/domain/planted.rs"
+printf '%s\n' 'pub fn f() { let _ = crate::pakasir::parse_notice(b""); }' \
+  'pub const Q: &str = "SELECT id FROM orders";' >"$scratch/repo/src/shop/planted.rs"
+expect_failure semgrep-layers bash -c "cd '$scratch/repo' && semgrep --metrics=off --disable-version-check --error --quiet --config .ci/semgrep.yml src/store/planted.rs src/domain/planted.rs src/shop/planted.rs"
+for rule in layer-store-returns-facts layer-domain-is-pure layer-shop-behind-ports sql-outside-store; do
+  grep -q "$rule" "$scratch/out.txt" || { echo "SELFTEST FAIL: semgrep missed $rule"; fail=1; }
+done
+rm -f "$scratch/repo/src/store/planted.rs" "$scratch/repo/src/domain/planted.rs" "$scratch/repo/src/shop/planted.rs"
+
+# detect-secrets: a real-looking bot token added to a tracked file is not in the baseline.
 cp .secrets.baseline "$scratch/repo/.secrets.baseline"
 echo 'const LEAKED: &str = "7102938475:AAF3kq9ZxLmN0pQrStUvWxYz1234567890ab";' >>"$scratch/repo/src/lib.rs"
 expect_failure detect-secrets bash -c "cd '$scratch/repo' && detect-secrets-hook --baseline .secrets.baseline src/lib.rs"

@@ -113,7 +113,7 @@ pub enum GatewayError {
     Invalid,
 }
 
-/// The payment gateway, as the shop needs it (Pakasir v2 is the adapter: `crate::pakasir`).
+/// The payment gateway, as the shop needs it (the Pakasir v2 adapter is `src/pakasir/`).
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
     /// Opens an invoice of `amount` for the order `invoice_id`.
