@@ -1,8 +1,21 @@
 //! What admins do: commands (one handler per row of the command table), decisions on held
 //! payments and refund claims, campaigns, and replies to customers' messages.
 
+/// `/broadcast`, `/giveaway`, `/setformula`.
 pub mod campaign;
+/// Products, categories, discounts and reseller prices.
+pub mod catalog;
+/// Parsing, audit and the one-line-per-command dispatch to the handlers.
 pub mod commands;
+/// Groups whitelisted for admin notices.
+pub mod groups;
+/// Decisions on refund claims.
 pub mod refunds;
+/// Admins' replies to customers' messages.
 pub mod replies;
+/// Decisions on held payments.
 pub mod review;
+/// Import, deletion and export of stock items.
+pub mod stock;
+/// Look-up, messages, balance, bans and roles of users.
+pub mod users;

@@ -1,0 +1,97 @@
+//! Stock commands (SPEC §5): import, delete and export the items of a product. Only available
+//! items are touched: sold ones belong to their orders.
+
+use serde_json::json;
+
+use super::commands::admin_entry;
+use crate::shop::{ports::Out, Actor, Result, Shop};
+use crate::{
+    domain::{admin::StockImport, audit::AuditAction},
+    security::audit::EntryExt,
+    store::{self, audit::Entry, stock::DeleteOutcome},
+    texts,
+};
+
+impl Shop {
+    /// `/addstock`: duplicates of items already in stock are skipped (the store counts them).
+    pub(super) async fn add_stock(&self, actor: &Actor, import: StockImport) -> Result<Option<Entry>> {
+        let id = import.product_id;
+        let report = self
+            .db
+            .write(move |c| match store::products::get(c, id)? {
+                None => Ok(None),
+                Some(_) => Ok(Some(store::stock::add(c, id, &import.items)?)),
+            })
+            .await?;
+        match report {
+            None => {
+                self.say(actor, &texts::product_missing(id)).await?;
+                Ok(None)
+            }
+            Some(r) => {
+                self.say(actor, &texts::stock_added(id, r.added, r.duplicates, r.total)).await?;
+                Ok(Some(
+                    admin_entry(actor, AuditAction::StockAdded)
+                        .entity("product", id)
+                        .after(json!({"added": r.added, "duplicates": r.duplicates, "available": r.total})),
+                ))
+            }
+        }
+    }
+
+    /// `/delstock`: one available item.
+    pub(super) async fn delete_stock(&self, actor: &Actor, product_id: i64, stock_id: i64) -> Result<Option<Entry>> {
+        let outcome = self.db.write(move |c| store::stock::delete_one(c, product_id, stock_id)).await?;
+        let text = match outcome {
+            DeleteOutcome::Deleted => texts::stock_deleted(product_id, stock_id),
+            DeleteOutcome::NotFound => texts::stock_not_found(product_id, stock_id),
+            DeleteOutcome::NotAvailable => texts::stock_not_deletable(stock_id),
+        };
+        self.say(actor, &text).await?;
+        Ok((outcome == DeleteOutcome::Deleted).then(|| {
+            admin_entry(actor, AuditAction::StockDeleted)
+                .entity("stock_item", stock_id)
+                .meta(json!({"product": product_id}))
+        }))
+    }
+
+    /// `/delallstock`: every available item of the product.
+    pub(super) async fn delete_all_stock(&self, actor: &Actor, id: i64) -> Result<Option<Entry>> {
+        let n = self
+            .db
+            .write(move |c| match store::products::get(c, id)? {
+                None => Ok(None),
+                Some(_) => Ok(Some(store::stock::delete_available(c, id)?)),
+            })
+            .await?;
+        let Some(n) = n else { return self.missing_product(actor, id).await };
+        self.say(actor, &texts::all_stock_deleted(id, n)).await?;
+        Ok(Some(admin_entry(actor, AuditAction::StockDeleted).entity("product", id).meta(json!({"deleted": n}))))
+    }
+
+    /// `/exportstock`: the available items as a `.txt` document (the audit keeps only the count).
+    pub(super) async fn export_stock(&self, actor: &Actor, id: i64) -> Result<Option<Entry>> {
+        let items = self
+            .db
+            .call(move |c| match store::products::get(c, id)? {
+                None => Ok(None),
+                Some(_) => Ok(Some(store::stock::export_available(c, id)?)),
+            })
+            .await?;
+        let Some(items) = items else { return self.missing_product(actor, id).await };
+        if items.is_empty() {
+            self.say(actor, &texts::export_empty(id)).await?;
+            return Ok(None);
+        }
+        let mut body = String::new();
+        for (_, content) in &items {
+            body.push_str(content);
+            body.push('\n');
+        }
+        let caption = Out::text(texts::export_caption(id, items.len()));
+        self.tg.send_document(actor.chat, &format!("stok-produk-{id}.txt"), body.into_bytes(), caption).await?;
+        Ok(Some(
+            admin_entry(actor, AuditAction::StockExported).entity("product", id).meta(json!({"items": items.len()})),
+        ))
+    }
+}
