@@ -450,7 +450,7 @@ fn raw_limit(orders: usize) -> (f64, f64) {
             assert!(matches!(paid, Some(store::orders::Paid::Delivered(_))));
             transactions += 2;
             if deliver {
-                for row in store::outbox::due(&c, 50).expect("due") {
+                for row in store::outbox::due(&c, 50, 50).expect("due") {
                     store::outbox::mark_sent(&c, row.id).expect("mark_sent");
                     transactions += 1;
                 }
@@ -532,7 +532,8 @@ async fn raw_limit_group_commit(orders: usize) -> f64 {
     }
     while buyers.join_next().await.is_some() {}
     loop {
-        let ids: Vec<i64> = db.call(|c| store::outbox::due(c, 50)).await.expect("due").iter().map(|r| r.id).collect();
+        let ids: Vec<i64> =
+            db.call(|c| store::outbox::due(c, 50, 50)).await.expect("due").iter().map(|r| r.id).collect();
         if ids.is_empty() {
             break;
         }

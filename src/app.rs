@@ -7,7 +7,12 @@ use teloxide::{payloads::SetWebhookSetters, prelude::Requester};
 use tokio::{sync::watch, task::JoinHandle};
 
 use crate::{
-    bot::{self, dispatch::Dispatcher, telegram::TelegramMessenger},
+    bot::{
+        self,
+        dispatch::Dispatcher,
+        pacer::{Lane, PacedMessenger, Pacer},
+        telegram::TelegramMessenger,
+    },
     config::Config,
     http,
     shop::Shop,
@@ -38,7 +43,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         Some(p) => Some(Arc::new(crate::pakasir::client::PakasirClient::new(p.clone())?)),
         None => None,
     };
-    let shop = Shop::new(db.clone(), config.clone(), Arc::new(TelegramMessenger::new(bot.clone())), pay);
+    let telegram: Arc<dyn crate::shop::ports::Messenger> = Arc::new(TelegramMessenger::new(bot.clone()));
+    let pacer = Pacer::new(config.telegram_messages_per_second);
+    let paced = |lane| Arc::new(PacedMessenger::new(telegram.clone(), pacer.clone(), lane));
+    let shop = Shop::new(db.clone(), config.clone(), paced(Lane::Interactive), paced(Lane::Background), pay);
     let dispatcher = Dispatcher::new(shop.clone());
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();

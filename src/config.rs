@@ -93,6 +93,9 @@ pub struct Config {
     /// How long one Bot API call may take before it counts as failed and is retried
     /// (`TELEGRAM_TIMEOUT_SECONDS`, default 17 s like teloxide's; tests shorten it).
     pub telegram_timeout_seconds: u64,
+    /// Messages per second the bot sends in all (`TELEGRAM_MESSAGES_PER_SECOND`, default 30,
+    /// Telegram's limit): one budget for replies, deliveries, notices and broadcasts.
+    pub telegram_messages_per_second: u32,
     pub throttle_limit: u32,
     pub throttle_window_seconds: u32,
     pub log_dir: PathBuf,
@@ -239,6 +242,13 @@ impl Config {
                 3..=120,
                 "harus 3–120 detik",
             )?),
+            telegram_messages_per_second: bounded(
+                src,
+                "TELEGRAM_MESSAGES_PER_SECOND",
+                30,
+                1..=1_000,
+                "harus 1–1000 pesan per detik",
+            )?,
             throttle_limit: bounded(src, "TELEGRAM_THROTTLE_LIMIT", 8, 1..=10_000, "harus 1–10000")?,
             throttle_window_seconds: bounded(
                 src,

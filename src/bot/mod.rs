@@ -1,6 +1,7 @@
 //! The Telegram boundary: teloxide in, [`crate::shop`] calls out, nothing more.
 
 pub mod dispatch;
+pub mod pacer;
 pub mod polling;
 pub mod telegram;
 pub mod updates;

@@ -57,6 +57,9 @@ pub struct Shop {
     pub(crate) db: Db,
     pub(crate) config: Arc<Config>,
     pub(crate) tg: Arc<dyn Messenger>,
+    /// The same Telegram for what is not a reply: deliveries, notices, broadcasts (paced per
+    /// chat, and leaving room in the budget for replies).
+    pub(crate) tg_background: Arc<dyn Messenger>,
     pub(crate) sessions: Sessions,
     /// `None` when Pakasir is not configured (QRIS and deposits are off).
     pub(crate) pay: Option<Arc<dyn PaymentGateway>>,
@@ -82,7 +85,15 @@ pub(crate) struct Actor {
 }
 
 impl Shop {
-    pub fn new(db: Db, config: Arc<Config>, tg: Arc<dyn Messenger>, pay: Option<Arc<dyn PaymentGateway>>) -> Self {
+    /// `tg` answers updates; `tg_background` sends the outbox and broadcasts (the same bot,
+    /// through the other lane of the pacer).
+    pub fn new(
+        db: Db,
+        config: Arc<Config>,
+        tg: Arc<dyn Messenger>,
+        tg_background: Arc<dyn Messenger>,
+        pay: Option<Arc<dyn PaymentGateway>>,
+    ) -> Self {
         let sessions = Sessions::new(Duration::from_secs(config.session_ttl_seconds));
         let status_guard = moka::sync::Cache::builder().time_to_live(Duration::from_secs(4)).build();
         let banned_notified = moka::sync::Cache::builder().time_to_live(Duration::from_secs(86_400)).build();
@@ -90,6 +101,7 @@ impl Shop {
             db,
             config,
             tg,
+            tg_background,
             sessions,
             pay,
             status_guard,
@@ -107,6 +119,11 @@ impl Shop {
 
     pub fn messenger(&self) -> &Arc<dyn Messenger> {
         &self.tg
+    }
+
+    /// Telegram for the outbox and the broadcast engine.
+    pub fn background_messenger(&self) -> &Arc<dyn Messenger> {
+        &self.tg_background
     }
 
     pub fn gateway(&self) -> Option<&Arc<dyn PaymentGateway>> {

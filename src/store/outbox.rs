@@ -94,13 +94,22 @@ pub fn enqueue_all(tx: &Connection, msgs: &[Message], order_id: Option<i64>) -> 
 }
 
 /// Due rows, oldest first.
-pub fn due(conn: &Connection, limit: i64) -> Result<Vec<Row>, StoreError> {
+/// Due rows: at most `per_chat` of each chat, in the chat's order, and never a row behind one
+/// of its chat's rows that waits for a retry (a chat's messages arrive in the order they were
+/// written). Chats with a delivery come first, then oldest first.
+pub fn due(conn: &Connection, limit: i64, per_chat: i64) -> Result<Vec<Row>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, chat_id, payload, attempts, delivery, order_id, created_at, stuck_noticed FROM outbox
-         WHERE sent_at IS NULL AND failed = 0 AND parked = 0 AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
+        "SELECT id, chat_id, payload, attempts, delivery, order_id, created_at, stuck_noticed FROM (
+             SELECT o.*, row_number() OVER (PARTITION BY chat_id ORDER BY id) AS nth,
+                    max(delivery) OVER (PARTITION BY chat_id) AS chat_has_delivery
+             FROM outbox o
+             WHERE sent_at IS NULL AND failed = 0 AND parked = 0 AND next_attempt_at <= ?1
+               AND NOT EXISTS (SELECT 1 FROM outbox w WHERE w.chat_id = o.chat_id AND w.id < o.id
+                               AND w.sent_at IS NULL AND w.failed = 0 AND w.parked = 0 AND w.next_attempt_at > ?1))
+         WHERE nth <= ?3 ORDER BY chat_has_delivery DESC, id LIMIT ?2",
     )?;
     let rows = stmt
-        .query_map(params![now(), limit], |r| {
+        .query_map(params![now(), limit, per_chat], |r| {
             let json: String = r.get(2)?;
             Ok((
                 json,
@@ -228,4 +237,47 @@ pub fn backlog(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn
         .prepare_cached("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed = 0 AND parked = 0")?
         .query_row([], |r| r.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let mut c = Connection::open_in_memory().unwrap();
+        super::super::migrate::migrate_shop(&mut c).unwrap();
+        c
+    }
+
+    fn queue(c: &Connection, chat: i64, text: &str, delivery: bool) -> i64 {
+        let payload = Payload::Text { text: text.into(), buttons: Vec::new() };
+        enqueue(c, &Message { chat_id: chat, payload, delivery }, None).unwrap();
+        c.last_insert_rowid()
+    }
+
+    fn ids(rows: &[Row]) -> Vec<i64> {
+        rows.iter().map(|r| r.id).collect()
+    }
+
+    #[test]
+    fn a_chat_waiting_for_a_retry_holds_its_later_rows_only() {
+        let c = db();
+        let a1 = queue(&c, 1, "a1", false);
+        let b1 = queue(&c, 2, "b1", false);
+        let a2 = queue(&c, 1, "a2", false);
+        assert_eq!(ids(&due(&c, 10, 10).unwrap()), vec![a1, b1, a2]);
+        retry_at(&c, a1, now() + 60, "429").unwrap();
+        // a2 must not overtake a1; chat 2 goes on.
+        assert_eq!(ids(&due(&c, 10, 10).unwrap()), vec![b1]);
+        let _ = a2;
+    }
+
+    #[test]
+    fn chats_with_a_delivery_go_first_and_one_chat_cannot_fill_a_read() {
+        let c = db();
+        let notices: Vec<i64> = (0..5).map(|i| queue(&c, 9, &format!("notice {i}"), false)).collect();
+        let delivery = queue(&c, 3, "goods", true);
+        let rows = due(&c, 4, 2).unwrap();
+        assert_eq!(ids(&rows), vec![delivery, notices[0], notices[1]], "two of the admin's notices at most");
+    }
 }

@@ -169,6 +169,14 @@ struct St {
     blocked: HashSet<i64>,
     rate: Option<RateLimit>,
     sends: VecDeque<(Instant, i64)>,
+    /// Messages a group (negative chat id) takes per minute, as Telegram (20); `None`: no limit.
+    group_per_minute: Option<u32>,
+    group_sends: VecDeque<(Instant, i64)>,
+    /// Every Bot API answer comes this long after the request (half on the way there, half on
+    /// the way back), plus up to `.1` of random jitter: a VM some way from Telegram.
+    round_trip: Option<(Duration, Duration)>,
+    /// 429s answered, per chat.
+    too_many: HashMap<i64, u64>,
     /// `setMyCommands` by scope (canonical JSON) + language code.
     commands: HashMap<String, Value>,
     files: HashMap<String, StoredFile>,
@@ -590,10 +598,23 @@ impl St {
             self.sends.pop_front();
         }
         let per_chat = self.sends.iter().filter(|(_, c)| *c == chat).count();
-        if self.sends.len() >= rl.global_per_sec as usize || per_chat >= rl.per_chat_per_sec as usize {
+        let group_full = match self.group_per_minute.filter(|_| chat < 0) {
+            Some(per_minute) => {
+                while self.group_sends.front().is_some_and(|(t, _)| now.duration_since(*t) >= Duration::from_secs(60)) {
+                    self.group_sends.pop_front();
+                }
+                self.group_sends.iter().filter(|(_, c)| *c == chat).count() >= per_minute as usize
+            }
+            None => false,
+        };
+        if self.sends.len() >= rl.global_per_sec as usize || per_chat >= rl.per_chat_per_sec as usize || group_full {
+            *self.too_many.entry(chat).or_default() += 1;
             return Err(too_many(rl.retry_after));
         }
         self.sends.push_back((now, chat));
+        if chat < 0 {
+            self.group_sends.push_back((now, chat));
+        }
         Ok(())
     }
 
@@ -986,6 +1007,24 @@ impl FakeTelegram {
     }
 
     async fn dispatch(&self, bot_id: i64, method: &str, p: &Value, file: Option<&FileIn>) -> (u16, Value) {
+        let half = match self.lock().round_trip.filter(|_| method != "getupdates") {
+            Some((rt, jitter)) => {
+                let extra = jitter.mul_f64(rand::random::<f64>());
+                (rt + extra) / 2
+            }
+            None => Duration::ZERO,
+        };
+        if !half.is_zero() {
+            tokio::time::sleep(half).await;
+        }
+        let answer = self.dispatch_now(bot_id, method, p, file).await;
+        if !half.is_zero() {
+            tokio::time::sleep(half).await;
+        }
+        answer
+    }
+
+    async fn dispatch_now(&self, bot_id: i64, method: &str, p: &Value, file: Option<&FileIn>) -> (u16, Value) {
         let fault = {
             let mut st = self.lock();
             st.bot_id = bot_id;
@@ -1318,6 +1357,25 @@ impl FakeTelegram {
         let mut st = self.lock();
         st.rate = limit;
         st.sends.clear();
+    }
+
+    /// Telegram's limits as documented: 30 messages a second in all, one a second per private
+    /// chat, 20 a minute per group (429 with `retry_after` 1 beyond).
+    pub fn set_telegram_limits(&self) {
+        self.set_rate_limit(Some(RateLimit { global_per_sec: 30, per_chat_per_sec: 1, retry_after: 1 }));
+        let mut st = self.lock();
+        st.group_per_minute = Some(20);
+        st.group_sends.clear();
+    }
+
+    /// Answers every Bot API call `round_trip` (plus up to `jitter`) after it was made.
+    pub fn set_round_trip(&self, round_trip: Duration, jitter: Duration) {
+        self.lock().round_trip = (!round_trip.is_zero() || !jitter.is_zero()).then_some((round_trip, jitter));
+    }
+
+    /// 429 answers so far, per chat.
+    pub fn too_many_requests(&self) -> HashMap<i64, u64> {
+        self.lock().too_many.clone()
     }
 }
 

@@ -170,7 +170,7 @@ async fn spawn_all(
 }
 
 async fn send(shop: &Shop, user: i64, content: &Content) -> Result<(), SendError> {
-    let tg = shop.messenger();
+    let tg = shop.background_messenger();
     match content {
         Content::Text { text } => tg.send(user, Out::text(text.clone())).await.map(|_| ()),
         Content::Copy { from_chat, message_id } => tg.copy(user, *from_chat, *message_id, None).await.map(|_| ()),
@@ -189,7 +189,7 @@ async fn progress(shop: &Shop, b: &Broadcast, done: bool) {
     if let (Some(chat), Some(message)) = (b.progress_chat, b.progress_message) {
         // The admin's chat has Telegram's per-chat limit too: the final count is worth a wait.
         for _ in 0..if done { 5 } else { 1 } {
-            match shop.messenger().edit(chat, message, Out::text(text.clone())).await {
+            match shop.background_messenger().edit(chat, message, Out::text(text.clone())).await {
                 Ok(()) | Err(SendError::NotModified) => break,
                 Err(SendError::RetryAfter(d)) if done => tokio::time::sleep(d).await,
                 Err(e) => {

@@ -4,7 +4,7 @@
 //! rows parked until it talks to the bot again; a message refused for its content falls back to
 //! plain text, then to a `.txt` document. Only non-deliveries are ever given up.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
@@ -17,150 +17,191 @@ use crate::{
     texts,
 };
 
-const BATCH: i64 = 50;
+/// Rows read at once, and at most this many of one chat (so that an admin chat with a queue
+/// of notices cannot fill a read and hold everyone else back).
+const BATCH: i64 = 200;
+const PER_CHAT: i64 = 10;
+/// Chats sent to at once. Telegram is tens to hundreds of milliseconds away: one call at a time
+/// is ten messages a second at 100 ms. The pacer keeps the total under Telegram's limit.
+const IN_FLIGHT: usize = 64;
+/// 429s for this many different chats within a second mean the bot as a whole is too fast:
+/// everything waits. One chat's 429 holds back only that chat.
+const GLOBAL_429_CHATS: usize = 3;
 
+/// How a chat's lane ended.
+struct LaneEnd {
+    chat: i64,
+    /// Telegram said "too many requests" for this chat (and for how long).
+    rate_limited: Option<Duration>,
+}
+
+/// Sends the outbox: one lane per chat (its rows in order), many chats at once, chats with a
+/// delivery first. A lane's rows are marked sent before its chat can be read again, so nothing
+/// is sent twice.
 pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
+    let mut lanes = tokio::task::JoinSet::new();
+    let mut busy = std::collections::HashSet::new();
+    let mut recent_429: std::collections::VecDeque<(Instant, i64)> = Default::default();
+    let mut hold_until: Option<Instant> = None;
     loop {
-        let pause = match drain(&shop).await {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(error = %e, "outbox: database error");
-                Some(Duration::from_secs(1))
+        let held = hold_until.is_some_and(|t| Instant::now() < t);
+        if !held && lanes.len() < IN_FLIGHT {
+            match shop.db().call(|c| store::outbox::due(c, BATCH, PER_CHAT)).await {
+                Ok(rows) => {
+                    for (chat, rows) in by_chat(rows) {
+                        if lanes.len() >= IN_FLIGHT {
+                            break;
+                        }
+                        if busy.insert(chat) {
+                            lanes.spawn(lane(shop.clone(), chat, rows));
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "outbox: database error"),
             }
-        };
-        let wait = pause.unwrap_or(Duration::from_secs(1));
+        }
         let wake = shop.outbox_wake.clone();
+        let wait = hold_until.map_or(Duration::from_secs(1), |t| t.saturating_duration_since(Instant::now()));
         tokio::select! {
-            _ = shutdown.changed() => return,
-            _ = wake.notified(), if pause.is_none() => {}
-            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => {
+                // Sends in flight finish (and are marked) before the process stops.
+                while lanes.join_next().await.is_some() {}
+                return;
+            }
+            ended = lanes.join_next(), if !lanes.is_empty() => {
+                let Some(Ok(end)) = ended else { continue };
+                busy.remove(&end.chat);
+                if let Some(pause) = end.rate_limited {
+                    let now = Instant::now();
+                    recent_429.retain(|(t, _)| now.duration_since(*t) < Duration::from_secs(1));
+                    recent_429.push_back((now, end.chat));
+                    let chats: std::collections::HashSet<i64> = recent_429.iter().map(|(_, c)| *c).collect();
+                    if chats.len() >= GLOBAL_429_CHATS {
+                        tracing::warn!(chats = chats.len(), "outbox: telegram rate limit for the whole bot, holding");
+                        hold_until = Some(now + pause.max(Duration::from_millis(200)));
+                    }
+                }
+            }
+            _ = wake.notified(), if !held => {}
+            _ = tokio::time::sleep(wait.max(Duration::from_millis(10))) => {}
         }
         if *shutdown.borrow() {
+            while lanes.join_next().await.is_some() {}
             return;
         }
     }
 }
 
-/// Sent rows waiting to be marked. They are marked in one transaction while the next messages
-/// go out (group commit: one fsync for many rows instead of one per message, which made the
-/// outbox the bottleneck of a flash sale; issue 8). A row is still marked only after its send
-/// succeeded, and every mark is written before the outbox is read again.
-#[derive(Default)]
-struct Marks {
-    sent: Vec<i64>,
-    writing: Option<tokio::task::JoinHandle<Result<(), store::StoreError>>>,
+/// Rows grouped by chat, keeping the order in which `due` ranked the chats.
+fn by_chat(rows: Vec<store::outbox::Row>) -> Vec<(i64, Vec<store::outbox::Row>)> {
+    let mut out: Vec<(i64, Vec<store::outbox::Row>)> = Vec::new();
+    for row in rows {
+        match out.iter_mut().find(|(c, _)| *c == row.chat_id) {
+            Some((_, rows)) => rows.push(row),
+            None => out.push((row.chat_id, vec![row])),
+        }
+    }
+    for (_, rows) in &mut out {
+        rows.sort_by_key(|r| r.id);
+    }
+    out
 }
 
-impl Marks {
-    async fn push(&mut self, shop: &Shop, id: i64) -> Result<(), store::StoreError> {
-        self.sent.push(id);
-        if self.writing.as_ref().is_some_and(|h| !h.is_finished()) {
-            return Ok(());
+/// Sends one chat's rows in order until one cannot go now; marks what was sent.
+async fn lane(shop: Shop, chat: i64, rows: Vec<store::outbox::Row>) -> LaneEnd {
+    let mut sent = Vec::new();
+    let mut end = LaneEnd { chat, rate_limited: None };
+    for row in rows {
+        match send(&shop, row.chat_id, &row.payload).await {
+            Ok(()) | Err(SendError::NotModified) => sent.push(row.id),
+            Err(e) => match failed(&shop, &row, e).await {
+                Ok(Next::Done) => sent.push(row.id),
+                Ok(Next::Continue) => {}
+                Ok(Next::Stop(limited)) => {
+                    end.rate_limited = limited;
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, chat, "outbox: database error");
+                    break;
+                }
+            },
         }
-        self.wait().await?;
-        let (db, ids) = (shop.db().clone(), std::mem::take(&mut self.sent));
-        self.writing =
-            Some(tokio::spawn(async move { db.write(move |c| store::outbox::mark_sent_all(c, &ids)).await }));
-        Ok(())
     }
-
-    async fn wait(&mut self) -> Result<(), store::StoreError> {
-        if let Some(h) = self.writing.take() {
-            h.await.map_err(|_| store::StoreError::Join)??;
+    if !sent.is_empty() {
+        // Written before the chat can be read again: a sent row is never sent twice.
+        if let Err(e) = shop.db().write(move |c| store::outbox::mark_sent_all(c, &sent)).await {
+            tracing::error!(error = %e, chat, "outbox: sent rows not marked (they will be sent again)");
         }
-        Ok(())
     }
-
-    /// Every mark written.
-    async fn settle(&mut self, shop: &Shop) -> Result<(), store::StoreError> {
-        self.wait().await?;
-        if !self.sent.is_empty() {
-            let ids = std::mem::take(&mut self.sent);
-            shop.db().write(move |c| store::outbox::mark_sent_all(c, &ids)).await?;
-        }
-        Ok(())
-    }
+    shop.outbox_wake.notify_one();
+    end
 }
 
-/// Sends what is due. Returns a pause when Telegram asked us to slow down.
-async fn drain(shop: &Shop) -> Result<Option<Duration>, store::StoreError> {
-    let mut marks = Marks::default();
-    loop {
-        marks.settle(shop).await?;
-        let rows = shop.db().call(|c| store::outbox::due(c, BATCH)).await?;
-        if rows.is_empty() {
-            return Ok(None);
+/// What a lane does after a failed send.
+enum Next {
+    /// Nothing more to do for this row: count it as sent.
+    Done,
+    /// The row is dealt with (failed for good); go on with the chat's next row.
+    Continue,
+    /// The chat's next rows wait (a retry, a simpler form, a parked chat); `Some` when Telegram
+    /// asked to slow down.
+    Stop(Option<Duration>),
+}
+
+async fn failed(shop: &Shop, row: &store::outbox::Row, error: SendError) -> Result<Next, store::StoreError> {
+    let id = row.id;
+    match error {
+        SendError::NotModified => Ok(Next::Done),
+        SendError::RetryAfter(d) => {
+            let at = store::now() + i64::try_from(d.as_secs()).unwrap_or(30).max(1);
+            shop.db().write(move |c| store::outbox::retry_at(c, id, at, "429")).await?;
+            tracing::warn!(outbox = id, chat = row.chat_id, retry_after_s = d.as_secs(), "outbox: telegram rate limit");
+            Ok(Next::Stop(Some(d)))
         }
-        for row in rows {
-            let result = send(shop, row.chat_id, &row.payload).await;
-            let id = row.id;
-            match result {
-                Ok(()) | Err(SendError::NotModified) => marks.push(shop, id).await?,
-                Err(SendError::RetryAfter(d)) => {
-                    marks.settle(shop).await?;
-                    let at = store::now() + i64::try_from(d.as_secs()).unwrap_or(30).max(1);
-                    shop.db().write(move |c| store::outbox::retry_at(c, id, at, "429")).await?;
-                    tracing::warn!(outbox = id, retry_after_s = d.as_secs(), "outbox: telegram rate limit");
-                    return Ok(Some(d.max(Duration::from_millis(200))));
-                }
-                Err(SendError::Network(e)) => {
-                    marks.settle(shop).await?;
-                    let backoff = 2_i64.saturating_pow(u32::try_from(row.attempts.clamp(0, 8)).unwrap_or(8)).min(300);
-                    let at = store::now() + backoff;
-                    let error = e.clone();
-                    shop.db().write(move |c| store::outbox::retry_at(c, id, at, &error)).await?;
-                    tracing::warn!(outbox = id, error = %e, "outbox: telegram unreachable, will retry");
-                    if row.delivery && row.attempts + 1 >= STUCK_AFTER_ATTEMPTS && !row.stuck_noticed {
-                        tell_admins_stuck(shop, &row, &texts::delivery_stuck_admin).await?;
-                    }
-                    return Ok(Some(Duration::from_secs(1)));
-                }
-                Err(SendError::Blocked) => {
-                    if matches!(row.payload, Payload::Delete { .. }) {
-                        shop.db().write(move |c| store::outbox::mark_sent(c, id)).await?;
-                        continue;
-                    }
-                    marks.settle(shop).await?;
-                    tracing::warn!(
-                        outbox = id,
-                        chat = row.chat_id,
-                        "outbox: chat unreachable, its messages are parked"
-                    );
-                    let chat = row.chat_id;
-                    shop.db()
-                        .write(move |c| {
-                            store::users::set_bot_blocked(c, chat, true)?;
-                            store::outbox::park_chat(c, chat)
-                        })
-                        .await?;
-                    if row.delivery && !row.stuck_noticed {
-                        tell_admins_stuck(shop, &row, &texts::delivery_parked_admin).await?;
-                    }
-                }
-                Err(SendError::Refused(e)) => {
-                    if matches!(row.payload, Payload::Delete { .. }) {
-                        // A message that is already gone (or too old to delete) needs no deleting.
-                        shop.db().write(move |c| store::outbox::mark_sent(c, id)).await?;
-                        continue;
-                    }
-                    marks.settle(shop).await?;
-                    match fallback(&row.payload) {
-                        Some(simpler) => {
-                            tracing::warn!(outbox = id, error = %e, "outbox: refused, sending a simpler form");
-                            shop.db().write(move |c| store::outbox::replace_payload(c, id, &simpler)).await?;
-                        }
-                        None => {
-                            tracing::error!(outbox = id, chat = row.chat_id, error = %e, "outbox: refused in every form");
-                            let error = e.clone();
-                            shop.db().write(move |c| store::outbox::mark_failed(c, id, &error)).await?;
-                            if row.delivery && !row.stuck_noticed {
-                                tell_admins_stuck(shop, &row, &texts::delivery_parked_admin).await?;
-                            }
-                        }
-                    }
-                }
+        SendError::Network(e) => {
+            let backoff = 2_i64.saturating_pow(u32::try_from(row.attempts.clamp(0, 8)).unwrap_or(8)).min(300);
+            let at = store::now() + backoff;
+            let error = e.clone();
+            shop.db().write(move |c| store::outbox::retry_at(c, id, at, &error)).await?;
+            tracing::warn!(outbox = id, error = %e, "outbox: telegram unreachable, will retry");
+            if row.delivery && row.attempts + 1 >= STUCK_AFTER_ATTEMPTS && !row.stuck_noticed {
+                tell_admins_stuck(shop, row, &texts::delivery_stuck_admin).await?;
             }
+            Ok(Next::Stop(None))
         }
+        // A message that is already gone (or too old to delete) needs no deleting.
+        SendError::Blocked | SendError::Refused(_) if matches!(row.payload, Payload::Delete { .. }) => Ok(Next::Done),
+        SendError::Blocked => {
+            tracing::warn!(outbox = id, chat = row.chat_id, "outbox: chat unreachable, its messages are parked");
+            let chat = row.chat_id;
+            shop.db()
+                .write(move |c| {
+                    store::users::set_bot_blocked(c, chat, true)?;
+                    store::outbox::park_chat(c, chat)
+                })
+                .await?;
+            if row.delivery && !row.stuck_noticed {
+                tell_admins_stuck(shop, row, &texts::delivery_parked_admin).await?;
+            }
+            Ok(Next::Stop(None))
+        }
+        SendError::Refused(e) => match fallback(&row.payload) {
+            Some(simpler) => {
+                tracing::warn!(outbox = id, error = %e, "outbox: refused, sending a simpler form");
+                shop.db().write(move |c| store::outbox::replace_payload(c, id, &simpler)).await?;
+                Ok(Next::Stop(None))
+            }
+            None => {
+                tracing::error!(outbox = id, chat = row.chat_id, error = %e, "outbox: refused in every form");
+                let error = e.clone();
+                shop.db().write(move |c| store::outbox::mark_failed(c, id, &error)).await?;
+                if row.delivery && !row.stuck_noticed {
+                    tell_admins_stuck(shop, row, &texts::delivery_parked_admin).await?;
+                }
+                Ok(Next::Continue)
+            }
+        },
     }
 }
 
@@ -237,7 +278,7 @@ fn row_age(row: &store::outbox::Row) -> String {
 }
 
 async fn send(shop: &Shop, chat: i64, payload: &Payload) -> Result<(), SendError> {
-    let tg = shop.messenger();
+    let tg = shop.background_messenger();
     match payload {
         Payload::Text { text, buttons } => {
             let keyboard = if buttons.is_empty() { Keyboard::None } else { Keyboard::Inline(buttons.clone()) };

@@ -24,5 +24,6 @@ mod ops_deploy;
 mod payments;
 mod review_admin;
 mod security;
+mod sending;
 mod soak;
 mod storage;
