@@ -102,13 +102,7 @@ async fn settle(app: &mut App, case: &str, users: &[i64]) -> Value {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    for u in users.iter().copied().chain([ADMIN]) {
-        app.say(u, "/stock");
-    }
-    let s = wait_stats(app, &format!("{case}: settled"), |s| {
-        num(s, "/outbox/pending") == 0 && num(s, "/outbox/parked") == 0 && num(s, "/orders/pending") == 0
-    })
-    .await;
+    let s = settle_talking(app, &format!("{case}: settled"), users).await;
     assert_invariants(&s);
     assert_db_check(app).await;
     s

@@ -278,13 +278,8 @@ async fn soak_with_faults_and_kill_9() {
     // Calm: no more faults; everyone talks to the bot (parked messages go out); the shop settles.
     app.tg.clear_faults();
     app.pakasir.clear_faults();
-    for u in (FIRST..FIRST + CUSTOMERS).chain([ADMIN]) {
-        app.say(u, "/stock");
-    }
-    let s = wait_stats(&app, "the soak settled", |s| {
-        num(s, "/outbox/pending") == 0 && num(s, "/outbox/parked") == 0 && num(s, "/orders/pending") == 0
-    })
-    .await;
+    let customers: Vec<i64> = (FIRST..FIRST + CUSTOMERS).collect();
+    let s = settle_talking(&mut app, "the soak settled", &customers).await;
     // Reconciliation may still find late payments: give it a few rounds (12 s apart).
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut problems = unaccounted(&app, &paid);
