@@ -49,6 +49,99 @@ const VISIBLE_METHODS: &[&str] = &[
     "editmessagereplymarkup",
 ];
 
+// ------------------------------------------------------------------ running alone
+
+/// Which tests run a shop right now. `cargo test` runs several tests at once (see
+/// `.cargo/config.toml`); a test that measures timing (a send rate at the fake Telegram) runs
+/// alone instead, since other shops busy on the same cores bunch the sends it measures.
+struct Gate {
+    /// Test threads with a shop running, and how many shops each has.
+    running: Vec<(std::thread::ThreadId, usize)>,
+    /// The thread of the test that runs alone (waiting for the others to finish, or running).
+    alone: Option<std::thread::ThreadId>,
+}
+
+static GATE: std::sync::Mutex<Gate> = std::sync::Mutex::new(Gate { running: Vec::new(), alone: None });
+
+fn gate() -> std::sync::MutexGuard<'static, Gate> {
+    GATE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A test's right to run a shop; given back when dropped.
+pub enum Turn {
+    /// One of the shops of the test on this thread.
+    Shared(std::thread::ThreadId),
+    /// The test on this thread runs alone.
+    Alone(std::thread::ThreadId),
+    /// A shop of the test that runs alone.
+    Within,
+}
+
+impl Turn {
+    /// Waits while a test runs alone (or waits to), unless this thread's test already runs a
+    /// shop: a test never waits for itself.
+    async fn shared() -> Turn {
+        let me = std::thread::current().id();
+        loop {
+            {
+                let mut g = gate();
+                if g.alone == Some(me) {
+                    return Turn::Within;
+                }
+                if let Some(entry) = g.running.iter_mut().find(|(t, _)| *t == me) {
+                    entry.1 += 1;
+                    return Turn::Shared(me);
+                }
+                if g.alone.is_none() {
+                    g.running.push((me, 1));
+                    return Turn::Shared(me);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut g = gate();
+        match self {
+            Turn::Shared(me) => {
+                if let Some(i) = g.running.iter().position(|(t, _)| t == me) {
+                    g.running[i].1 -= 1;
+                    if g.running[i].1 == 0 {
+                        g.running.remove(i);
+                    }
+                }
+            }
+            Turn::Alone(_) => g.alone = None,
+            Turn::Within => {}
+        }
+    }
+}
+
+/// For a test that measures timing: waits until no other test runs a shop and keeps new ones
+/// from starting until the returned turn is dropped. Call it before the test starts its shop.
+pub async fn alone() -> Turn {
+    let me = std::thread::current().id();
+    loop {
+        {
+            let mut g = gate();
+            assert!(g.running.iter().all(|(t, _)| *t != me), "call alone() before starting a shop");
+            if g.alone.is_none() {
+                g.alone = Some(me);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let turn = Turn::Alone(me);
+    while !gate().running.is_empty() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    turn
+}
+
 /// A fresh raw SQLCipher key: 64 hex characters.
 pub fn random_key() -> String {
     hex::encode(rand::random::<[u8; 32]>())
@@ -102,6 +195,8 @@ pub struct App {
     /// Per user: the callback query id of their last press.
     last_press: HashMap<i64, String>,
     http: reqwest::Client,
+    /// Held while this shop exists (see [`alone`]).
+    _turn: Turn,
 }
 
 impl App {
@@ -121,6 +216,7 @@ impl App {
     /// Fakes, temp dir and environment, without starting the binary. Use [`App::spawn`] (or
     /// `cli`) afterwards, e.g. to `admin grant` before the first start.
     pub async fn prepare(adjust: impl FnOnce(&mut BTreeMap<String, String>)) -> App {
+        let turn = Turn::shared().await;
         let tg = FakeTelegram::start().await.expect("fake telegram");
         let pakasir = FakePakasir::start(PAKASIR_PROJECT, PAKASIR_API_KEY).await.expect("fake pakasir");
         let dir = tempfile::tempdir().expect("tempdir");
@@ -158,6 +254,7 @@ impl App {
             presses: 0,
             last_press: HashMap::new(),
             http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("http client"),
+            _turn: turn,
         }
     }
 
@@ -322,13 +419,16 @@ impl App {
         Mark {
             last_id: msgs.iter().map(|m| m.message_id).max().unwrap_or(0),
             edits: msgs.iter().map(|m| (m.message_id, m.edits)).collect(),
-            calls: self.tg.calls().len(),
+            calls: self.calls_len(),
         }
     }
 
     /// Number of API calls recorded so far (for [`App::assert_silent`]).
     pub fn calls_len(&self) -> usize {
-        self.tg.calls().len()
+        // Not `tg.calls().len()`: that clones every recorded call, and a mark is taken on every
+        // `say`/`press`, so a test with thousands of calls spent most of its time copying them.
+        // `calls_to_since` with a method no call has returns the count without copying any.
+        self.tg.calls_to_since("(count only)", 0).1
     }
 
     /// Remembers the chat as it is now as the user's last action (before sending something

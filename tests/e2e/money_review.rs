@@ -415,7 +415,8 @@ async fn review_and_refund_decisions_on_held_orders_always_complete() {
     wait_msg(&app, ADMIN, &[REFUND_NOTICE, &inv.id]).await;
     let (mid, approve) = button_on(&app, ADMIN, REFUND_NOTICE, "Setujui");
     app.press_data(ADMIN, mid, &approve);
-    wait_msg(&app, u2, &["Refund", &inv.id]).await;
+    // "Refund … disetujui": the quote above also names the invoice.
+    wait_msg(&app, u2, &["Refund", &inv.id, "disetujui"]).await;
     assert_eq!(balance(&app, u2).await, 700_000);
     let s = settle_and_check(&app).await;
     assert_eq!(num(&s, "/stock/available"), 2, "held-1 is on sale again: {s:#}");
@@ -488,7 +489,8 @@ async fn no_money_moves_while_the_audit_log_cannot_be_written() {
 
     // Writable again: the refund goes through, audited.
     app.press_data(ADMIN, mid, &approve);
-    wait_msg(&app, claimant, &["Refund", &invoice]).await;
+    // "Refund … disetujui": the quote the claimant got earlier also names the invoice.
+    wait_msg(&app, claimant, &["Refund", &invoice, "disetujui"]).await;
     assert!(balance(&app, claimant).await > 40_000);
     let audit = cli_ok(&app, &["audit", "tail", "--action", "order_refunded"]).await;
     assert!(audit.contains(&format!("admin:{ADMIN}")), "{audit}");

@@ -504,7 +504,13 @@ async fn logs_rotate_while_serving_and_prune_by_retention() {
         format!("quickcart.{}{suffix}.log", (today - chrono::Duration::days(days)).format("%Y-%m-%d"))
     };
     let current = logs.join(name(0, ""));
-    assert!(log_lines(&current).iter().any(|l| l.to_string().contains("quickcart ready")));
+    // The log is written by a background writer: "ready" reaches the file a moment after the
+    // shop answers /healthz.
+    let deadline = Instant::now() + common::WAIT;
+    while !log_lines(&current).iter().any(|l| l.to_string().contains("quickcart ready")) {
+        assert!(Instant::now() < deadline, "no 'quickcart ready' in {current:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     let out = ok(cli(&app, &["logs", "rotate"]).await);
     let rotated = logs.join(name(0, ".1"));

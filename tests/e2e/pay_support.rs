@@ -135,6 +135,33 @@ pub async fn wait_stats(app: &App, what: &str, pred: impl Fn(&Value) -> bool) ->
     }
 }
 
+/// Waits until the shop has settled: outbox drained, nothing parked, no order pending; returns the
+/// stats. `users` and the admin write `/stock` first (what was parked for them goes out when they
+/// write), and again every 2 s while something is still parked: a chat is parked when Telegram
+/// refuses a message (403), and a `/stock` the bot handled before that refusal was recorded
+/// unparks nothing (seen under load).
+pub async fn settle_talking(app: &mut App, what: &str, users: &[i64]) -> Value {
+    let deadline = Instant::now() + SLOW;
+    let mut talked: Option<Instant> = None;
+    loop {
+        if talked.is_none() {
+            for u in users.iter().copied().chain([crate::common::ADMIN]) {
+                app.say(u, "/stock");
+            }
+            talked = Some(Instant::now());
+        }
+        let s = stats(app).await;
+        if num(&s, "/outbox/pending") == 0 && num(&s, "/outbox/parked") == 0 && num(&s, "/orders/pending") == 0 {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "db stats never showed {what}: {s:#}\n--- stderr:\n{}", app.stderr());
+        if num(&s, "/outbox/parked") > 0 && talked.is_some_and(|t| t.elapsed() >= Duration::from_secs(2)) {
+            talked = None;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// Polls `cond` until true (panics after `timeout`, naming `what`).
 pub async fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
