@@ -95,10 +95,9 @@ async fn main() {
         for call in bot.tg.calls_to("sendmessage") {
             let chat = call.params.get("chat_id").and_then(serde_json::Value::as_i64).unwrap_or(0);
             let text = call.params.get("text").and_then(serde_json::Value::as_str).unwrap_or("");
-            if chat >= FIRST_USER && text.contains("Pembayaran berhasil") && call.outcome == 200 {
-                if delivered.insert(chat, call.at.saturating_duration_since(t0)).is_some() {
-                    duplicates += 1;
-                }
+            let delivery = chat >= FIRST_USER && text.contains("Pembayaran berhasil") && call.outcome == 200;
+            if delivery && delivered.insert(chat, call.at.saturating_duration_since(t0)).is_some() {
+                duplicates += 1;
             }
         }
         if delivered.len() == invoices.len() {

@@ -44,7 +44,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         None => None,
     };
     let telegram: Arc<dyn crate::shop::ports::Messenger> = Arc::new(TelegramMessenger::new(bot.clone()));
-    let pacer = Pacer::new(config.telegram_messages_per_second);
+    let pacer = Pacer::new(
+        config.telegram_messages_per_second,
+        Duration::from_millis(u64::from(config.telegram_chat_pacing_ms)),
+    );
     let paced = |lane| Arc::new(PacedMessenger::new(telegram.clone(), pacer.clone(), lane));
     let shop = Shop::new(db.clone(), config.clone(), paced(Lane::Interactive), paced(Lane::Background), pay);
     let dispatcher = Dispatcher::new(shop.clone());

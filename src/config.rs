@@ -96,6 +96,10 @@ pub struct Config {
     /// Messages per second the bot sends in all (`TELEGRAM_MESSAGES_PER_SECOND`, default 30,
     /// Telegram's limit): one budget for replies, deliveries, notices and broadcasts.
     pub telegram_messages_per_second: u32,
+    /// Least milliseconds between two background messages to one private chat
+    /// (`TELEGRAM_CHAT_PACING_MS`, default 1100: Telegram takes about one a second per chat;
+    /// groups get three times as long). 0 turns per-chat pacing off (tests that flood a chat).
+    pub telegram_chat_pacing_ms: u32,
     pub throttle_limit: u32,
     pub throttle_window_seconds: u32,
     pub log_dir: PathBuf,
@@ -249,6 +253,7 @@ impl Config {
                 1..=1_000,
                 "harus 1–1000 pesan per detik",
             )?,
+            telegram_chat_pacing_ms: bounded(src, "TELEGRAM_CHAT_PACING_MS", 1_100, 0..=60_000, "harus 0–60000 ms")?,
             throttle_limit: bounded(src, "TELEGRAM_THROTTLE_LIMIT", 8, 1..=10_000, "harus 1–10000")?,
             throttle_window_seconds: bounded(
                 src,

@@ -30,8 +30,11 @@ pub enum Lane {
 pub struct Pacer {
     global: DefaultDirectRateLimiter,
     background: DefaultDirectRateLimiter,
-    private_chats: DefaultKeyedRateLimiter<i64>,
-    groups: DefaultKeyedRateLimiter<i64>,
+    /// `None`: no per-chat pacing (`TELEGRAM_CHAT_PACING_MS=0`).
+    private_chats: Option<DefaultKeyedRateLimiter<i64>>,
+    groups: Option<DefaultKeyedRateLimiter<i64>>,
+    /// Background admissions so far (every few thousand, quiet chats are forgotten).
+    admitted: std::sync::atomic::AtomicU64,
 }
 
 /// Messages per second the background lane leaves to interactive replies.
@@ -49,8 +52,9 @@ fn spaced(period: Duration) -> Quota {
 }
 
 impl Pacer {
-    /// `per_second_total`: the bot's total (Telegram: 30).
-    pub fn new(per_second_total: u32) -> Arc<Self> {
+    /// `per_second_total`: the bot's total (Telegram: 30); `chat_pacing`: the least time between
+    /// two background messages to one private chat (groups get three times as long; zero: off).
+    pub fn new(per_second_total: u32, chat_pacing: Duration) -> Arc<Self> {
         let total = per_second_total.max(1);
         let background = total.saturating_sub(INTERACTIVE_RESERVE).max(total.div_ceil(2));
         // No bursts: Telegram counts in one-second windows, and a burst on top of a full second
@@ -58,19 +62,22 @@ impl Pacer {
         let global = RateLimiter::direct(spaced(SECOND / total));
         let background = RateLimiter::direct(spaced(SECOND / background));
         // A private chat takes one message a second; a group 20 a minute (one per 3 s).
-        let private_chats = RateLimiter::keyed(spaced(SECOND));
-        let groups = RateLimiter::keyed(spaced(SECOND * 3));
-        Arc::new(Self { global, background, private_chats, groups })
+        let paced = !chat_pacing.is_zero();
+        let private_chats = paced.then(|| RateLimiter::keyed(spaced(chat_pacing)));
+        let groups = paced.then(|| RateLimiter::keyed(spaced(chat_pacing * 3)));
+        Arc::new(Self { global, background, private_chats, groups, admitted: Default::default() })
     }
 
     /// Waits until a message to `chat` may go out on `lane`.
     pub async fn admit(&self, lane: Lane, chat: i64) {
         if lane == Lane::Background {
+            if self.admitted.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 4096 == 4095 {
+                self.forget_quiet_chats();
+            }
             // Group and channel ids are negative in the Bot API.
-            if chat < 0 {
-                self.groups.until_key_ready(&chat).await;
-            } else {
-                self.private_chats.until_key_ready(&chat).await;
+            let per_chat = if chat < 0 { &self.groups } else { &self.private_chats };
+            if let Some(limiter) = per_chat {
+                limiter.until_key_ready(&chat).await;
             }
             self.background.until_ready().await;
         }
@@ -79,9 +86,10 @@ impl Pacer {
 
     /// Forgets chats that have been quiet (the per-chat state is only needed while a chat is
     /// being paced).
-    pub fn forget_quiet_chats(&self) {
-        self.private_chats.retain_recent();
-        self.groups.retain_recent();
+    fn forget_quiet_chats(&self) {
+        for limiter in [&self.private_chats, &self.groups].into_iter().flatten() {
+            limiter.retain_recent();
+        }
     }
 }
 
@@ -172,7 +180,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_global_budget_spaces_every_send() {
-        let pacer = Pacer::new(20);
+        let pacer = Pacer::new(20, SECOND);
         let t0 = Instant::now();
         for chat in 0..21 {
             pacer.admit(Lane::Interactive, chat).await;
@@ -183,23 +191,25 @@ mod tests {
 
     #[tokio::test]
     async fn background_sends_to_one_chat_wait_a_second_each_but_other_chats_do_not() {
-        let pacer = Pacer::new(30);
+        let pacer = Pacer::new(30, SECOND);
+        let private = pacer.private_chats.as_ref().unwrap();
         pacer.admit(Lane::Background, 7).await;
         // Chat 7 is paced now; chat 8 and group -5 are not.
-        assert!(pacer.private_chats.check_key(&7).is_err());
-        assert!(pacer.private_chats.check_key(&8).is_ok());
+        assert!(private.check_key(&7).is_err());
+        assert!(private.check_key(&8).is_ok());
         let t0 = Instant::now();
         pacer.admit(Lane::Background, 7).await;
         assert!(t0.elapsed() >= Duration::from_millis(800), "{:?}", t0.elapsed());
         pacer.admit(Lane::Background, -5).await;
-        assert!(pacer.groups.check_key(&-5).is_err(), "a group waits 3 s between messages");
+        assert!(pacer.groups.as_ref().unwrap().check_key(&-5).is_err(), "a group waits 3 s between messages");
     }
 
     #[tokio::test]
     async fn replies_are_not_paced_per_chat() {
-        let pacer = Pacer::new(30);
+        let pacer = Pacer::new(30, SECOND);
         pacer.admit(Lane::Interactive, 7).await;
         pacer.admit(Lane::Interactive, 7).await;
-        assert!(pacer.private_chats.check_key(&7).is_ok(), "interactive sends leave the chat's pace alone");
+        let private = pacer.private_chats.as_ref().unwrap();
+        assert!(private.check_key(&7).is_ok(), "interactive sends leave the chat's pace alone");
     }
 }

@@ -368,7 +368,13 @@ async fn still_answers(app: &mut App, user: i64) {
 /// every label, every callback.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_gets_clean_answers_to_hostile_input() {
-    let mut app = App::start().await;
+    // Hundreds of broadcasts within seconds: paced as Telegram wants (30 a second, one a second
+    // per chat) they would take minutes to drain, and the pace is not what this test looks at.
+    let mut app = App::start_with(|env| {
+        env.insert("TELEGRAM_CHAT_PACING_MS".into(), "0".into());
+        env.insert("TELEGRAM_MESSAGES_PER_SECOND".into(), "1000".into());
+    })
+    .await;
     let (order, invoice) = shop_with_victim(&mut app).await;
     app.onboard(ADMIN).await;
 
@@ -401,7 +407,13 @@ async fn admin_gets_clean_answers_to_hostile_input() {
 /// cannot be touched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customer_gets_clean_answers_or_silence_to_hostile_input() {
-    let mut app = App::start().await;
+    // Hundreds of broadcasts within seconds: paced as Telegram wants (30 a second, one a second
+    // per chat) they would take minutes to drain, and the pace is not what this test looks at.
+    let mut app = App::start_with(|env| {
+        env.insert("TELEGRAM_CHAT_PACING_MS".into(), "0".into());
+        env.insert("TELEGRAM_MESSAGES_PER_SECOND".into(), "1000".into());
+    })
+    .await;
     let (order, invoice) = shop_with_victim(&mut app).await;
     let u = 8302;
     // Onboarding with hostile names, numbers and emails: refused ones are asked again.
