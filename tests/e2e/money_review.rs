@@ -25,7 +25,8 @@ async fn product(app: &mut App, id: i64, price: &str, items: &[&str]) {
 /// The user's balance, read through `quickcart user export`.
 async fn balance(app: &App, user: i64) -> i64 {
     let out = app.cli(&["user", "export", &user.to_string()]);
-    assert!(out.status.success(), "user export: {}", String::from_utf8_lossy(&out.stderr));
+    // The exit status too: a CLI that dies of a signal says nothing on stderr.
+    assert!(out.status.success(), "user export ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     v["user"]["balance"].as_i64().unwrap_or_else(|| panic!("no balance in {v:#}"))
 }
