@@ -768,7 +768,8 @@ pub async fn cli_ok(app: &App, args: &[&str]) -> String {
     let out = run_cli(app, args).await;
     assert!(
         out.status.success(),
-        "quickcart {args:?} failed:\n{}\n{}",
+        "quickcart {args:?} failed ({}):\n{}\n{}",
+        out.status,
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );

@@ -87,7 +87,7 @@ pub async fn pay(app: &App, invoice: &str) {
 /// `quickcart db stats` as JSON.
 pub async fn stats(app: &App) -> Value {
     let out = run_cli(app, &["db", "stats"]).await;
-    assert!(out.status.success(), "db stats failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "db stats failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("db stats is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
@@ -97,7 +97,8 @@ pub async fn assert_db_check(app: &App) {
     let out = run_cli(app, &["db", "check"]).await;
     assert!(
         out.status.success(),
-        "db check failed:\n{}\n{}",
+        "db check failed ({}):\n{}\n{}",
+        out.status,
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );

@@ -225,7 +225,7 @@ fn unaccounted(app: &App, paid: &BTreeSet<(i64, String)>) -> Vec<String> {
     let mut problems = Vec::new();
     for (user, inv) in paid {
         let out = app.cli(&["user", "export", &user.to_string()]);
-        assert!(out.status.success());
+        assert!(out.status.success(), "user export ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         let Some(order) = v["orders"].as_array().unwrap().iter().find(|o| o["invoice_id"] == inv.as_str()).cloned()
         else {
