@@ -138,6 +138,15 @@ fn throttled(retry_after: u64) -> (StatusCode, Json<serde_json::Value>) {
     (StatusCode::TOO_MANY_REQUESTS, Json(json!({"code": "throttled", "retry_after_seconds": retry_after})))
 }
 
+/// A refusal sent before the request body was read: the connection is closed after it. A proxy
+/// (Caddy) that reused it would otherwise find the unread body there and answer the next request
+/// with a 502.
+fn unread(refusal: impl axum::response::IntoResponse) -> axum::response::Response {
+    let mut response = refusal.into_response();
+    response.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    response
+}
+
 /// Why a webhook body could not be used.
 fn body_refusal(e: &axum::Error) -> (StatusCode, &'static str) {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
@@ -158,40 +167,37 @@ fn body_refusal(e: &axum::Error) -> (StatusCode, &'static str) {
 /// SPEC §4: per-caller limit, secret (401; only refusals count against the global cap), body
 /// (413/408/400), JSON (400), then the shop verifies against Pakasir's status endpoint.
 /// Refusals before the secret matched are written as per-minute summaries ([`rejections`]).
-async fn pakasir_webhook(
-    State(s): State<HttpState>,
-    req: axum::extract::Request,
-) -> (StatusCode, Json<serde_json::Value>) {
+async fn pakasir_webhook(State(s): State<HttpState>, req: axum::extract::Request) -> axum::response::Response {
     let peer = req.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0);
     let (parts, body) = req.into_parts();
     let headers = parts.headers;
     if let Err(retry_after) = s.limiter.check(&caller(peer, &headers)) {
         s.rejections.reject("throttled").await;
-        return throttled(retry_after);
+        return unread(throttled(retry_after));
     }
     let Some(expected) = s.shop.config().pakasir.as_ref().map(|p| p.webhook_secret.clone()) else {
-        return reply(StatusCode::NOT_FOUND, "not_configured");
+        return unread(reply(StatusCode::NOT_FOUND, "not_configured"));
     };
     let presented = headers.get("x-secret").and_then(|v| v.to_str().ok());
     if !secret_matches(presented, expected.expose()) {
         if let Err(retry_after) = s.limiter.check_global() {
             s.rejections.reject("throttled").await;
-            return throttled(retry_after);
+            return unread(throttled(retry_after));
         }
         s.rejections.reject("bad_secret").await;
-        return reply(StatusCode::UNAUTHORIZED, "bad_secret");
+        return unread(reply(StatusCode::UNAUTHORIZED, "bad_secret"));
     }
     let body = match axum::body::to_bytes(body, BODY_LIMIT).await {
         Ok(b) => b,
         Err(e) => {
             let (status, reason) = body_refusal(&e);
             s.rejections.reject_each(reason).await;
-            return reply(status, reason);
+            return unread(reply(status, reason));
         }
     };
     let Some(notice) = crate::pakasir::parse_notice(&body) else {
         s.rejections.reject_each("malformed_body").await;
-        return reply(StatusCode::BAD_REQUEST, "malformed_body");
+        return axum::response::IntoResponse::into_response(reply(StatusCode::BAD_REQUEST, "malformed_body"));
     };
     // (HTTP status, outcome for the metrics, answer body)
     let (status, outcome, answer) = match s.shop.payment_notice(notice).await {
@@ -212,7 +218,7 @@ async fn pakasir_webhook(
         }
     };
     crate::metrics::global().inc("webhook_outcomes_total", &[("source", "pakasir"), ("reason", outcome)]);
-    reply(status, answer)
+    axum::response::IntoResponse::into_response(reply(status, answer))
 }
 
 /// The metrics listener's router (bound to `METRICS_BIND`, never behind Caddy).
