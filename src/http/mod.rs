@@ -12,6 +12,7 @@ use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, State},
     http::{HeaderMap, StatusCode},
+    response::IntoResponse,
     routing::{get, post},
     Json, Router,
 };
@@ -141,7 +142,7 @@ fn throttled(retry_after: u64) -> (StatusCode, Json<serde_json::Value>) {
 /// A refusal sent before the request body was read: the connection is closed after it. A proxy
 /// (Caddy) that reused it would otherwise find the unread body there and answer the next request
 /// with a 502.
-fn unread(refusal: impl axum::response::IntoResponse) -> axum::response::Response {
+fn unread(refusal: impl IntoResponse) -> axum::response::Response {
     let mut response = refusal.into_response();
     response.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
     response
@@ -197,7 +198,7 @@ async fn pakasir_webhook(State(s): State<HttpState>, req: axum::extract::Request
     };
     let Some(notice) = crate::pakasir::parse_notice(&body) else {
         s.rejections.reject_each("malformed_body").await;
-        return axum::response::IntoResponse::into_response(reply(StatusCode::BAD_REQUEST, "malformed_body"));
+        return reply(StatusCode::BAD_REQUEST, "malformed_body").into_response();
     };
     // (HTTP status, outcome for the metrics, answer body)
     let (status, outcome, answer) = match s.shop.payment_notice(notice).await {
@@ -218,7 +219,7 @@ async fn pakasir_webhook(State(s): State<HttpState>, req: axum::extract::Request
         }
     };
     crate::metrics::global().inc("webhook_outcomes_total", &[("source", "pakasir"), ("reason", outcome)]);
-    axum::response::IntoResponse::into_response(reply(status, answer))
+    reply(status, answer).into_response()
 }
 
 /// The metrics listener's router (bound to `METRICS_BIND`, never behind Caddy).

@@ -45,10 +45,7 @@ impl Shop {
             shop::ports::Button,
             store::outbox::Payload,
         };
-        let mut out = Vec::new();
-        if let (Some(chat), Some(message_id)) = (order.chat_id, order.message_id) {
-            out.push(Message::new(chat, Payload::Delete { message_id }));
-        }
+        let mut out: Vec<Message> = Self::invoice_removal(order).into_iter().collect();
         let buttons = vec![vec![
             Button::cb(texts::BTN_APPROVE, Callback::ReviewApprove(order.id)),
             Button::cb(texts::BTN_REJECT, Callback::ReviewReject(order.id)),

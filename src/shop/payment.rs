@@ -50,15 +50,17 @@ pub enum Settled {
 }
 
 impl Shop {
+    /// The QR invoice message goes once the order is paid, expired or cancelled.
+    pub(crate) fn invoice_removal(order: &Order) -> Option<Message> {
+        Some(Message::delete(order.chat_id?, order.message_id?))
+    }
+
     /// The messages a paid order or deposit sends: the delivery and the admin notices.
-    pub(crate) fn paid_messages(order: &Order, items: &[String], admins: &[i64]) -> Vec<Message> {
+    fn paid_messages(order: &Order, items: &[String], admins: &[i64]) -> Vec<Message> {
         if order.held {
             return Self::held_messages(order, admins);
         }
-        let mut out = Vec::new();
-        if let (Some(chat), Some(message_id)) = (order.chat_id, order.message_id) {
-            out.push(Message::new(chat, Payload::Delete { message_id }));
-        }
+        let mut out: Vec<Message> = Self::invoice_removal(order).into_iter().collect();
         match order.kind {
             Kind::Deposit => {
                 out.push(Message::text(order.user_id, texts::deposit_done(&order.invoice_id, order.total)));
@@ -124,10 +126,7 @@ impl Shop {
 
     /// The messages an expired or cancelled order sends: the QR goes, a notice comes.
     fn closed_messages(order: &Order, event: Event) -> Vec<Message> {
-        let mut out = Vec::new();
-        if let (Some(chat), Some(message_id)) = (order.chat_id, order.message_id) {
-            out.push(Message::new(chat, Payload::Delete { message_id }));
-        }
+        let mut out: Vec<Message> = Self::invoice_removal(order).into_iter().collect();
         let chat = order.chat_id.unwrap_or(order.user_id);
         out.push(match event {
             Event::Timer => Message::new(

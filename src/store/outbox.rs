@@ -59,6 +59,11 @@ impl Message {
         Self::new(chat_id, Payload::Text { text: text.into(), buttons: Vec::new() })
     }
 
+    /// Removes a message the bot sent (e.g. a QR invoice that was paid or expired).
+    pub fn delete(chat_id: i64, message_id: i64) -> Self {
+        Self::new(chat_id, Payload::Delete { message_id })
+    }
+
     pub fn delivery(chat_id: i64, payload: Payload) -> Self {
         Self { chat_id, payload, delivery: true }
     }

@@ -257,15 +257,12 @@ async fn tell_admins_stuck(
     })?;
     let notice = text(&invoice, row.chat_id, &row_age(row));
     let (id, chat) = (row.id, row.chat_id);
+    let notices: Vec<_> =
+        admins.into_iter().filter(|a| *a != chat).map(|a| store::outbox::Message::text(a, notice.clone())).collect();
     shop.db()
-        .write(move |c| {
-            let tx = store::writer::begin(c)?;
-            for admin in admins.into_iter().filter(|a| *a != chat) {
-                store::outbox::enqueue(&tx, &store::outbox::Message::text(admin, notice.clone()), None)?;
-            }
-            store::outbox::mark_stuck_noticed(&tx, id)?;
-            tx.commit()?;
-            Ok(())
+        .transact(move |tx| {
+            store::outbox::enqueue_all(tx, &notices, None)?;
+            store::outbox::mark_stuck_noticed(tx, id)
         })
         .await?;
     shop.outbox_wake.notify_one();

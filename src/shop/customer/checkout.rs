@@ -351,8 +351,7 @@ impl Shop {
             .transact(move |tx| {
                 // A payment faster than this write found no QR to remove: remove it now.
                 if store::orders::set_message(tx, id, chat, message_id)? {
-                    let delete = store::outbox::Message::new(chat, store::outbox::Payload::Delete { message_id });
-                    store::outbox::enqueue(tx, &delete, Some(id))?;
+                    store::outbox::enqueue(tx, &store::outbox::Message::delete(chat, message_id), Some(id))?;
                 }
                 Ok(())
             })
