@@ -19,6 +19,9 @@ fn main() -> ExitCode {
         Ok(rt) => rt.block_on(run(cli.command)),
         Err(e) => Err(anyhow::anyhow!("runtime: {e}")),
     };
+    // The runtime is gone, and every database handle with it; let their connections close on
+    // their own thread before the exit handlers run.
+    quickcart::store::settle();
     match result {
         Ok(code) => code,
         Err(e) => fail(&format!("{e:#}")),

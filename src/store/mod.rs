@@ -184,13 +184,34 @@ fn open_pool(
     // by r2d2's background reaper: a SQLCipher connection opened or closed by a background thread
     // while the process runs its exit handlers can crash it (seen as SIGSEGV at the end of CLI
     // commands). With `min_idle(1)` every checkout that emptied the pool started such an open.
+    // The opens run on the one thread [`settle`] can wait for.
     Ok(r2d2::Pool::builder()
+        .thread_pool(Arc::clone(&OPENER))
         .max_size(size)
         .min_idle(Some(0))
         .idle_timeout(None)
         .max_lifetime(None)
         .connection_timeout(Duration::from_secs(15))
         .build_unchecked(manager))
+}
+
+/// The one thread that opens pooled connections for every pool of this process. r2d2 opens them
+/// off the caller's thread, and the job that opened one can hold the pool's last reference for a
+/// moment after the caller is done with it: that thread then closes every connection of the pool
+/// while `main` may already be running SQLCipher's exit handlers, which crashed the process at
+/// exit (SIGSEGV in about 1 of 100 CLI runs). One thread lets [`settle`] wait for all of it.
+static OPENER: std::sync::LazyLock<Arc<scheduled_thread_pool::ScheduledThreadPool>> =
+    std::sync::LazyLock::new(|| Arc::new(scheduled_thread_pool::ScheduledThreadPool::builder().num_threads(1).thread_name_pattern("db-opener").build()));
+
+/// Waits until no connection open (and no pool drop it may cause) is still running on the opener
+/// thread. `main` calls it after the last `Db` is gone, before the process exits.
+pub fn settle() {
+    let (done, finished) = std::sync::mpsc::channel();
+    OPENER.execute(move || {
+        let _ = done.send(());
+    });
+    // Jobs run in order on the one thread: when this one has run, every earlier one has ended.
+    let _ = finished.recv_timeout(Duration::from_secs(10));
 }
 
 /// Opens one keyed connection to a database file without migrating it (for checks and tools).
