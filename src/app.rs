@@ -49,7 +49,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         Duration::from_millis(u64::from(config.telegram_chat_pacing_ms)),
     );
     let paced = |lane| Arc::new(PacedMessenger::new(telegram.clone(), pacer.clone(), lane));
-    let shop = Shop::new(db.clone(), config.clone(), paced(Lane::Interactive), paced(Lane::Background), pay);
+    let senders = crate::shop::ports::Senders {
+        replies: paced(Lane::Interactive),
+        background: paced(Lane::Background),
+        bulk: paced(Lane::Bulk),
+    };
+    let shop = Shop::new(db.clone(), config.clone(), senders, pay);
     let dispatcher = Dispatcher::new(shop.clone());
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();

@@ -450,6 +450,34 @@ pub fn admin_deposit(invoice: &str, user_id: i64, amount: i64) -> String {
     )
 }
 
+/// A paid order's line in an admin digest.
+pub fn admin_order_line(invoice: &str, user_id: i64, product: &str, qty: i64, total: i64) -> String {
+    format!("• <code>{invoice}</code> · {} × {qty} · {} · <code>{user_id}</code>", esc(product), rupiah(total))
+}
+
+/// A deposit's line in an admin digest.
+pub fn admin_deposit_line(invoice: &str, user_id: i64, amount: i64) -> String {
+    format!("• 💰 <code>{invoice}</code> · deposit {} · <code>{user_id}</code>", rupiah(amount))
+}
+
+/// Several new-order and deposit notices to one admin chat, due at once, as one message.
+pub fn admin_digest(d: &crate::domain::digest::Digest) -> String {
+    let within = duration_short(d.span_seconds.max(1));
+    let mut heads = Vec::new();
+    if d.orders > 0 {
+        heads.push(format!("🛒 <b>{} pesanan baru</b>, {}", d.orders, rupiah(d.order_total)));
+    }
+    if d.deposits > 0 {
+        heads.push(format!("💰 <b>{} deposit masuk</b>, {}", d.deposits, rupiah(d.deposit_total)));
+    }
+    let mut s = format!("{}\n<i>dalam {within}</i>\n\n", heads.join("\n"));
+    s.push_str(&d.lines.join("\n"));
+    if d.more > 0 {
+        s.push_str(&format!("\n… dan {} lainnya", d.more));
+    }
+    s
+}
+
 pub fn deposit_done(invoice: &str, amount: i64) -> String {
     format!("✅ <b>Deposit berhasil!</b>\nInvoice: <code>{invoice}</code>\nSaldo bertambah {}.", rupiah(amount))
 }

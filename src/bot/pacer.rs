@@ -4,13 +4,26 @@
 //! interactive replies, the outbox and the broadcast engine stay under those limits instead of
 //! learning them from 429s.
 //!
-//! Two lanes share the global budget. Interactive replies (answers to what a person just did)
-//! only wait for the global budget, and a person's quick burst of replies is not spread out.
-//! Background sends (deliveries, notices, broadcasts) are also paced per chat and are held to a
-//! slightly smaller share of the budget, so a reply always finds room even while the outbox
-//! drains a flash sale.
+//! Three lanes share the global budget, in this order of priority:
+//! - interactive replies (answers to what a person just did) only wait for the global budget,
+//!   and a person's quick burst of replies is not spread out; a 429 is waited out and the reply
+//!   sent again instead of failing the update;
+//! - background sends (the outbox: deliveries, then notices) are also paced per chat and held
+//!   to a slightly smaller share of the budget, so a reply always finds room even while the
+//!   outbox drains a flash sale;
+//! - bulk sends (broadcasts) go like background sends, but only while no background send is
+//!   waiting for the budget: a broadcast fills what a sale leaves over and never delays it.
+//!
+//! Telegram's 429s are fed back: when several chats meet one within a second, the bot as a
+//! whole is too fast and every lane waits out the `retry_after`; one chat's 429 is that chat's
+//! business (the outbox retries that row later).
 
-use std::{num::NonZeroU32, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    num::NonZeroU32,
+    sync::{atomic::Ordering, Arc},
+    time::Duration,
+};
 
 use async_trait::async_trait;
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -22,8 +35,10 @@ use crate::shop::ports::{CommandScope, MessageId, Messenger, Out, SendError};
 pub enum Lane {
     /// Replies to an update: the global budget only.
     Interactive,
-    /// Outbox and broadcasts: the global budget, the background share and per-chat pacing.
+    /// The outbox: the global budget, the background share and per-chat pacing.
     Background,
+    /// Broadcasts: as [`Lane::Background`], after every waiting background send.
+    Bulk,
 }
 
 /// The shared limiters.
@@ -35,7 +50,26 @@ pub struct Pacer {
     groups: Option<DefaultKeyedRateLimiter<i64>>,
     /// Background admissions so far (every few thousand, quiet chats are forgotten).
     admitted: std::sync::atomic::AtomicU64,
+    /// Background sends past their chat's pacing, waiting for the budget: bulk sends wait while
+    /// there are any.
+    background_waiting: std::sync::atomic::AtomicUsize,
+    background_idle: tokio::sync::Notify,
+    /// Recent 429s (when, which chat), and until when the whole bot holds back.
+    limited: std::sync::Mutex<Limited>,
 }
+
+#[derive(Default)]
+struct Limited {
+    recent: std::collections::VecDeque<(std::time::Instant, i64)>,
+    hold_until: Option<std::time::Instant>,
+}
+
+/// 429s for this many different chats within a second mean the bot as a whole is too fast.
+const GLOBAL_429_CHATS: usize = 3;
+
+/// Longest 429 wait an interactive reply sits out before it is sent again (a longer one fails
+/// the reply: the person has moved on).
+const REPLY_RETRY_LIMIT: Duration = Duration::from_secs(5);
 
 /// Messages per second the background lane leaves to interactive replies.
 const INTERACTIVE_RESERVE: u32 = 3;
@@ -65,13 +99,23 @@ impl Pacer {
         let paced = !chat_pacing.is_zero();
         let private_chats = paced.then(|| RateLimiter::keyed(spaced(chat_pacing)));
         let groups = paced.then(|| RateLimiter::keyed(spaced(chat_pacing * 3)));
-        Arc::new(Self { global, background, private_chats, groups, admitted: Default::default() })
+        Arc::new(Self {
+            global,
+            background,
+            private_chats,
+            groups,
+            admitted: Default::default(),
+            background_waiting: Default::default(),
+            background_idle: tokio::sync::Notify::new(),
+            limited: Default::default(),
+        })
     }
 
     /// Waits until a message to `chat` may go out on `lane`.
     pub async fn admit(&self, lane: Lane, chat: i64) {
-        if lane == Lane::Background {
-            if self.admitted.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 4096 == 4095 {
+        self.wait_out_hold().await;
+        if lane != Lane::Interactive {
+            if self.admitted.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
                 self.forget_quiet_chats();
             }
             // Group and channel ids are negative in the Bot API.
@@ -79,9 +123,68 @@ impl Pacer {
             if let Some(limiter) = per_chat {
                 limiter.until_key_ready(&chat).await;
             }
-            self.background.until_ready().await;
+            if lane == Lane::Bulk {
+                self.admit_bulk().await;
+            } else {
+                let _waiting = Waiting::new(self);
+                self.background.until_ready().await;
+            }
         }
         self.global.until_ready().await;
+    }
+
+    /// A bulk send takes a background slot only when no background send is waiting for one,
+    /// looking again each time a slot comes free (so a delivery that arrives meanwhile goes
+    /// first).
+    async fn admit_bulk(&self) {
+        use governor::clock::Clock;
+        loop {
+            self.wait_for_background().await;
+            match self.background.check() {
+                Ok(()) => return,
+                Err(later) => {
+                    tokio::time::sleep(later.wait_time_from(self.background.clock().now())).await;
+                }
+            }
+        }
+    }
+
+    /// Bulk sends go when no background send is waiting for the budget.
+    async fn wait_for_background(&self) {
+        while self.background_waiting.load(Ordering::Acquire) > 0 {
+            let idle = self.background_idle.notified();
+            if self.background_waiting.load(Ordering::Acquire) == 0 {
+                break;
+            }
+            // The notice can race a new background send: look again now and then regardless.
+            let _ = tokio::time::timeout(Duration::from_millis(50), idle).await;
+        }
+    }
+
+    /// Telegram answered 429 for `chat` with `retry_after`. Several chats within a second: the
+    /// whole bot waits it out.
+    pub fn rate_limited(&self, chat: i64, retry_after: Duration) {
+        let now = std::time::Instant::now();
+        let mut limited = self.limited.lock().unwrap_or_else(|e| e.into_inner());
+        limited.recent.retain(|(t, _)| now.duration_since(*t) < Duration::from_secs(1));
+        limited.recent.push_back((now, chat));
+        let chats: std::collections::HashSet<i64> = limited.recent.iter().map(|(_, c)| *c).collect();
+        if chats.len() >= GLOBAL_429_CHATS {
+            let until = now + retry_after.max(Duration::from_millis(200));
+            limited.hold_until = Some(limited.hold_until.map_or(until, |t| t.max(until)));
+            tracing::warn!(
+                chats = chats.len(),
+                retry_after_s = retry_after.as_secs(),
+                "telegram rate limit for the whole bot, holding every send"
+            );
+        }
+    }
+
+    async fn wait_out_hold(&self) {
+        let until = self.limited.lock().unwrap_or_else(|e| e.into_inner()).hold_until;
+        if let Some(until) = until.filter(|t| *t > std::time::Instant::now()) {
+            tokio::time::sleep_until(until.into()).await;
+        }
     }
 
     /// Forgets chats that have been quiet (the per-chat state is only needed while a chat is
@@ -89,6 +192,24 @@ impl Pacer {
     fn forget_quiet_chats(&self) {
         for limiter in [&self.private_chats, &self.groups].into_iter().flatten() {
             limiter.retain_recent();
+        }
+    }
+}
+
+/// Counts a background send as waiting for the budget until it is admitted (or dropped).
+struct Waiting<'a>(&'a Pacer);
+
+impl<'a> Waiting<'a> {
+    fn new(pacer: &'a Pacer) -> Self {
+        pacer.background_waiting.fetch_add(1, Ordering::AcqRel);
+        Self(pacer)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if self.0.background_waiting.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.background_idle.notify_waiters();
         }
     }
 }
@@ -105,23 +226,46 @@ impl PacedMessenger {
     pub fn new(inner: Arc<dyn Messenger>, pacer: Arc<Pacer>, lane: Lane) -> Self {
         Self { inner, pacer, lane }
     }
+
+    /// Admits, sends, and tells the pacer of a 429. A reply that meets a short 429 waits it out
+    /// and goes once more; other lanes hand the 429 to their caller (the outbox retries the row
+    /// later, the broadcast engine puts the recipient back).
+    async fn paced<T, F, Fut>(&self, chat: i64, call: F) -> Result<T, SendError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, SendError>>,
+    {
+        let mut retried = false;
+        loop {
+            self.pacer.admit(self.lane, chat).await;
+            match call().await {
+                Err(SendError::RetryAfter(d)) => {
+                    self.pacer.rate_limited(chat, d);
+                    if self.lane == Lane::Interactive && !retried && d <= REPLY_RETRY_LIMIT {
+                        retried = true;
+                        tokio::time::sleep(d).await;
+                        continue;
+                    }
+                    return Err(SendError::RetryAfter(d));
+                }
+                other => return other,
+            }
+        }
+    }
 }
 
 #[async_trait]
 impl Messenger for PacedMessenger {
     async fn send(&self, chat: i64, out: Out) -> Result<MessageId, SendError> {
-        self.pacer.admit(self.lane, chat).await;
-        self.inner.send(chat, out).await
+        self.paced(chat, || self.inner.send(chat, out.clone())).await
     }
 
     async fn send_plain(&self, chat: i64, text: String) -> Result<MessageId, SendError> {
-        self.pacer.admit(self.lane, chat).await;
-        self.inner.send_plain(chat, text).await
+        self.paced(chat, || self.inner.send_plain(chat, text.clone())).await
     }
 
     async fn edit(&self, chat: i64, message: MessageId, out: Out) -> Result<(), SendError> {
-        self.pacer.admit(self.lane, chat).await;
-        self.inner.edit(chat, message, out).await
+        self.paced(chat, || self.inner.edit(chat, message, out.clone())).await
     }
 
     async fn delete(&self, chat: i64, message: MessageId) -> Result<(), SendError> {
@@ -133,13 +277,11 @@ impl Messenger for PacedMessenger {
     }
 
     async fn send_sticker(&self, chat: i64, file_id: Option<&str>) -> Result<Option<String>, SendError> {
-        self.pacer.admit(self.lane, chat).await;
-        self.inner.send_sticker(chat, file_id).await
+        self.paced(chat, || self.inner.send_sticker(chat, file_id)).await
     }
 
     async fn send_photo(&self, chat: i64, png: Vec<u8>, caption: Out) -> Result<MessageId, SendError> {
-        self.pacer.admit(self.lane, chat).await;
-        self.inner.send_photo(chat, png, caption).await
+        self.paced(chat, || self.inner.send_photo(chat, png.clone(), caption.clone())).await
     }
 
     async fn send_document(
@@ -149,8 +291,7 @@ impl Messenger for PacedMessenger {
         bytes: Vec<u8>,
         caption: Out,
     ) -> Result<MessageId, SendError> {
-        self.pacer.admit(self.lane, chat).await;
-        self.inner.send_document(chat, file_name, bytes, caption).await
+        self.paced(chat, || self.inner.send_document(chat, file_name, bytes.clone(), caption.clone())).await
     }
 
     async fn set_commands(&self, scope: CommandScope, commands: &[(&str, &str)]) -> Result<(), SendError> {
@@ -164,8 +305,7 @@ impl Messenger for PacedMessenger {
         message: MessageId,
         caption: Option<Out>,
     ) -> Result<MessageId, SendError> {
-        self.pacer.admit(self.lane, chat).await;
-        self.inner.copy(chat, from_chat, message, caption).await
+        self.paced(chat, || self.inner.copy(chat, from_chat, message, caption.clone())).await
     }
 
     async fn download(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, SendError> {
@@ -202,6 +342,43 @@ mod tests {
         assert!(t0.elapsed() >= Duration::from_millis(800), "{:?}", t0.elapsed());
         pacer.admit(Lane::Background, -5).await;
         assert!(pacer.groups.as_ref().unwrap().check_key(&-5).is_err(), "a group waits 3 s between messages");
+    }
+
+    #[tokio::test]
+    async fn a_broadcast_send_waits_while_an_outbox_send_waits_for_the_budget() {
+        // 2 messages a second in all, 1 for the background and bulk lanes; no per-chat pacing.
+        let pacer = Pacer::new(2, Duration::ZERO);
+        pacer.admit(Lane::Background, 1).await; // the background budget is spent for a second
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (p, o) = (pacer.clone(), order.clone());
+        let bulk = tokio::spawn(async move {
+            p.admit(Lane::Bulk, 2).await;
+            o.lock().unwrap().push("broadcast");
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (p, o) = (pacer.clone(), order.clone());
+        let delivery = tokio::spawn(async move {
+            p.admit(Lane::Background, 3).await;
+            o.lock().unwrap().push("delivery");
+        });
+        bulk.await.unwrap();
+        delivery.await.unwrap();
+        // The broadcast asked first, the delivery still went first.
+        assert_eq!(*order.lock().unwrap(), vec!["delivery", "broadcast"]);
+    }
+
+    #[tokio::test]
+    async fn one_chats_429_holds_nobody_but_several_chats_429s_hold_everyone() {
+        let pacer = Pacer::new(1_000, Duration::ZERO);
+        pacer.rate_limited(5, Duration::from_secs(2));
+        let t0 = Instant::now();
+        pacer.admit(Lane::Interactive, 9).await;
+        assert!(t0.elapsed() < Duration::from_millis(500), "one chat's 429 is that chat's business");
+        pacer.rate_limited(6, Duration::from_secs(1));
+        pacer.rate_limited(7, Duration::from_secs(1));
+        let t0 = Instant::now();
+        pacer.admit(Lane::Background, 9).await;
+        assert!(t0.elapsed() >= Duration::from_millis(900), "{:?}", t0.elapsed());
     }
 
     #[tokio::test]

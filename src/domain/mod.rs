@@ -9,6 +9,7 @@ pub mod callback;
 pub mod campaign;
 pub mod catalog;
 pub mod commands;
+pub mod digest;
 pub mod ids;
 pub mod money;
 pub mod order;

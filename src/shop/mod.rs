@@ -57,9 +57,10 @@ pub struct Shop {
     pub(crate) db: Db,
     pub(crate) config: Arc<Config>,
     pub(crate) tg: Arc<dyn Messenger>,
-    /// The same Telegram for what is not a reply: deliveries, notices, broadcasts (paced per
-    /// chat, and leaving room in the budget for replies).
+    /// The same Telegram for the outbox (paced per chat, leaving room in the budget for
+    /// replies) and for broadcasts (after the outbox).
     pub(crate) tg_background: Arc<dyn Messenger>,
+    pub(crate) tg_bulk: Arc<dyn Messenger>,
     pub(crate) sessions: Sessions,
     /// `None` when Pakasir is not configured (QRIS and deposits are off).
     pub(crate) pay: Option<Arc<dyn PaymentGateway>>,
@@ -85,23 +86,16 @@ pub(crate) struct Actor {
 }
 
 impl Shop {
-    /// `tg` answers updates; `tg_background` sends the outbox and broadcasts (the same bot,
-    /// through the other lane of the pacer).
-    pub fn new(
-        db: Db,
-        config: Arc<Config>,
-        tg: Arc<dyn Messenger>,
-        tg_background: Arc<dyn Messenger>,
-        pay: Option<Arc<dyn PaymentGateway>>,
-    ) -> Self {
+    pub fn new(db: Db, config: Arc<Config>, senders: ports::Senders, pay: Option<Arc<dyn PaymentGateway>>) -> Self {
         let sessions = Sessions::new(Duration::from_secs(config.session_ttl_seconds));
         let status_guard = moka::sync::Cache::builder().time_to_live(Duration::from_secs(4)).build();
         let banned_notified = moka::sync::Cache::builder().time_to_live(Duration::from_secs(86_400)).build();
         Self {
             db,
             config,
-            tg,
-            tg_background,
+            tg: senders.replies,
+            tg_background: senders.background,
+            tg_bulk: senders.bulk,
             sessions,
             pay,
             status_guard,
@@ -121,9 +115,14 @@ impl Shop {
         &self.tg
     }
 
-    /// Telegram for the outbox and the broadcast engine.
+    /// Telegram for the outbox.
     pub fn background_messenger(&self) -> &Arc<dyn Messenger> {
         &self.tg_background
+    }
+
+    /// Telegram for the broadcast engine.
+    pub fn bulk_messenger(&self) -> &Arc<dyn Messenger> {
+        &self.tg_bulk
     }
 
     pub fn gateway(&self) -> Option<&Arc<dyn PaymentGateway>> {

@@ -13,6 +13,7 @@ use crate::security::audit::{entry, EntryExt};
 use crate::{
     domain::{
         callback::Callback,
+        digest::{Tally, TallyKind},
         order::{Event, Kind},
         payment::{self, PaymentReport, PaymentState, Rejection},
     },
@@ -64,11 +65,13 @@ impl Shop {
         match order.kind {
             Kind::Deposit => {
                 out.push(Message::text(order.user_id, texts::deposit_done(&order.invoice_id, order.total)));
-                out.extend(
-                    admins.iter().map(|a| {
-                        Message::text(*a, texts::admin_deposit(&order.invoice_id, order.user_id, order.total))
-                    }),
-                );
+                let notice = texts::admin_deposit(&order.invoice_id, order.user_id, order.total);
+                let tally = Tally {
+                    kind: TallyKind::Deposit,
+                    amount: order.total,
+                    line: texts::admin_deposit_line(&order.invoice_id, order.user_id, order.total),
+                };
+                out.extend(admins.iter().map(|a| Message::notice(*a, notice.clone(), tally.clone())));
             }
             Kind::Order => {
                 let (name, qty) = order.items.first().map_or(("-", 0), |l| (l.product_name.as_str(), l.quantity));
@@ -94,7 +97,12 @@ impl Shop {
                     order.total,
                     order.method.as_str(),
                 );
-                out.extend(admins.iter().map(|a| Message::text(*a, notice.clone())));
+                let tally = Tally {
+                    kind: TallyKind::Order,
+                    amount: order.total,
+                    line: texts::admin_order_line(&order.invoice_id, order.user_id, name, qty, order.total),
+                };
+                out.extend(admins.iter().map(|a| Message::notice(*a, notice.clone(), tally.clone())));
             }
         }
         out

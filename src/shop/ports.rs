@@ -63,6 +63,17 @@ pub enum CommandScope {
 
 pub type MessageId = i64;
 
+/// The same bot, once per priority of what is sent (the pacer orders them).
+#[derive(Clone)]
+pub struct Senders {
+    /// Answers to what a person just did.
+    pub replies: std::sync::Arc<dyn Messenger>,
+    /// The outbox: deliveries and notices.
+    pub background: std::sync::Arc<dyn Messenger>,
+    /// Broadcasts: whatever the others leave over.
+    pub bulk: std::sync::Arc<dyn Messenger>,
+}
+
 #[async_trait]
 pub trait Messenger: Send + Sync {
     async fn send(&self, chat: i64, out: Out) -> Result<MessageId, SendError>;

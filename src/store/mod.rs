@@ -200,8 +200,11 @@ fn open_pool(
 /// moment after the caller is done with it: that thread then closes every connection of the pool
 /// while `main` may already be running SQLCipher's exit handlers, which crashed the process at
 /// exit (SIGSEGV in about 1 of 100 CLI runs). One thread lets [`settle`] wait for all of it.
-static OPENER: std::sync::LazyLock<Arc<scheduled_thread_pool::ScheduledThreadPool>> =
-    std::sync::LazyLock::new(|| Arc::new(scheduled_thread_pool::ScheduledThreadPool::builder().num_threads(1).thread_name_pattern("db-opener").build()));
+static OPENER: std::sync::LazyLock<Arc<scheduled_thread_pool::ScheduledThreadPool>> = std::sync::LazyLock::new(|| {
+    Arc::new(
+        scheduled_thread_pool::ScheduledThreadPool::builder().num_threads(1).thread_name_pattern("db-opener").build(),
+    )
+});
 
 /// Waits until no connection open (and no pool drop it may cause) is still running on the opener
 /// thread. `main` calls it after the last `Db` is gone, before the process exits.

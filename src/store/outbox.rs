@@ -7,7 +7,7 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 use super::{now, StoreError};
-use crate::domain::callback::Button;
+use crate::domain::{callback::Button, digest::Tally};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -30,12 +30,18 @@ pub enum Payload {
     Plain {
         text: String,
     },
+    /// An admin notice about money coming in: sent as it is when alone, summed up with the
+    /// chat's other notices due at the same time otherwise (see [`crate::domain::digest`]).
+    Notice {
+        text: String,
+        tally: Tally,
+    },
 }
 
 impl Payload {
     fn kind(&self) -> &'static str {
         match self {
-            Payload::Text { .. } | Payload::Plain { .. } => "text",
+            Payload::Text { .. } | Payload::Plain { .. } | Payload::Notice { .. } => "text",
             Payload::Document { .. } => "document",
             Payload::Delete { .. } => "delete",
         }
@@ -62,6 +68,11 @@ impl Message {
     /// Removes a message the bot sent (e.g. a QR invoice that was paid or expired).
     pub fn delete(chat_id: i64, message_id: i64) -> Self {
         Self::new(chat_id, Payload::Delete { message_id })
+    }
+
+    /// A new-order or deposit notice to an admin chat (may go out in a digest).
+    pub fn notice(chat_id: i64, text: String, tally: Tally) -> Self {
+        Self::new(chat_id, Payload::Notice { text, tally })
     }
 
     pub fn delivery(chat_id: i64, payload: Payload) -> Self {
@@ -98,7 +109,6 @@ pub fn enqueue_all(tx: &Connection, msgs: &[Message], order_id: Option<i64>) -> 
     msgs.iter().try_for_each(|m| enqueue(tx, m, order_id))
 }
 
-/// Due rows, oldest first.
 /// Due rows: at most `per_chat` of each chat, in the chat's order, and never a row behind one
 /// of its chat's rows that waits for a retry (a chat's messages arrive in the order they were
 /// written). Chats with a delivery come first, then oldest first.
@@ -113,33 +123,59 @@ pub fn due(conn: &Connection, limit: i64, per_chat: i64) -> Result<Vec<Row>, Sto
                                AND w.sent_at IS NULL AND w.failed = 0 AND w.parked = 0 AND w.next_attempt_at > ?1))
          WHERE nth <= ?3 ORDER BY chat_has_delivery DESC, id LIMIT ?2",
     )?;
-    let rows = stmt
-        .query_map(params![now(), limit, per_chat], |r| {
-            let json: String = r.get(2)?;
-            Ok((
-                json,
-                Row {
-                    id: r.get(0)?,
-                    chat_id: r.get(1)?,
-                    payload: Payload::Delete { message_id: 0 },
-                    attempts: r.get(3)?,
-                    delivery: r.get(4)?,
-                    order_id: r.get(5)?,
-                    created_at: r.get(6)?,
-                    stuck_noticed: r.get(7)?,
-                },
-            ))
-        })?
-        .collect::<Result<Vec<(String, Row)>, _>>()?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (json, row) in rows {
-        match serde_json::from_str(&json) {
-            Ok(payload) => out.push(Row { payload, ..row }),
-            // Only this program writes payloads; an unreadable one is a bug to see in the log.
-            Err(e) => tracing::error!(outbox = row.id, error = %e, "outbox: unreadable payload skipped"),
+    let rows = read_rows(stmt.query(params![now(), limit, per_chat])?)?;
+    Ok(rows)
+}
+
+/// The chat's rows after `after_id` that are due now, in order, stopping at the first one that
+/// is not (for a lane that may have been handed only the start of its chat's queue).
+pub fn due_in_chat(conn: &Connection, chat_id: i64, after_id: i64, limit: i64) -> Result<Vec<Row>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, chat_id, payload, attempts, delivery, order_id, created_at, stuck_noticed, next_attempt_at <= ?4
+         FROM outbox WHERE chat_id = ?1 AND id > ?2 AND sent_at IS NULL AND failed = 0 AND parked = 0
+         ORDER BY id LIMIT ?3",
+    )?;
+    let mut rows = stmt.query(params![chat_id, after_id, limit, now()])?;
+    let mut due = Vec::new();
+    while let Some(r) = rows.next()? {
+        if !r.get::<_, bool>(8)? {
+            break;
         }
+        due.extend(read_row(r)?);
+    }
+    Ok(due)
+}
+
+fn read_rows(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Row>, StoreError> {
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.extend(read_row(r)?);
     }
     Ok(out)
+}
+
+/// One row; `None` for a payload this program cannot read (only it writes them: a bug to see
+/// in the log, not a reason to stop the outbox).
+fn read_row(r: &rusqlite::Row<'_>) -> Result<Option<Row>, StoreError> {
+    let json: String = r.get(2)?;
+    let id: i64 = r.get(0)?;
+    let payload = match serde_json::from_str(&json) {
+        Ok(payload) => payload,
+        Err(e) => {
+            tracing::error!(outbox = id, error = %e, "outbox: unreadable payload skipped");
+            return Ok(None);
+        }
+    };
+    Ok(Some(Row {
+        id,
+        chat_id: r.get(1)?,
+        payload,
+        attempts: r.get(3)?,
+        delivery: r.get(4)?,
+        order_id: r.get(5)?,
+        created_at: r.get(6)?,
+        stuck_noticed: r.get(7)?,
+    }))
 }
 
 pub fn mark_sent(conn: &Connection, id: i64) -> Result<(), StoreError> {

@@ -177,6 +177,11 @@ struct St {
     round_trip: Option<(Duration, Duration)>,
     /// 429s answered, per chat.
     too_many: HashMap<i64, u64>,
+    /// 429s answered because the bot's total (not one chat) was over the limit.
+    too_many_global: u64,
+    /// Bot API calls (long polls aside) being answered now, and the most at once so far.
+    in_flight: usize,
+    max_in_flight: usize,
     /// `setMyCommands` by scope (canonical JSON) + language code.
     commands: HashMap<String, Value>,
     files: HashMap<String, StoredFile>,
@@ -607,8 +612,12 @@ impl St {
             }
             None => false,
         };
-        if self.sends.len() >= rl.global_per_sec as usize || per_chat >= rl.per_chat_per_sec as usize || group_full {
+        let global_full = self.sends.len() >= rl.global_per_sec as usize;
+        if global_full || per_chat >= rl.per_chat_per_sec as usize || group_full {
             *self.too_many.entry(chat).or_default() += 1;
+            if global_full {
+                self.too_many_global += 1;
+            }
             return Err(too_many(rl.retry_after));
         }
         self.sends.push_back((now, chat));
@@ -1014,12 +1023,22 @@ impl FakeTelegram {
             }
             None => Duration::ZERO,
         };
+        let counted = method != "getupdates";
+        if counted {
+            let mut st = self.lock();
+            st.in_flight += 1;
+            st.max_in_flight = st.max_in_flight.max(st.in_flight);
+        }
         if !half.is_zero() {
             tokio::time::sleep(half).await;
         }
         let answer = self.dispatch_now(bot_id, method, p, file).await;
         if !half.is_zero() {
             tokio::time::sleep(half).await;
+        }
+        if counted {
+            let mut st = self.lock();
+            st.in_flight = st.in_flight.saturating_sub(1);
         }
         answer
     }
@@ -1376,6 +1395,16 @@ impl FakeTelegram {
     /// 429 answers so far, per chat.
     pub fn too_many_requests(&self) -> HashMap<i64, u64> {
         self.lock().too_many.clone()
+    }
+
+    /// 429s answered because the bot as a whole sent too fast (30/s), not one chat.
+    pub fn too_many_global(&self) -> u64 {
+        self.lock().too_many_global
+    }
+
+    /// The most Bot API calls (long polls aside) the bot had waiting for an answer at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.lock().max_in_flight
     }
 }
 

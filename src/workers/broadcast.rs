@@ -1,6 +1,7 @@
-//! The broadcast engine: at most `BROADCAST_RATE` messages per second overall, honours 429
-//! `retry_after`, marks users who blocked the bot, edits one progress message for the admin, and
-//! resumes after a restart without sending anyone a second copy.
+//! The broadcast engine: at most `BROADCAST_RATE` messages per second, and only what the bot's
+//! budget leaves after replies, deliveries and notices (the pacer's bulk lane); a recipient
+//! that met a 429 is tried again later. Marks users who blocked the bot, edits one progress
+//! message for the admin, and resumes after a restart without sending anyone a second copy.
 
 use std::{
     sync::Arc,
@@ -8,7 +9,7 @@ use std::{
 };
 
 use tokio::{
-    sync::{watch, Mutex, Semaphore},
+    sync::{watch, Semaphore},
     task::JoinSet,
 };
 
@@ -29,29 +30,9 @@ const IN_FLIGHT: usize = 8;
 const BATCH: i64 = 50;
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
-/// Paces sends: one slot every 1/rate seconds, pushed back when Telegram says 429.
-struct Pacer {
-    next: Instant,
-    gap: Duration,
-}
-
-impl Pacer {
-    async fn wait(pacer: &Mutex<Pacer>) {
-        let at = {
-            let mut p = pacer.lock().await;
-            let now = Instant::now();
-            let at = p.next.max(now);
-            p.next = at + p.gap;
-            at
-        };
-        tokio::time::sleep_until(at.into()).await;
-    }
-
-    async fn back_off(pacer: &Mutex<Pacer>, d: Duration) {
-        let mut p = pacer.lock().await;
-        p.next = p.next.max(Instant::now() + d);
-    }
-}
+/// The broadcast's own rate (`BROADCAST_RATE`), on top of the bot's shared budget (the bulk
+/// lane of the pacer, which lets deliveries and notices go first).
+type Rate = governor::DefaultDirectRateLimiter;
 
 pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
     match shop.db().write(|c| broadcasts::recover(c)).await {
@@ -59,8 +40,11 @@ pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "broadcast: recovery failed"),
     }
-    let rate = shop.config().broadcast_rate.max(1);
-    let pacer = Arc::new(Mutex::new(Pacer { next: Instant::now(), gap: Duration::from_secs(1) / rate }));
+    let per_second = std::num::NonZeroU32::new(shop.config().broadcast_rate).unwrap_or(std::num::NonZeroU32::MIN);
+    // No burst: a burst on top of a full second is what Telegram answers with 429.
+    let pacer = Arc::new(governor::RateLimiter::direct(
+        governor::Quota::per_second(per_second).allow_burst(std::num::NonZeroU32::MIN),
+    ));
     loop {
         let running = shop.db().call(|c| broadcasts::running(c)).await.unwrap_or_default();
         for b in running {
@@ -83,7 +67,7 @@ pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
 async fn run_one(
     shop: &Shop,
     b: &Broadcast,
-    pacer: &Arc<Mutex<Pacer>>,
+    pacer: &Arc<Rate>,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), store::StoreError> {
     let mut last_progress = Instant::now() - PROGRESS_EVERY;
@@ -119,7 +103,7 @@ async fn run_one(
 async fn spawn_all(
     shop: &Shop,
     b: &Broadcast,
-    pacer: &Arc<Mutex<Pacer>>,
+    pacer: &Arc<Rate>,
     permits: &Arc<Semaphore>,
     tasks: &mut JoinSet<()>,
     users: Vec<i64>,
@@ -130,8 +114,7 @@ async fn spawn_all(
             return;
         }
         let Ok(permit) = permits.clone().acquire_owned().await else { return };
-        let (shop, content, pacer, id, progress_chat) =
-            (shop.clone(), b.content.clone(), pacer.clone(), b.id, b.progress_chat);
+        let (shop, content, pacer, id) = (shop.clone(), b.content.clone(), pacer.clone(), b.id);
         // Reap finished sends so the set does not grow with the recipient list.
         while tasks.try_join_next().is_some() {}
         tasks.spawn(async move {
@@ -145,15 +128,12 @@ async fn spawn_all(
             }
             // The slot is taken right before the send, so a slow database write above cannot
             // bunch sends together.
-            Pacer::wait(&pacer).await;
+            pacer.until_ready().await;
             let status = match send(&shop, user, &content).await {
                 Ok(()) => "sent",
                 Err(SendError::RetryAfter(d)) => {
-                    // The chat that also gets the progress edits trips Telegram's per-chat limit,
-                    // not the global one: retry it later without pausing everyone else.
-                    if Some(user) != progress_chat {
-                        Pacer::back_off(&pacer, d).await;
-                    }
+                    // Put back for later; when Telegram means the whole bot, the pacer holds
+                    // every send.
                     tracing::warn!(broadcast = id, retry_after_s = d.as_secs(), "broadcast: telegram rate limit");
                     "pending"
                 }
@@ -170,7 +150,7 @@ async fn spawn_all(
 }
 
 async fn send(shop: &Shop, user: i64, content: &Content) -> Result<(), SendError> {
-    let tg = shop.background_messenger();
+    let tg = shop.bulk_messenger();
     match content {
         Content::Text { text } => tg.send(user, Out::text(text.clone())).await.map(|_| ()),
         Content::Copy { from_chat, message_id } => tg.copy(user, *from_chat, *message_id, None).await.map(|_| ()),
@@ -189,7 +169,7 @@ async fn progress(shop: &Shop, b: &Broadcast, done: bool) {
     if let (Some(chat), Some(message)) = (b.progress_chat, b.progress_message) {
         // The admin's chat has Telegram's per-chat limit too: the final count is worth a wait.
         for _ in 0..if done { 5 } else { 1 } {
-            match shop.background_messenger().edit(chat, message, Out::text(text.clone())).await {
+            match shop.bulk_messenger().edit(chat, message, Out::text(text.clone())).await {
                 Ok(()) | Err(SendError::NotModified) => break,
                 Err(SendError::RetryAfter(d)) if done => tokio::time::sleep(d).await,
                 Err(e) => {

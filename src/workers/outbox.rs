@@ -4,11 +4,12 @@
 //! rows parked until it talks to the bot again; a message refused for its content falls back to
 //! plain text, then to a `.txt` document. Only non-deliveries are ever given up.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
 use crate::{
+    domain::digest::Digest,
     shop::{
         ports::{Keyboard, Out, SendError},
         Shop,
@@ -24,28 +25,15 @@ const PER_CHAT: i64 = 10;
 /// Chats sent to at once. Telegram is tens to hundreds of milliseconds away: one call at a time
 /// is ten messages a second at 100 ms. The pacer keeps the total under Telegram's limit.
 const IN_FLIGHT: usize = 64;
-/// 429s for this many different chats within a second mean the bot as a whole is too fast:
-/// everything waits. One chat's 429 holds back only that chat.
-const GLOBAL_429_CHATS: usize = 3;
-
-/// How a chat's lane ended.
-struct LaneEnd {
-    chat: i64,
-    /// Telegram said "too many requests" for this chat (and for how long).
-    rate_limited: Option<Duration>,
-}
-
 /// Sends the outbox: one lane per chat (its rows in order), many chats at once, chats with a
 /// delivery first. A lane's rows are marked sent before its chat can be read again, so nothing
-/// is sent twice.
+/// is sent twice. A 429 holds back only its chat's rows (they wait for their retry time); when
+/// Telegram means the whole bot, the pacer holds every send.
 pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
     let mut lanes = tokio::task::JoinSet::new();
     let mut busy = std::collections::HashSet::new();
-    let mut recent_429: std::collections::VecDeque<(Instant, i64)> = Default::default();
-    let mut hold_until: Option<Instant> = None;
     loop {
-        let held = hold_until.is_some_and(|t| Instant::now() < t);
-        if !held && lanes.len() < IN_FLIGHT {
+        if lanes.len() < IN_FLIGHT {
             match shop.db().call(|c| store::outbox::due(c, BATCH, PER_CHAT)).await {
                 Ok(rows) => {
                     for (chat, rows) in by_chat(rows) {
@@ -61,7 +49,6 @@ pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
             }
         }
         let wake = shop.outbox_wake.clone();
-        let wait = hold_until.map_or(Duration::from_secs(1), |t| t.saturating_duration_since(Instant::now()));
         tokio::select! {
             _ = shutdown.changed() => {
                 // Sends in flight finish (and are marked) before the process stops.
@@ -69,21 +56,12 @@ pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
                 return;
             }
             ended = lanes.join_next(), if !lanes.is_empty() => {
-                let Some(Ok(end)) = ended else { continue };
-                busy.remove(&end.chat);
-                if let Some(pause) = end.rate_limited {
-                    let now = Instant::now();
-                    recent_429.retain(|(t, _)| now.duration_since(*t) < Duration::from_secs(1));
-                    recent_429.push_back((now, end.chat));
-                    let chats: std::collections::HashSet<i64> = recent_429.iter().map(|(_, c)| *c).collect();
-                    if chats.len() >= GLOBAL_429_CHATS {
-                        tracing::warn!(chats = chats.len(), "outbox: telegram rate limit for the whole bot, holding");
-                        hold_until = Some(now + pause.max(Duration::from_millis(200)));
-                    }
+                if let Some(Ok(chat)) = ended {
+                    busy.remove(&chat);
                 }
             }
-            _ = wake.notified(), if !held => {}
-            _ = tokio::time::sleep(wait.max(Duration::from_millis(10))) => {}
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
         if *shutdown.borrow() {
             while lanes.join_next().await.is_some() {}
@@ -108,19 +86,19 @@ fn by_chat(rows: Vec<store::outbox::Row>) -> Vec<(i64, Vec<store::outbox::Row>)>
 }
 
 /// Sends one chat's rows in order until one cannot go now; marks what was sent.
-async fn lane(shop: Shop, chat: i64, rows: Vec<store::outbox::Row>) -> LaneEnd {
+async fn lane(shop: Shop, chat: i64, rows: Vec<store::outbox::Row>) -> i64 {
     let mut sent = Vec::new();
-    let mut end = LaneEnd { chat, rate_limited: None };
-    for row in rows {
-        match send(&shop, row.chat_id, &row.payload).await {
-            Ok(()) | Err(SendError::NotModified) => sent.push(row.id),
+    let mut rows = std::collections::VecDeque::from(rows);
+    while let Some(row) = rows.pop_front() {
+        let (payload, covers) = coalesce(&shop, &row, &mut rows).await;
+        match send(&shop, row.chat_id, &payload).await {
+            Ok(()) | Err(SendError::NotModified) => sent.extend(covers),
             Err(e) => match failed(&shop, &row, e).await {
-                Ok(Next::Done) => sent.push(row.id),
+                Ok(Next::Done) => sent.extend(covers),
+                // The notices a failed digest summed up are still due: read again, in order.
+                Ok(Next::Continue) if covers.len() > 1 => break,
                 Ok(Next::Continue) => {}
-                Ok(Next::Stop(limited)) => {
-                    end.rate_limited = limited;
-                    break;
-                }
+                Ok(Next::Stop) => break,
                 Err(e) => {
                     tracing::error!(error = %e, chat, "outbox: database error");
                     break;
@@ -135,7 +113,49 @@ async fn lane(shop: Shop, chat: i64, rows: Vec<store::outbox::Row>) -> LaneEnd {
         }
     }
     shop.outbox_wake.notify_one();
-    end
+    chat
+}
+
+/// Most notices one digest sums up (beyond, the next digest takes them).
+const DIGEST_MAX: i64 = 1_000;
+
+/// The payload to send for `first`, and the rows it covers. A run of admin notices due together
+/// in one chat becomes one digest: under a flash sale Telegram lets an admin chat take one
+/// message a second (a group one every three), so one notice per order would reach the admin
+/// minutes late. A notice that is alone goes out as it is, at once.
+async fn coalesce(
+    shop: &Shop,
+    first: &store::outbox::Row,
+    rest: &mut std::collections::VecDeque<store::outbox::Row>,
+) -> (Payload, Vec<i64>) {
+    let single = || (first.payload.clone(), vec![first.id]);
+    let Payload::Notice { tally, .. } = &first.payload else { return single() };
+    let mut run = vec![(tally.clone(), first.created_at, first.id)];
+    while let Some(Payload::Notice { tally, .. }) = rest.front().map(|r| &r.payload) {
+        let tally = tally.clone();
+        if let Some(row) = rest.pop_front() {
+            run.push((tally, row.created_at, row.id));
+        }
+    }
+    if rest.is_empty() && run.len() > 1 {
+        // The read hands a lane only the start of a long queue: sum up the rest of the run too.
+        let (chat, after) = (first.chat_id, run.last().map_or(first.id, |r| r.2));
+        match shop.db().call(move |c| store::outbox::due_in_chat(c, chat, after, DIGEST_MAX)).await {
+            Ok(more) => {
+                for row in more {
+                    let Payload::Notice { tally, .. } = row.payload else { break };
+                    run.push((tally, row.created_at, row.id));
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, chat, "outbox: could not read the rest of a digest"),
+        }
+    }
+    if run.len() == 1 {
+        return single();
+    }
+    let digest = Digest::of(run.iter().map(|(tally, at, _)| (tally, *at)));
+    let text = texts::admin_digest(&digest);
+    (Payload::Text { text, buttons: Vec::new() }, run.into_iter().map(|(_, _, id)| id).collect())
 }
 
 /// What a lane does after a failed send.
@@ -144,9 +164,8 @@ enum Next {
     Done,
     /// The row is dealt with (failed for good); go on with the chat's next row.
     Continue,
-    /// The chat's next rows wait (a retry, a simpler form, a parked chat); `Some` when Telegram
-    /// asked to slow down.
-    Stop(Option<Duration>),
+    /// The chat's next rows wait (a retry, a simpler form, a parked chat).
+    Stop,
 }
 
 async fn failed(shop: &Shop, row: &store::outbox::Row, error: SendError) -> Result<Next, store::StoreError> {
@@ -157,7 +176,7 @@ async fn failed(shop: &Shop, row: &store::outbox::Row, error: SendError) -> Resu
             let at = store::now() + i64::try_from(d.as_secs()).unwrap_or(30).max(1);
             shop.db().write(move |c| store::outbox::retry_at(c, id, at, "429")).await?;
             tracing::warn!(outbox = id, chat = row.chat_id, retry_after_s = d.as_secs(), "outbox: telegram rate limit");
-            Ok(Next::Stop(Some(d)))
+            Ok(Next::Stop)
         }
         SendError::Network(e) => {
             let backoff = 2_i64.saturating_pow(u32::try_from(row.attempts.clamp(0, 8)).unwrap_or(8)).min(300);
@@ -168,7 +187,7 @@ async fn failed(shop: &Shop, row: &store::outbox::Row, error: SendError) -> Resu
             if row.delivery && row.attempts + 1 >= STUCK_AFTER_ATTEMPTS && !row.stuck_noticed {
                 tell_admins_stuck(shop, row, &texts::delivery_stuck_admin).await?;
             }
-            Ok(Next::Stop(None))
+            Ok(Next::Stop)
         }
         // A message that is already gone (or too old to delete) needs no deleting.
         SendError::Blocked | SendError::Refused(_) if matches!(row.payload, Payload::Delete { .. }) => Ok(Next::Done),
@@ -184,13 +203,13 @@ async fn failed(shop: &Shop, row: &store::outbox::Row, error: SendError) -> Resu
             if row.delivery && !row.stuck_noticed {
                 tell_admins_stuck(shop, row, &texts::delivery_parked_admin).await?;
             }
-            Ok(Next::Stop(None))
+            Ok(Next::Stop)
         }
         SendError::Refused(e) => match fallback(&row.payload) {
             Some(simpler) => {
                 tracing::warn!(outbox = id, error = %e, "outbox: refused, sending a simpler form");
                 shop.db().write(move |c| store::outbox::replace_payload(c, id, &simpler)).await?;
-                Ok(Next::Stop(None))
+                Ok(Next::Stop)
             }
             None => {
                 tracing::error!(outbox = id, chat = row.chat_id, error = %e, "outbox: refused in every form");
@@ -220,7 +239,7 @@ fn fallback(payload: &Payload) -> Option<Payload> {
         caption: String::new(),
     };
     match payload {
-        Payload::Text { text, .. } => {
+        Payload::Text { text, .. } | Payload::Notice { text, .. } => {
             let plain = texts::plain(text);
             Some(if plain.chars().count() <= MAX_TEXT && !plain.trim().is_empty() {
                 Payload::Plain { text: plain }
@@ -282,6 +301,7 @@ async fn send(shop: &Shop, chat: i64, payload: &Payload) -> Result<(), SendError
             tg.send(chat, Out { text: text.clone(), keyboard }).await.map(|_| ())
         }
         Payload::Plain { text } => tg.send_plain(chat, text.clone()).await.map(|_| ()),
+        Payload::Notice { text, .. } => tg.send(chat, Out::text(text.clone())).await.map(|_| ()),
         Payload::Document { file_name, content, caption } => tg
             .send_document(chat, file_name, content.clone().into_bytes(), Out::text(caption.clone()))
             .await

@@ -197,9 +197,31 @@ pub fn deliveries(app: &App, user: i64, invoice: &str) -> usize {
     messages_with(app, user, &[DELIVERED, invoice]).len()
 }
 
-/// How many "Pesanan baru" notices the admin got for this invoice.
+/// How many new-order notices named this invoice: its own "Pesanan baru", or its line in a
+/// digest of several ("🛒 5 pesanan baru", at most 15 lines).
 pub fn admin_notices(app: &App, admin: i64, invoice: &str) -> usize {
-    messages_with(app, admin, &[ADMIN_NEW_ORDER, invoice]).len()
+    app.tg
+        .all_messages(admin)
+        .iter()
+        .filter(|m| m.text.contains(invoice) && (m.text.contains(ADMIN_NEW_ORDER) || digest_orders(&m.text) > 0))
+        .count()
+}
+
+/// How many orders a digest notice counts ("🛒 12 pesanan baru, Rp…"); 0 for any other message.
+pub fn digest_orders(text: &str) -> usize {
+    text.strip_prefix("🛒 ")
+        .and_then(|rest| rest.split_once(" pesanan baru"))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Orders the admin was told of: one per "Pesanan baru", and each digest's count.
+pub fn orders_noticed(app: &App, admin: i64) -> usize {
+    app.tg
+        .all_messages(admin)
+        .iter()
+        .map(|m| if m.text.contains(ADMIN_NEW_ORDER) { 1 } else { digest_orders(&m.text) })
+        .sum()
 }
 
 /// Waits (up to [`SLOW`]) until the user got a message containing all needles; returns it.

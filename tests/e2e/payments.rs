@@ -149,6 +149,8 @@ async fn qris_purchase_end_to_end() {
     assert_eq!(num(&s, "/ledger_sum"), 0, "a QRIS purchase moves no balance: {s:#}");
     assert_invariants(&s);
     assert_eq!(deliveries(&app, u, &inv.id), 1);
+    // A single order gets its own notice, not a digest.
+    assert_eq!(messages_with(&app, ADMIN, &[ADMIN_NEW_ORDER, &inv.id]).len(), 1, "{}", app.transcript(ADMIN));
     assert_eq!(admin_notices(&app, ADMIN, &inv.id), 1);
     assert_db_check(&app).await;
     app.finish().await;
