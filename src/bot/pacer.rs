@@ -8,9 +8,9 @@
 //! - interactive replies (answers to what a person just did) only wait for the global budget,
 //!   and a person's quick burst of replies is not spread out; a 429 is waited out and the reply
 //!   sent again instead of failing the update;
-//! - background sends (the outbox: deliveries, then notices) are also paced per chat and held
-//!   to a slightly smaller share of the budget, so a reply always finds room even while the
-//!   outbox drains a flash sale;
+//! - background sends (the outbox: deliveries, then notices) are also paced per chat, held to
+//!   a slightly smaller share of the budget and take a slot only while no reply waits for one,
+//!   so a reply finds room at once even while the outbox drains a flash sale;
 //! - bulk sends (broadcasts) go like background sends, but only while no background send is
 //!   waiting for the budget: a broadcast fills what a sale leaves over and never delays it.
 //!
@@ -50,10 +50,16 @@ pub struct Pacer {
     groups: Option<DefaultKeyedRateLimiter<i64>>,
     /// Background admissions so far (every few thousand, quiet chats are forgotten).
     admitted: std::sync::atomic::AtomicU64,
-    /// Background sends past their chat's pacing, waiting for the budget: bulk sends wait while
-    /// there are any.
-    background_waiting: std::sync::atomic::AtomicUsize,
-    background_idle: tokio::sync::Notify,
+    /// Replies waiting for the budget (the outbox and broadcasts wait while there are any).
+    replies: Queue,
+    /// Outbox sends past their chat's pacing, waiting for the budget (broadcasts wait while
+    /// there are any).
+    outbox: Queue,
+    /// `None`: no per-chat pacing; else the least time between two background messages to a
+    /// private chat (a group: three times as long).
+    chat_pacing: Option<Duration>,
+    /// When each chat last had a background message let through.
+    last_sent: std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>,
     /// Recent 429s (when, which chat), and until when the whole bot holds back.
     limited: std::sync::Mutex<Limited>,
 }
@@ -105,8 +111,10 @@ impl Pacer {
             private_chats,
             groups,
             admitted: Default::default(),
-            background_waiting: Default::default(),
-            background_idle: tokio::sync::Notify::new(),
+            replies: Queue::default(),
+            outbox: Queue::default(),
+            chat_pacing: paced.then_some(chat_pacing),
+            last_sent: Default::default(),
             limited: Default::default(),
         })
     }
@@ -114,50 +122,48 @@ impl Pacer {
     /// Waits until a message to `chat` may go out on `lane`.
     pub async fn admit(&self, lane: Lane, chat: i64) {
         self.wait_out_hold().await;
-        if lane != Lane::Interactive {
-            if self.admitted.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
-                self.forget_quiet_chats();
-            }
-            // Group and channel ids are negative in the Bot API.
-            let per_chat = if chat < 0 { &self.groups } else { &self.private_chats };
-            if let Some(limiter) = per_chat {
-                limiter.until_key_ready(&chat).await;
-            }
-            if lane == Lane::Bulk {
-                self.admit_bulk().await;
-            } else {
-                let _waiting = Waiting::new(self);
-                self.background.until_ready().await;
-            }
+        if lane == Lane::Interactive {
+            let _waiting = self.replies.enter();
+            self.global.until_ready().await;
+            return;
         }
-        self.global.until_ready().await;
+        if self.admitted.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
+            self.forget_quiet_chats();
+        }
+        // Group and channel ids are negative in the Bot API.
+        let per_chat = if chat < 0 { &self.groups } else { &self.private_chats };
+        if let Some(limiter) = per_chat {
+            limiter.until_key_ready(&chat).await;
+        }
+        if lane == Lane::Bulk {
+            take_after(&self.background, &self.outbox).await;
+            take_after(&self.global, &self.replies).await;
+        } else {
+            let _waiting = self.outbox.enter();
+            self.background.until_ready().await;
+            take_after(&self.global, &self.replies).await;
+        }
+        self.last_look(chat).await;
     }
 
-    /// A bulk send takes a background slot only when no background send is waiting for one,
-    /// looking again each time a slot comes free (so a delivery that arrives meanwhile goes
-    /// first).
-    async fn admit_bulk(&self) {
-        use governor::clock::Clock;
+    /// The chat's pace is taken when a send is let in, and the send may then wait for the
+    /// budget; a later send to the same chat (a delivery after a broadcast message) may wait
+    /// less. Before it goes, a send looks once more when its chat last had one.
+    async fn last_look(&self, chat: i64) {
+        let Some(pace) = self.chat_pacing.map(|p| if chat < 0 { p * 3 } else { p }) else { return };
         loop {
-            self.wait_for_background().await;
-            match self.background.check() {
-                Ok(()) => return,
-                Err(later) => {
-                    tokio::time::sleep(later.wait_time_from(self.background.clock().now())).await;
+            let wait = {
+                let mut last = self.last_sent.lock().unwrap_or_else(|e| e.into_inner());
+                let now = std::time::Instant::now();
+                match last.get(&chat).map(|t| (*t + pace).saturating_duration_since(now)) {
+                    Some(wait) if !wait.is_zero() => wait,
+                    _ => {
+                        last.insert(chat, now);
+                        return;
+                    }
                 }
-            }
-        }
-    }
-
-    /// Bulk sends go when no background send is waiting for the budget.
-    async fn wait_for_background(&self) {
-        while self.background_waiting.load(Ordering::Acquire) > 0 {
-            let idle = self.background_idle.notified();
-            if self.background_waiting.load(Ordering::Acquire) == 0 {
-                break;
-            }
-            // The notice can race a new background send: look again now and then regardless.
-            let _ = tokio::time::timeout(Duration::from_millis(50), idle).await;
+            };
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -193,23 +199,59 @@ impl Pacer {
         for limiter in [&self.private_chats, &self.groups].into_iter().flatten() {
             limiter.retain_recent();
         }
+        if let Some(pace) = self.chat_pacing {
+            let now = std::time::Instant::now();
+            let mut last = self.last_sent.lock().unwrap_or_else(|e| e.into_inner());
+            last.retain(|_, t| now.duration_since(*t) < pace * 3);
+        }
     }
 }
 
-/// Counts a background send as waiting for the budget until it is admitted (or dropped).
-struct Waiting<'a>(&'a Pacer);
+/// Sends of one lane waiting for the budget: lanes below wait while there are any.
+#[derive(Default)]
+struct Queue {
+    waiting: std::sync::atomic::AtomicUsize,
+    empty: tokio::sync::Notify,
+}
 
-impl<'a> Waiting<'a> {
-    fn new(pacer: &'a Pacer) -> Self {
-        pacer.background_waiting.fetch_add(1, Ordering::AcqRel);
-        Self(pacer)
+impl Queue {
+    /// Counts a send as waiting until the returned guard is dropped (admitted, or given up).
+    fn enter(&self) -> InQueue<'_> {
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        InQueue(self)
+    }
+
+    async fn until_empty(&self) {
+        while self.waiting.load(Ordering::Acquire) > 0 {
+            let empty = self.empty.notified();
+            if self.waiting.load(Ordering::Acquire) == 0 {
+                break;
+            }
+            // The notice can race a new waiter: look again now and then regardless.
+            let _ = tokio::time::timeout(Duration::from_millis(50), empty).await;
+        }
     }
 }
 
-impl Drop for Waiting<'_> {
+struct InQueue<'a>(&'a Queue);
+
+impl Drop for InQueue<'_> {
     fn drop(&mut self) {
-        if self.0.background_waiting.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.background_idle.notify_waiters();
+        if self.0.waiting.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.empty.notify_waiters();
+        }
+    }
+}
+
+/// Takes a slot of `limiter` only while nobody waits in `before`, looking again each time a
+/// slot comes free (so a send of a higher lane that arrives meanwhile goes first).
+async fn take_after(limiter: &DefaultDirectRateLimiter, before: &Queue) {
+    use governor::clock::Clock;
+    loop {
+        before.until_empty().await;
+        match limiter.check() {
+            Ok(()) => return,
+            Err(later) => tokio::time::sleep(later.wait_time_from(limiter.clock().now())).await,
         }
     }
 }
@@ -365,6 +407,41 @@ mod tests {
         delivery.await.unwrap();
         // The broadcast asked first, the delivery still went first.
         assert_eq!(*order.lock().unwrap(), vec!["delivery", "broadcast"]);
+    }
+
+    #[tokio::test]
+    async fn a_reply_goes_before_an_outbox_send_that_waited_longer() {
+        let pacer = Pacer::new(2, Duration::ZERO);
+        pacer.admit(Lane::Interactive, 1).await; // the budget is spent for half a second
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (p, o) = (pacer.clone(), order.clone());
+        let delivery = tokio::spawn(async move {
+            p.admit(Lane::Background, 2).await;
+            o.lock().unwrap().push("delivery");
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (p, o) = (pacer.clone(), order.clone());
+        let reply = tokio::spawn(async move {
+            p.admit(Lane::Interactive, 3).await;
+            o.lock().unwrap().push("reply");
+        });
+        delivery.await.unwrap();
+        reply.await.unwrap();
+        assert_eq!(*order.lock().unwrap(), vec!["reply", "delivery"]);
+    }
+
+    #[tokio::test]
+    async fn a_broadcast_message_and_a_delivery_to_one_chat_stay_a_second_apart_whatever_waited_longer() {
+        let pacer = Pacer::new(1_000, SECOND);
+        // A broadcast message to chat 7 was let in by the chat's limiter long ago and only now
+        // got its slot of the budget; a delivery let in by the limiter just now must still wait.
+        pacer.last_look(7).await;
+        let t0 = Instant::now();
+        pacer.last_look(7).await;
+        assert!(t0.elapsed() >= Duration::from_millis(900), "{:?}", t0.elapsed());
+        let t0 = Instant::now();
+        pacer.last_look(8).await;
+        assert!(t0.elapsed() < Duration::from_millis(100), "another chat does not wait");
     }
 
     #[tokio::test]
