@@ -78,7 +78,7 @@ const GLOBAL_429_CHATS: usize = 3;
 const REPLY_RETRY_LIMIT: Duration = Duration::from_secs(5);
 
 /// Messages per second the background lane leaves to interactive replies.
-const INTERACTIVE_RESERVE: u32 = 3;
+const INTERACTIVE_RESERVE: u32 = 2;
 
 /// A second with a margin: Telegram counts messages as they arrive, and the way there jitters,
 /// so two sends a full second apart can arrive less than a second apart.
