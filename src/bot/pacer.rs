@@ -9,8 +9,9 @@
 //!   and a person's quick burst of replies is not spread out; a 429 is waited out and the reply
 //!   sent again instead of failing the update;
 //! - background sends (the outbox: deliveries, then notices) are also paced per chat, held to
-//!   a slightly smaller share of the budget and take a slot only while no reply waits for one,
-//!   so a reply finds room at once even while the outbox drains a flash sale;
+//!   a slightly smaller share of the budget and, beyond a third of the budget, take a slot only
+//!   while no reply waits for one: a reply finds room at once even while the outbox drains a
+//!   flash sale, and a crowd chatting with the bot cannot starve paid deliveries;
 //! - bulk sends (broadcasts) go like background sends, but only while no background send is
 //!   waiting for the budget: a broadcast fills what a sale leaves over and never delays it.
 //!
@@ -52,6 +53,8 @@ pub struct Pacer {
     admitted: std::sync::atomic::AtomicU64,
     /// Replies waiting for the budget (the outbox and broadcasts wait while there are any).
     replies: Queue,
+    /// The outbox's share that replies cannot take (a third of the budget).
+    outbox_floor: DefaultDirectRateLimiter,
     /// Outbox sends past their chat's pacing, waiting for the budget (broadcasts wait while
     /// there are any).
     outbox: Queue,
@@ -112,6 +115,7 @@ impl Pacer {
             groups,
             admitted: Default::default(),
             replies: Queue::default(),
+            outbox_floor: RateLimiter::direct(spaced(SECOND / total.div_ceil(3))),
             outbox: Queue::default(),
             chat_pacing: paced.then_some(chat_pacing),
             last_sent: Default::default(),
@@ -141,7 +145,13 @@ impl Pacer {
         } else {
             let _waiting = self.outbox.enter();
             self.background.until_ready().await;
-            take_after(&self.global, &self.replies).await;
+            if self.outbox_floor.check().is_ok() {
+                // Within its floor the outbox does not give way: a crowd of people chatting with
+                // the bot cannot hold paid deliveries back.
+                self.global.until_ready().await;
+            } else {
+                take_after(&self.global, &self.replies).await;
+            }
         }
         self.last_look(chat).await;
     }
@@ -409,9 +419,12 @@ mod tests {
         assert_eq!(*order.lock().unwrap(), vec!["delivery", "broadcast"]);
     }
 
-    #[tokio::test]
-    async fn a_reply_goes_before_an_outbox_send_that_waited_longer() {
+    /// Which of an outbox send (asking first) and a reply (asking 20 ms later) goes first.
+    async fn delivery_or_reply_first(outbox_had_its_floor: bool) -> Vec<&'static str> {
         let pacer = Pacer::new(2, Duration::ZERO);
+        if outbox_had_its_floor {
+            assert!(pacer.outbox_floor.check().is_ok());
+        }
         pacer.admit(Lane::Interactive, 1).await; // the budget is spent for half a second
         let order = Arc::new(std::sync::Mutex::new(Vec::new()));
         let (p, o) = (pacer.clone(), order.clone());
@@ -427,7 +440,18 @@ mod tests {
         });
         delivery.await.unwrap();
         reply.await.unwrap();
-        assert_eq!(*order.lock().unwrap(), vec!["reply", "delivery"]);
+        let order = order.lock().unwrap().clone();
+        order
+    }
+
+    #[tokio::test]
+    async fn a_reply_goes_before_an_outbox_send_that_waited_longer() {
+        assert_eq!(delivery_or_reply_first(true).await, vec!["reply", "delivery"]);
+    }
+
+    #[tokio::test]
+    async fn within_its_floor_the_outbox_does_not_give_way_to_replies() {
+        assert_eq!(delivery_or_reply_first(false).await, vec!["delivery", "reply"]);
     }
 
     #[tokio::test]
