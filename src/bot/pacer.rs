@@ -129,6 +129,10 @@ impl Pacer {
         if lane == Lane::Interactive {
             let _waiting = self.replies.enter();
             self.global.until_ready().await;
+            // Replies do not wait for their chat, but the chat's next background message does.
+            if self.chat_pacing.is_some() {
+                self.last_sent.lock().unwrap_or_else(|e| e.into_inner()).insert(chat, std::time::Instant::now());
+            }
             return;
         }
         if self.admitted.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
@@ -419,12 +423,11 @@ mod tests {
         assert_eq!(*order.lock().unwrap(), vec!["delivery", "broadcast"]);
     }
 
-    /// Which of an outbox send (asking first) and a reply (asking 20 ms later) goes first.
-    async fn delivery_or_reply_first(outbox_had_its_floor: bool) -> Vec<&'static str> {
+    /// Which of an outbox send (asking first) and a reply (asking 20 ms later) goes first, once
+    /// the outbox had its floor.
+    async fn delivery_or_reply_first() -> Vec<&'static str> {
         let pacer = Pacer::new(2, Duration::ZERO);
-        if outbox_had_its_floor {
-            assert!(pacer.outbox_floor.check().is_ok());
-        }
+        assert!(pacer.outbox_floor.check().is_ok());
         pacer.admit(Lane::Interactive, 1).await; // the budget is spent for half a second
         let order = Arc::new(std::sync::Mutex::new(Vec::new()));
         let (p, o) = (pacer.clone(), order.clone());
@@ -446,12 +449,35 @@ mod tests {
 
     #[tokio::test]
     async fn a_reply_goes_before_an_outbox_send_that_waited_longer() {
-        assert_eq!(delivery_or_reply_first(true).await, vec!["reply", "delivery"]);
+        assert_eq!(delivery_or_reply_first().await, vec!["reply", "delivery"]);
     }
 
     #[tokio::test]
     async fn within_its_floor_the_outbox_does_not_give_way_to_replies() {
-        assert_eq!(delivery_or_reply_first(false).await, vec!["delivery", "reply"]);
+        // Four replies keep waiting for a budget of 2 a second; a delivery asks meanwhile. Giving
+        // way to every reply it would go last; within its floor it takes a turn among them.
+        let pacer = Pacer::new(2, Duration::ZERO);
+        pacer.admit(Lane::Interactive, 1).await;
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for chat in 10..14 {
+            let (p, o) = (pacer.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                p.admit(Lane::Interactive, chat).await;
+                o.lock().unwrap().push("reply");
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (p, o) = (pacer.clone(), order.clone());
+        tasks.push(tokio::spawn(async move {
+            p.admit(Lane::Background, 2).await;
+            o.lock().unwrap().push("delivery");
+        }));
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let order = order.lock().unwrap().clone();
+        assert_ne!(order.last(), Some(&"delivery"), "{order:?}");
     }
 
     #[tokio::test]
@@ -466,6 +492,15 @@ mod tests {
         let t0 = Instant::now();
         pacer.last_look(8).await;
         assert!(t0.elapsed() < Duration::from_millis(100), "another chat does not wait");
+    }
+
+    #[tokio::test]
+    async fn a_background_message_keeps_a_second_after_a_reply_to_the_same_chat() {
+        let pacer = Pacer::new(1_000, SECOND);
+        pacer.admit(Lane::Interactive, 7).await;
+        let t0 = Instant::now();
+        pacer.admit(Lane::Background, 7).await;
+        assert!(t0.elapsed() >= Duration::from_millis(900), "{:?}", t0.elapsed());
     }
 
     #[tokio::test]
