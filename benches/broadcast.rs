@@ -1,5 +1,6 @@
 //! Broadcast (issue 8 §3): `cargo bench --bench broadcast` — knob `--recipients N` /
-//! `BENCH_RECIPIENTS` (default 2000), `--scripted-429 K` / `BENCH_SCRIPTED_429` (default 2).
+//! `BENCH_RECIPIENTS` (default 2000), `--scripted-429 K` / `BENCH_SCRIPTED_429` (default 2),
+//! `--rtt MS` / `BENCH_RTT_MS` (default 0: Telegram this far away, a fifth of it as jitter).
 //!
 //! The fake Telegram enforces 30 sends/s globally and 1 per chat per second (429 with
 //! `retry_after` 1 beyond that), and answers K extra scripted 429s (`retry_after` 1) spread over
@@ -22,7 +23,11 @@ const CONFIGURED_RATE: f64 = 25.0;
 async fn main() {
     let recipients = arg_or_knob("recipients", "BENCH_RECIPIENTS", 2000);
     let scripted = arg_or_knob("scripted-429", "BENCH_SCRIPTED_429", 2);
-    println!("== broadcast: {recipients} recipients, fake Telegram at 30 msg/s global, {scripted} scripted 429s");
+    let rtt = Duration::from_millis(arg_or_knob("rtt", "BENCH_RTT_MS", 0) as u64);
+    println!(
+        "== broadcast: {recipients} recipients, fake Telegram at 30 msg/s global, {scripted} scripted 429s, {} ms away",
+        rtt.as_millis()
+    );
     println!("   {}", machine_note());
     let mut bot = Bot::prepare(|env| {
         env.insert("BROADCAST_RATE".into(), "25".into());
@@ -34,6 +39,7 @@ async fn main() {
     }
     bot.tg.set_rate_limit(Some(RateLimit { global_per_sec: 30, per_chat_per_sec: 1, retry_after: 1 }));
     bot.spawn().await;
+    bot.tg.set_round_trip(rtt, rtt / 5);
     let pid = bot.pid();
     let want: HashSet<i64> = (FIRST_USER..FIRST_USER + recipients as i64).collect();
 
@@ -72,6 +78,7 @@ async fn main() {
     let hwm = status_mib(pid, "VmHWM");
     let calls = bot.tg.calls_to("sendMessage");
     let edits = bot.tg.calls_to("editMessageText");
+    let (in_flight, too_many_global) = (bot.tg.max_in_flight(), bot.tg.too_many_global());
     bot.stop().await;
 
     let mut ok: HashMap<i64, Vec<Instant>> = HashMap::new();
@@ -134,6 +141,7 @@ async fn main() {
     println!("{}", summary("gap between recipient sends", &mut gaps));
     println!("unhandled 429s (recipients never delivered): {unhandled}; duplicate deliveries: {duplicates}");
     println!("bot CPU during the broadcast: {cpu:.2} s; peak RSS (VmHWM) {hwm:.1} MiB");
+    println!("Bot API calls in flight at most: {}; 429s for the bot's total (30/s): {}", in_flight, too_many_global);
     println!("   {}", machine_note());
     if unhandled > 0 || duplicates > 0 {
         eprintln!("--- stderr tail:\n{}", bot.stderr().lines().rev().take(30).collect::<Vec<_>>().join("\n"));

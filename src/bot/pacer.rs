@@ -53,8 +53,10 @@ pub struct Pacer {
     admitted: std::sync::atomic::AtomicU64,
     /// Replies waiting for the budget (the outbox and broadcasts wait while there are any).
     replies: Queue,
-    /// The outbox's share that replies cannot take (a third of the budget).
+    /// The outbox's share that replies cannot take (a third of the budget), and the outbox sends
+    /// within it waiting for the budget (replies wait while there are any).
     outbox_floor: DefaultDirectRateLimiter,
+    owed: Queue,
     /// Outbox sends past their chat's pacing, waiting for the budget (broadcasts wait while
     /// there are any).
     outbox: Queue,
@@ -115,6 +117,7 @@ impl Pacer {
             groups,
             admitted: Default::default(),
             replies: Queue::default(),
+            owed: Queue::default(),
             outbox_floor: RateLimiter::direct(spaced(SECOND / total.div_ceil(3))),
             outbox: Queue::default(),
             chat_pacing: paced.then_some(chat_pacing),
@@ -128,7 +131,7 @@ impl Pacer {
         self.wait_out_hold().await;
         if lane == Lane::Interactive {
             let _waiting = self.replies.enter();
-            self.global.until_ready().await;
+            take_after(&self.global, &self.owed).await;
             // Replies do not wait for their chat, but the chat's next background message does.
             if self.chat_pacing.is_some() {
                 self.last_sent.lock().unwrap_or_else(|e| e.into_inner()).insert(chat, std::time::Instant::now());
@@ -150,8 +153,9 @@ impl Pacer {
             let _waiting = self.outbox.enter();
             self.background.until_ready().await;
             if self.outbox_floor.check().is_ok() {
-                // Within its floor the outbox does not give way: a crowd of people chatting with
-                // the bot cannot hold paid deliveries back.
+                // Within its floor the outbox goes first: a crowd of people chatting with the bot
+                // cannot hold paid deliveries back.
+                let _owed = self.owed.enter();
                 self.global.until_ready().await;
             } else {
                 take_after(&self.global, &self.replies).await;
