@@ -82,6 +82,9 @@ const GLOBAL_429_CHATS: usize = 3;
 /// the reply: the person has moved on).
 const REPLY_RETRY_LIMIT: Duration = Duration::from_secs(5);
 
+/// How often an outbox send that gives way to replies looks whether its floor has room again.
+const FLOOR_LOOK: Duration = Duration::from_millis(100);
+
 /// Messages per second the background lane leaves to interactive replies.
 const INTERACTIVE_RESERVE: u32 = 2;
 
@@ -152,13 +155,20 @@ impl Pacer {
         } else {
             let _waiting = self.outbox.enter();
             self.background.until_ready().await;
-            if self.outbox_floor.check().is_ok() {
-                // Within its floor the outbox goes first: a crowd of people chatting with the bot
-                // cannot hold paid deliveries back.
-                let _owed = self.owed.enter();
-                self.global.until_ready().await;
-            } else {
-                take_after(&self.global, &self.replies).await;
+            // Within its floor the outbox goes first: a crowd of people chatting with the bot
+            // cannot hold paid deliveries back. Beyond it, a send gives way to replies and looks
+            // at the floor again now and then (else the sends that gave way would fill the
+            // outbox's lanes until the crowd is gone).
+            loop {
+                if self.outbox_floor.check().is_ok() {
+                    let _owed = self.owed.enter();
+                    self.global.until_ready().await;
+                    break;
+                }
+                let gave_way = take_after(&self.global, &self.replies);
+                if tokio::time::timeout(FLOOR_LOOK, gave_way).await.is_ok() {
+                    break;
+                }
             }
         }
         self.last_look(chat).await;
@@ -481,6 +491,36 @@ mod tests {
             t.await.unwrap();
         }
         let order = order.lock().unwrap().clone();
+        assert_ne!(order.last(), Some(&"delivery"), "{order:?}");
+    }
+
+    #[tokio::test]
+    async fn an_outbox_send_that_gave_way_takes_its_floor_when_it_has_room_again() {
+        // The outbox had its floor this second, so the delivery first gives way to six replies
+        // (3 s at 2 a second); a second later its floor has room again and it goes.
+        let pacer = Pacer::new(2, Duration::ZERO);
+        assert!(pacer.outbox_floor.check().is_ok());
+        pacer.admit(Lane::Interactive, 1).await;
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for chat in 10..16 {
+            let (p, o) = (pacer.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                p.admit(Lane::Interactive, chat).await;
+                o.lock().unwrap().push("reply");
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (p, o) = (pacer.clone(), order.clone());
+        tasks.push(tokio::spawn(async move {
+            p.admit(Lane::Background, 2).await;
+            o.lock().unwrap().push("delivery");
+        }));
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let order = order.lock().unwrap().clone();
+        assert_eq!(order.first(), Some(&"reply"), "{order:?}");
         assert_ne!(order.last(), Some(&"delivery"), "{order:?}");
     }
 
