@@ -12,6 +12,10 @@ use quickcart::{
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Serve) {
+        // Before any thread exists: may run this program again with fewer malloc arenas.
+        ops::malloc::limit_arenas();
+    }
     if let Err(e) = config::load_dotenv() {
         return fail(&e);
     }

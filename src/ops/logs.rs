@@ -22,7 +22,13 @@ pub fn init(log_dir: Option<&Path>, default_level: &str) -> Option<WorkerGuard> 
         DailyFile::open(dir).ok()
     }) {
         Some(appender) => {
-            let (writer, guard) = tracing_appender::non_blocking(appender);
+            // 8,192 lines of room instead of the default 128,000: that queue is allocated and
+            // touched up front, 4 MB of the idle process (issue 14). The writer thread keeps up
+            // with far more than a flash sale logs (a few lines per order); lines beyond the
+            // room are dropped, as before, not waited for.
+            let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .buffered_lines_limit(8_192)
+                .finish(appender);
             let layer = fmt::layer().json().with_writer(Redacting(writer)).with_filter(filter());
             (Some(layer), Some(guard))
         }

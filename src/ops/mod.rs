@@ -6,3 +6,4 @@ pub mod keys;
 pub mod lock;
 pub mod logs;
 pub mod maintenance;
+pub mod malloc;

@@ -67,10 +67,17 @@ pub struct Db {
     /// The shop's one writer connection, started on the first [`Db::write`] (CLI tools that only
     /// read never open it).
     writer: Arc<writer::WriterSlot>,
+    /// Room for [`Db::call`]s: one per pooled shop connection. A call waits for its turn here,
+    /// as a task, instead of on a blocking thread of its own: under a burst (1,000 customers at
+    /// once) calls beyond the pool used to start a hundred threads that only waited for a
+    /// connection, each with a stack and a malloc arena of its own (issue 14).
+    calls: Arc<tokio::sync::Semaphore>,
     data_dir: Arc<std::path::PathBuf>,
 }
 
 pub const SHOP_FILE: &str = "shop.db";
+/// Pooled connections to shop.db (reads; writes have their own connection).
+const SHOP_CONNECTIONS: u32 = 8;
 pub const AUDIT_FILE: &str = "audit.db";
 
 impl Db {
@@ -78,7 +85,7 @@ impl Db {
     pub fn open(data_dir: &Path, key: &DbKey) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir)?;
         restrict_dir(data_dir);
-        let shop = open_pool(&data_dir.join(SHOP_FILE), key, 8, migrate::migrate_shop)?;
+        let shop = open_pool(&data_dir.join(SHOP_FILE), key, SHOP_CONNECTIONS, migrate::migrate_shop)?;
         let audit = open_pool(&data_dir.join(AUDIT_FILE), key, 2, migrate::migrate_audit)?;
         Ok(Self {
             shop,
@@ -91,6 +98,7 @@ impl Db {
                 let manager = CipherManager::new(data_dir.join(SHOP_FILE), key.clone());
                 Arc::new(writer::WriterSlot::new(move || manager.open()))
             },
+            calls: Arc::new(tokio::sync::Semaphore::new(SHOP_CONNECTIONS as usize)),
             data_dir: Arc::new(data_dir.to_path_buf()),
         })
     }
@@ -114,7 +122,11 @@ impl Db {
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let pool = self.shop.clone();
+        // Never closed, so `None` does not happen.
+        let turn = Arc::clone(&self.calls).acquire_owned().await.ok();
         tokio::task::spawn_blocking(move || {
+            // Declared before `conn`, so dropped after it: the turn ends once the connection is back.
+            let _turn = turn;
             let mut conn = pool.get()?;
             f(&mut conn)
         })

@@ -316,7 +316,7 @@ impl Shop {
         let qr_string = txn.qr_string.clone();
         let (stored, rendered) = tokio::join!(
             self.db.write(move |c| store::orders::set_transaction(c, id, &txn_id, fee, &qr)),
-            tokio::task::spawn_blocking(move || crate::shop::qr::png(&qr_string))
+            crate::shop::qr::png_off_thread(qr_string)
         );
         stored?;
         let png = match rendered {
