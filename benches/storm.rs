@@ -78,6 +78,10 @@ async fn main() {
         env.insert("PAKASIR_WEBHOOK_LIMIT_PER_MINUTE".into(), "1000000".into());
         // Payments arrive by webhook only: keep the poller out of the measurement.
         env.insert("PAKASIR_POLL_SECONDS".into(), "3600".into());
+        // The fake has no limits; at the pacer's defaults (30 messages/s) the race takes minutes
+        // and customers give up. The pacer's most permissive setting instead.
+        env.insert("TELEGRAM_MESSAGES_PER_SECOND".into(), "1000".into());
+        env.insert("TELEGRAM_CHAT_PACING_MS".into(), "0".into());
     })
     .await;
     bot.pakasir.set_status_interval(Duration::from_millis(1));
