@@ -3,7 +3,9 @@
 //! `cargo bench --bench storm` — knobs: `--customers N` / `BENCH_CUSTOMERS` (default 1000),
 //! `--items S` / `BENCH_ITEMS` (default 500), `--raw-orders R` / `BENCH_RAW_ORDERS` (default S),
 //! `--rate U` / `BENCH_RATE` (offered updates/s: customers arrive evenly at U/3 per second;
-//! default 0 = all customers at once, a flash-sale race).
+//! default 0 = all customers at once, a flash-sale race), `--rtt MS` / `BENCH_RTT_MS` (default
+//! 0: Telegram this far away, a fifth of it as jitter), `--limits 0|1` / `BENCH_LIMITS` (default
+//! 0; 1: the fake enforces Telegram's flood limits and the bot runs at its default pacing).
 //!
 //! The release binary runs `serve` against the fake Telegram (no rate limits) and the fake
 //! Pakasir (status limit 1 ms) on 127.0.0.1. Every customer is a different Telegram user (so the
@@ -66,8 +68,14 @@ async fn main() {
     let items = arg_or_knob("items", "BENCH_ITEMS", 500);
     let raw_orders = arg_or_knob("raw-orders", "BENCH_RAW_ORDERS", items);
     let rate = arg_or_knob("rate", "BENCH_RATE", 0);
+    let rtt = Duration::from_millis(arg_or_knob("rtt", "BENCH_RTT_MS", 0) as u64);
+    let limits = arg_or_knob("limits", "BENCH_LIMITS", 0) == 1;
     let arrivals = if rate == 0 { "all at once".to_string() } else { format!("arriving for {rate} updates/s offered") };
-    println!("== checkout storm: {customers} customers ({arrivals}), {items} items of one product");
+    println!(
+        "== checkout storm: {customers} customers ({arrivals}), {items} items of one product; Telegram {} ms away{}",
+        rtt.as_millis(),
+        if limits { ", its flood limits enforced (the bot at its default pacing)" } else { ", no flood limits" }
+    );
     println!("   {}", machine_note());
 
     let (raw_pay, raw) = raw_limit(raw_orders);
@@ -78,14 +86,20 @@ async fn main() {
         env.insert("PAKASIR_WEBHOOK_LIMIT_PER_MINUTE".into(), "1000000".into());
         // Payments arrive by webhook only: keep the poller out of the measurement.
         env.insert("PAKASIR_POLL_SECONDS".into(), "3600".into());
-        // The fake has no limits; at the pacer's defaults (30 messages/s) the race takes minutes
-        // and customers give up. The pacer's most permissive setting instead.
-        env.insert("TELEGRAM_MESSAGES_PER_SECOND".into(), "1000".into());
-        env.insert("TELEGRAM_CHAT_PACING_MS".into(), "0".into());
+        // Without the fake's limits: at the pacer's defaults (30 messages/s) the race takes
+        // minutes and customers give up. The pacer's most permissive setting instead.
+        if !limits {
+            env.insert("TELEGRAM_MESSAGES_PER_SECOND".into(), "1000".into());
+            env.insert("TELEGRAM_CHAT_PACING_MS".into(), "0".into());
+        }
     })
     .await;
     bot.pakasir.set_status_interval(Duration::from_millis(1));
     bot.tg.set_rate_limit(None);
+    if limits {
+        bot.tg.set_telegram_limits();
+    }
+    bot.tg.set_round_trip(rtt, rtt / 5);
     {
         let db = seed_db(&bot.data_dir(), &bot.key());
         seed_users(&db, FIRST_USER..FIRST_USER + customers as i64);
