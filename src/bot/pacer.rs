@@ -92,6 +92,14 @@ const INTERACTIVE_RESERVE: u32 = 2;
 /// so two sends a full second apart can arrive less than a second apart.
 const SECOND: Duration = Duration::from_millis(1_100);
 
+/// A group takes a message every three private-chat paces (Telegram: 20 a minute).
+const GROUP_PACE: u32 = 3;
+
+/// Group and channel ids are negative in the Bot API.
+fn is_group(chat: i64) -> bool {
+    chat < 0
+}
+
 /// One message per `period`, no burst.
 fn spaced(period: Duration) -> Quota {
     Quota::with_period(period.max(Duration::from_millis(1)))
@@ -112,7 +120,7 @@ impl Pacer {
         // A private chat takes one message a second; a group 20 a minute (one per 3 s).
         let paced = !chat_pacing.is_zero();
         let private_chats = paced.then(|| RateLimiter::keyed(spaced(chat_pacing)));
-        let groups = paced.then(|| RateLimiter::keyed(spaced(chat_pacing * 3)));
+        let groups = paced.then(|| RateLimiter::keyed(spaced(chat_pacing * GROUP_PACE)));
         Arc::new(Self {
             global,
             background,
@@ -144,8 +152,7 @@ impl Pacer {
         if self.admitted.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
             self.forget_quiet_chats();
         }
-        // Group and channel ids are negative in the Bot API.
-        let per_chat = if chat < 0 { &self.groups } else { &self.private_chats };
+        let per_chat = if is_group(chat) { &self.groups } else { &self.private_chats };
         if let Some(limiter) = per_chat {
             limiter.until_key_ready(&chat).await;
         }
@@ -178,7 +185,7 @@ impl Pacer {
     /// budget; a later send to the same chat (a delivery after a broadcast message) may wait
     /// less. Before it goes, a send looks once more when its chat last had one.
     async fn last_look(&self, chat: i64) {
-        let Some(pace) = self.chat_pacing.map(|p| if chat < 0 { p * 3 } else { p }) else { return };
+        let Some(pace) = self.chat_pacing.map(|p| if is_group(chat) { p * GROUP_PACE } else { p }) else { return };
         loop {
             let wait = {
                 let mut last = self.last_sent.lock().unwrap_or_else(|e| e.into_inner());
@@ -230,7 +237,7 @@ impl Pacer {
         if let Some(pace) = self.chat_pacing {
             let now = std::time::Instant::now();
             let mut last = self.last_sent.lock().unwrap_or_else(|e| e.into_inner());
-            last.retain(|_, t| now.duration_since(*t) < pace * 3);
+            last.retain(|_, t| now.duration_since(*t) < pace * GROUP_PACE);
         }
     }
 }
@@ -414,56 +421,51 @@ mod tests {
         assert!(pacer.groups.as_ref().unwrap().check_key(&-5).is_err(), "a group waits 3 s between messages");
     }
 
+    /// Sends `first` asks for, then (20 ms later) `then`: the lanes in the order they were let
+    /// through.
+    async fn let_through(pacer: &Arc<Pacer>, first: &[(Lane, i64)], then: &[(Lane, i64)]) -> Vec<Lane> {
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for (i, batch) in [first, then].into_iter().enumerate() {
+            if i > 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            for &(lane, chat) in batch {
+                let (p, o) = (pacer.clone(), order.clone());
+                tasks.push(tokio::spawn(async move {
+                    p.admit(lane, chat).await;
+                    o.lock().unwrap().push(lane);
+                }));
+            }
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let order = order.lock().unwrap().clone();
+        order
+    }
+
+    fn replies(n: i64) -> Vec<(Lane, i64)> {
+        (10..10 + n).map(|chat| (Lane::Interactive, chat)).collect()
+    }
+
     #[tokio::test]
     async fn a_broadcast_send_waits_while_an_outbox_send_waits_for_the_budget() {
         // 2 messages a second in all, 1 for the background and bulk lanes; no per-chat pacing.
         let pacer = Pacer::new(2, Duration::ZERO);
         pacer.admit(Lane::Background, 1).await; // the background budget is spent for a second
-        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (p, o) = (pacer.clone(), order.clone());
-        let bulk = tokio::spawn(async move {
-            p.admit(Lane::Bulk, 2).await;
-            o.lock().unwrap().push("broadcast");
-        });
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let (p, o) = (pacer.clone(), order.clone());
-        let delivery = tokio::spawn(async move {
-            p.admit(Lane::Background, 3).await;
-            o.lock().unwrap().push("delivery");
-        });
-        bulk.await.unwrap();
-        delivery.await.unwrap();
-        // The broadcast asked first, the delivery still went first.
-        assert_eq!(*order.lock().unwrap(), vec!["delivery", "broadcast"]);
-    }
-
-    /// Which of an outbox send (asking first) and a reply (asking 20 ms later) goes first, once
-    /// the outbox had its floor.
-    async fn delivery_or_reply_first() -> Vec<&'static str> {
-        let pacer = Pacer::new(2, Duration::ZERO);
-        assert!(pacer.outbox_floor.check().is_ok());
-        pacer.admit(Lane::Interactive, 1).await; // the budget is spent for half a second
-        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (p, o) = (pacer.clone(), order.clone());
-        let delivery = tokio::spawn(async move {
-            p.admit(Lane::Background, 2).await;
-            o.lock().unwrap().push("delivery");
-        });
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let (p, o) = (pacer.clone(), order.clone());
-        let reply = tokio::spawn(async move {
-            p.admit(Lane::Interactive, 3).await;
-            o.lock().unwrap().push("reply");
-        });
-        delivery.await.unwrap();
-        reply.await.unwrap();
-        let order = order.lock().unwrap().clone();
-        order
+                                                // The broadcast asked first, the delivery still went first.
+        let order = let_through(&pacer, &[(Lane::Bulk, 2)], &[(Lane::Background, 3)]).await;
+        assert_eq!(order, vec![Lane::Background, Lane::Bulk]);
     }
 
     #[tokio::test]
     async fn a_reply_goes_before_an_outbox_send_that_waited_longer() {
-        assert_eq!(delivery_or_reply_first().await, vec!["reply", "delivery"]);
+        let pacer = Pacer::new(2, Duration::ZERO);
+        assert!(pacer.outbox_floor.check().is_ok()); // the outbox had its floor this second
+        pacer.admit(Lane::Interactive, 1).await; // the budget is spent for half a second
+        let order = let_through(&pacer, &[(Lane::Background, 2)], &[(Lane::Interactive, 3)]).await;
+        assert_eq!(order, vec![Lane::Interactive, Lane::Background]);
     }
 
     #[tokio::test]
@@ -472,26 +474,8 @@ mod tests {
         // way to every reply it would go last; within its floor it takes a turn among them.
         let pacer = Pacer::new(2, Duration::ZERO);
         pacer.admit(Lane::Interactive, 1).await;
-        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let mut tasks = Vec::new();
-        for chat in 10..14 {
-            let (p, o) = (pacer.clone(), order.clone());
-            tasks.push(tokio::spawn(async move {
-                p.admit(Lane::Interactive, chat).await;
-                o.lock().unwrap().push("reply");
-            }));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let (p, o) = (pacer.clone(), order.clone());
-        tasks.push(tokio::spawn(async move {
-            p.admit(Lane::Background, 2).await;
-            o.lock().unwrap().push("delivery");
-        }));
-        for t in tasks {
-            t.await.unwrap();
-        }
-        let order = order.lock().unwrap().clone();
-        assert_ne!(order.last(), Some(&"delivery"), "{order:?}");
+        let order = let_through(&pacer, &replies(4), &[(Lane::Background, 2)]).await;
+        assert_ne!(order.last(), Some(&Lane::Background), "{order:?}");
     }
 
     #[tokio::test]
@@ -501,27 +485,9 @@ mod tests {
         let pacer = Pacer::new(2, Duration::ZERO);
         assert!(pacer.outbox_floor.check().is_ok());
         pacer.admit(Lane::Interactive, 1).await;
-        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let mut tasks = Vec::new();
-        for chat in 10..16 {
-            let (p, o) = (pacer.clone(), order.clone());
-            tasks.push(tokio::spawn(async move {
-                p.admit(Lane::Interactive, chat).await;
-                o.lock().unwrap().push("reply");
-            }));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let (p, o) = (pacer.clone(), order.clone());
-        tasks.push(tokio::spawn(async move {
-            p.admit(Lane::Background, 2).await;
-            o.lock().unwrap().push("delivery");
-        }));
-        for t in tasks {
-            t.await.unwrap();
-        }
-        let order = order.lock().unwrap().clone();
-        assert_eq!(order.first(), Some(&"reply"), "{order:?}");
-        assert_ne!(order.last(), Some(&"delivery"), "{order:?}");
+        let order = let_through(&pacer, &replies(6), &[(Lane::Background, 2)]).await;
+        assert_eq!(order.first(), Some(&Lane::Interactive), "{order:?}");
+        assert_ne!(order.last(), Some(&Lane::Background), "{order:?}");
     }
 
     #[tokio::test]
