@@ -63,10 +63,28 @@ pub struct Pacer {
     /// `None`: no per-chat pacing; else the least time between two background messages to a
     /// private chat (a group: three times as long).
     chat_pacing: Option<Duration>,
-    /// When each chat last had a background message let through.
-    last_sent: std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>,
+    /// When each chat last had a message let through, and the one before.
+    last_sent: std::sync::Mutex<std::collections::HashMap<i64, Sent>>,
     /// Recent 429s (when, which chat), and until when the whole bot holds back.
     limited: std::sync::Mutex<Limited>,
+}
+
+/// The last two sends let through to one chat.
+#[derive(Clone, Copy)]
+struct Sent {
+    last: std::time::Instant,
+    before: Option<std::time::Instant>,
+}
+
+impl Sent {
+    fn record(entry: Option<&mut Sent>, now: std::time::Instant) -> Sent {
+        Sent { last: now, before: entry.map(|s| s.last) }
+    }
+
+    /// Two sends closer together than `pace`: the chat's own limit explains a 429.
+    fn crowded(&self, pace: Duration) -> bool {
+        self.before.is_some_and(|b| self.last.duration_since(b) < pace)
+    }
 }
 
 #[derive(Default)]
@@ -145,7 +163,9 @@ impl Pacer {
             take_after(&self.global, &self.owed).await;
             // Replies do not wait for their chat, but the chat's next background message does.
             if self.chat_pacing.is_some() {
-                self.last_sent.lock().unwrap_or_else(|e| e.into_inner()).insert(chat, std::time::Instant::now());
+                let mut last = self.last_sent.lock().unwrap_or_else(|e| e.into_inner());
+                let sent = Sent::record(last.get_mut(&chat), std::time::Instant::now());
+                last.insert(chat, sent);
             }
             return;
         }
@@ -185,15 +205,16 @@ impl Pacer {
     /// budget; a later send to the same chat (a delivery after a broadcast message) may wait
     /// less. Before it goes, a send looks once more when its chat last had one.
     async fn last_look(&self, chat: i64) {
-        let Some(pace) = self.chat_pacing.map(|p| if is_group(chat) { p * GROUP_PACE } else { p }) else { return };
+        let Some(pace) = self.pace(chat) else { return };
         loop {
             let wait = {
                 let mut last = self.last_sent.lock().unwrap_or_else(|e| e.into_inner());
                 let now = std::time::Instant::now();
-                match last.get(&chat).map(|t| (*t + pace).saturating_duration_since(now)) {
+                match last.get(&chat).map(|t| (t.last + pace).saturating_duration_since(now)) {
                     Some(wait) if !wait.is_zero() => wait,
                     _ => {
-                        last.insert(chat, now);
+                        let sent = Sent::record(last.get_mut(&chat), now);
+                        last.insert(chat, sent);
                         return;
                     }
                 }
@@ -202,10 +223,22 @@ impl Pacer {
         }
     }
 
-    /// Telegram answered 429 for `chat` with `retry_after`. Several chats within a second: the
-    /// whole bot waits it out.
+    /// The least time between two messages to `chat` (`None`: no per-chat pacing).
+    fn pace(&self, chat: i64) -> Option<Duration> {
+        self.chat_pacing.map(|p| if is_group(chat) { p * GROUP_PACE } else { p })
+    }
+
+    /// Telegram answered 429 for `chat` with `retry_after`. Several chats within a second whose
+    /// own pace does not explain it (a reply of two messages does): the whole bot waits it out.
     pub fn rate_limited(&self, chat: i64, retry_after: Duration) {
         let now = std::time::Instant::now();
+        let crowded = self.pace(chat).is_some_and(|pace| {
+            let last = self.last_sent.lock().unwrap_or_else(|e| e.into_inner());
+            last.get(&chat).is_some_and(|sent| sent.crowded(pace))
+        });
+        if crowded {
+            return;
+        }
         let mut limited = self.limited.lock().unwrap_or_else(|e| e.into_inner());
         limited.recent.retain(|(t, _)| now.duration_since(*t) < Duration::from_secs(1));
         limited.recent.push_back((now, chat));
@@ -237,7 +270,7 @@ impl Pacer {
         if let Some(pace) = self.chat_pacing {
             let now = std::time::Instant::now();
             let mut last = self.last_sent.lock().unwrap_or_else(|e| e.into_inner());
-            last.retain(|_, t| now.duration_since(*t) < pace * GROUP_PACE);
+            last.retain(|_, t| now.duration_since(t.last) < pace * GROUP_PACE);
         }
     }
 }
@@ -524,6 +557,29 @@ mod tests {
         pacer.rate_limited(7, Duration::from_secs(1));
         let t0 = Instant::now();
         pacer.admit(Lane::Background, 9).await;
+        assert!(t0.elapsed() >= Duration::from_millis(900), "{:?}", t0.elapsed());
+    }
+
+    #[tokio::test]
+    async fn rate_limits_after_two_quick_replies_to_each_chat_hold_nobody_else() {
+        // A reply of two messages (an edit, then a photo) meets the chat's own limit: that is no
+        // sign that the bot as a whole is too fast, however many chats it happens in at once.
+        let pacer = Pacer::new(1_000, SECOND);
+        for chat in [5, 6, 7] {
+            pacer.admit(Lane::Interactive, chat).await;
+            pacer.admit(Lane::Interactive, chat).await;
+            pacer.rate_limited(chat, Duration::from_secs(1));
+        }
+        let t0 = Instant::now();
+        pacer.admit(Lane::Interactive, 9).await;
+        assert!(t0.elapsed() < Duration::from_millis(500), "held for {:?}", t0.elapsed());
+        // The same 429s in chats that had one message each: the bot is too fast.
+        for chat in [15, 16, 17] {
+            pacer.admit(Lane::Interactive, chat).await;
+            pacer.rate_limited(chat, Duration::from_secs(1));
+        }
+        let t0 = Instant::now();
+        pacer.admit(Lane::Interactive, 9).await;
         assert!(t0.elapsed() >= Duration::from_millis(900), "{:?}", t0.elapsed());
     }
 

@@ -172,6 +172,11 @@ struct St {
     /// Messages a group (negative chat id) takes per minute, as Telegram (20); `None`: no limit.
     group_per_minute: Option<u32>,
     group_sends: VecDeque<(Instant, i64)>,
+    /// Private-chat messages that may go at once before the per-chat rate applies (Telegram
+    /// "may allow short bursts"); 1: none, each message a full interval after the last.
+    chat_burst: u32,
+    /// Per private chat: messages it may still take at once, and when that was counted.
+    chat_credit: HashMap<i64, (f64, Instant)>,
     /// Every Bot API answer comes this long after the request (half on the way there, half on
     /// the way back), plus up to `.1` of random jitter: a VM some way from Telegram.
     round_trip: Option<(Duration, Duration)>,
@@ -602,7 +607,15 @@ impl St {
         while self.sends.front().is_some_and(|(t, _)| now.duration_since(*t) >= Duration::from_secs(1)) {
             self.sends.pop_front();
         }
-        let per_chat = self.sends.iter().filter(|(_, c)| *c == chat).count();
+        let chat_full = if self.chat_burst > 1 && chat > 0 {
+            let (credit, at) = self.chat_credit.get(&chat).copied().unwrap_or((f64::from(self.chat_burst), now));
+            let credit = (credit + now.duration_since(at).as_secs_f64() * f64::from(rl.per_chat_per_sec))
+                .min(f64::from(self.chat_burst));
+            self.chat_credit.insert(chat, (credit, now));
+            credit < 1.0
+        } else {
+            self.sends.iter().filter(|(_, c)| *c == chat).count() >= rl.per_chat_per_sec as usize
+        };
         let group_full = match self.group_per_minute.filter(|_| chat < 0) {
             Some(per_minute) => {
                 while self.group_sends.front().is_some_and(|(t, _)| now.duration_since(*t) >= Duration::from_secs(60)) {
@@ -613,7 +626,7 @@ impl St {
             None => false,
         };
         let global_full = self.sends.len() >= rl.global_per_sec as usize;
-        if global_full || per_chat >= rl.per_chat_per_sec as usize || group_full {
+        if global_full || chat_full || group_full {
             *self.too_many.entry(chat).or_default() += 1;
             if global_full {
                 self.too_many_global += 1;
@@ -621,6 +634,9 @@ impl St {
             return Err(too_many(rl.retry_after));
         }
         self.sends.push_back((now, chat));
+        if let Some((credit, _)) = self.chat_credit.get_mut(&chat) {
+            *credit -= 1.0;
+        }
         if chat < 0 {
             self.group_sends.push_back((now, chat));
         }
@@ -1385,6 +1401,14 @@ impl FakeTelegram {
         let mut st = self.lock();
         st.group_per_minute = Some(20);
         st.group_sends.clear();
+    }
+
+    /// Lets a private chat take `messages` at once before its one-a-second applies (Telegram
+    /// allows short bursts; how many it does not say). 1, the default: no burst at all.
+    pub fn set_chat_burst(&self, messages: u32) {
+        let mut st = self.lock();
+        st.chat_burst = messages.max(1);
+        st.chat_credit.clear();
     }
 
     /// Answers every Bot API call `round_trip` (plus up to `jitter`) after it was made.
