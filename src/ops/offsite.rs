@@ -55,12 +55,18 @@ fn remote_backups(remote: &Remote) -> anyhow::Result<BTreeMap<String, u64>> {
         .collect())
 }
 
-/// Newest first (names sort by their time, `-N` suffixes after the plain name).
+/// Newest first; two backups of one second (`…Z.tar.age`, then `…Z-1.tar.age`) by their number.
 fn newest_first(names: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut v: Vec<(NaiveDateTime, String)> =
-        names.into_iter().filter_map(|n| parse_name(&n).map(|t| (t, n))).collect();
+    let mut v: Vec<(NaiveDateTime, u32, String)> = names
+        .into_iter()
+        .filter_map(|n| {
+            let time = parse_name(&n)?;
+            let number = n.split_once("Z-").and_then(|(_, rest)| rest.split('.').next()?.parse().ok()).unwrap_or(0);
+            Some((time, number, n))
+        })
+        .collect();
     v.sort_by(|a, b| b.cmp(a));
-    v.into_iter().map(|(_, n)| n).collect()
+    v.into_iter().map(|(_, _, n)| n).collect()
 }
 
 /// After `backup create`: uploads every local backup missing on the remote (or there with

@@ -216,23 +216,65 @@ pub fn check_remote(spec: &str) -> anyhow::Result<String> {
 }
 
 /// `name:path` without connection-string parameters (`:s3,access_key_id=…:bucket` →
-/// `:s3:bucket`, `b2,account=…:x` → `b2:x`).
+/// `:s3,…:bucket`, `b2,account=…:x` → `b2,…:x`). Parameter values may be quoted and then hold
+/// `:` or `,` (rclone's syntax), so the split honours quotes.
 pub fn shown(spec: &str) -> String {
-    let (head, rest) = match spec.strip_prefix(':') {
-        Some(after) => match after.split_once(':') {
-            Some((backend, path)) => (format!(":{backend}"), path),
-            None => return ":…".into(),
-        },
-        None => match spec.split_once(':') {
-            Some((name, path)) => (name.to_string(), path),
-            None => return spec.to_string(),
-        },
-    };
-    let head = match head.split_once(',') {
-        Some((name, _)) => format!("{name},…"),
-        None => head,
-    };
-    format!("{head}:{rest}")
+    let (head, path) = split_spec(spec);
+    let params = split_outside_quotes(head, ',');
+    match params.first() {
+        Some(name) if params.len() > 1 => format!("{name},…:{path}"),
+        _ => format!("{head}:{path}"),
+    }
+}
+
+/// `(head, path)` of `head:path`, where `head` is `name` or `:backend`, each with optional
+/// `,key=value` parameters. Without a `:` the whole spec is the head.
+fn split_spec(spec: &str) -> (&str, &str) {
+    let lead = usize::from(spec.starts_with(':'));
+    let mut quote: Option<char> = None;
+    for (i, c) in spec.char_indices().skip(lead) {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, ':') => return (spec.get(..i).unwrap_or_default(), spec.get(i + 1..).unwrap_or_default()),
+            (None, _) => {}
+        }
+    }
+    (spec, "")
+}
+
+fn split_outside_quotes(text: &str, sep: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut quote, mut from) = (None, 0);
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, c) if c == sep => {
+                parts.push(text.get(from..i).unwrap_or_default());
+                from = i + c.len_utf8();
+            }
+            (None, _) => {}
+        }
+    }
+    parts.push(text.get(from..).unwrap_or_default());
+    parts
+}
+
+/// `text` with the remote spec shown without parameters and every parameter value (rclone may
+/// quote them one by one) masked.
+fn scrub(text: &str, spec: &str) -> String {
+    let mut out = text.replace(spec, &shown(spec));
+    let (head, _) = split_spec(spec);
+    for param in split_outside_quotes(head, ',').into_iter().skip(1) {
+        let value = param.split_once('=').map_or("", |(_, v)| v.trim_matches(|c| c == '"' || c == '\''));
+        if value.len() >= 3 {
+            out = out.replace(value, "***");
+        }
+    }
+    out
 }
 
 fn sha256_file(path: &Path) -> anyhow::Result<String> {
@@ -303,20 +345,6 @@ fn run_rclone(
     bail!("rclone {what} ({shown_spec}) gagal: {why}")
 }
 
-/// `text` with the remote spec shown without parameters and every parameter value (rclone may
-/// quote them one by one) masked.
-fn scrub(text: &str, spec: &str) -> String {
-    let mut out = text.replace(spec, &shown(spec));
-    let head = spec.strip_prefix(':').unwrap_or(spec).split(':').next().unwrap_or_default();
-    for param in head.split(',').skip(1) {
-        let value = param.split_once('=').map_or("", |(_, v)| v.trim_matches(|c| c == '"' || c == '\''));
-        if value.len() >= 3 {
-            out = out.replace(value, "***");
-        }
-    }
-    out
-}
-
 fn drain<R: Read + Send + 'static>(mut r: R) -> std::thread::JoinHandle<String> {
     std::thread::spawn(move || {
         let mut buf = Vec::new();
@@ -361,6 +389,8 @@ mod tests {
         assert_eq!(shown(":s3,access_key_id=AK,secret_access_key=SK:bucket/x"), ":s3,…:bucket/x");
         assert_eq!(shown("b2,account=AK:x"), "b2,…:x");
         assert_eq!(shown("remote:"), "remote:");
+        assert_eq!(shown(":webdav,url='http://h:1/',bearer_token=tok:shop"), ":webdav,…:shop");
+        assert_eq!(shown("odd"), "odd:");
     }
 
     #[test]
