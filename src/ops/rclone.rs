@@ -108,7 +108,8 @@ impl Remote {
     /// the local file. Returns how it was checked (e.g. "sha256", "md5", "unduh ulang + sha256").
     pub fn upload(&self, local: &Path, name: &str) -> anyhow::Result<String> {
         let local_str = local.to_str().ok_or_else(|| anyhow!("BACKUP_DIR harus berupa path UTF-8"))?;
-        let temp = format!("{UPLOAD_PREFIX}{name}.partial");
+        // The process id keeps two runs at once (the timer and a manual create) apart.
+        let temp = format!("{UPLOAD_PREFIX}{}-{name}.partial", std::process::id());
         let temp_path = self.path(&temp);
         let target = self.path(name);
         self.run(&["copyto", local_str, &temp_path], TRANSFER_TIMEOUT, "unggah", false)?;
@@ -155,7 +156,10 @@ impl Remote {
             }
             return Ok("sha256".into());
         }
-        if let Some((kind, theirs)) = hashes.iter().next() {
+        // The strongest hash the remote offers; rclone computes the same for the local file.
+        let preferred = ["sha1", "md5", "whirlpool", "quickxor", "dropbox", "hidrive", "mailru", "crc32"];
+        let pick = preferred.iter().find_map(|k| hashes.get_key_value(k)).or_else(|| hashes.iter().next());
+        if let Some((kind, theirs)) = pick {
             let local_str = local.to_str().ok_or_else(|| anyhow!("path harus UTF-8"))?;
             let out = run_rclone(
                 &["lsjson", "--stat", "--hash", "--hash-type", kind, "--no-mimetype", local_str],

@@ -212,8 +212,8 @@ async fn prune_applies_the_same_retention_on_the_remote() {
     }
     // A foreign file stays; an upload that broke off two days ago goes, a fresh one stays.
     std::fs::write(remote_dir.join("notes.txt"), b"keep").unwrap();
-    let stale = ".quickcart-upload-quickcart-20250301T010000Z.tar.age.partial";
-    let fresh = ".quickcart-upload-quickcart-20250306T190000Z.tar.age.partial";
+    let stale = ".quickcart-upload-4321-quickcart-20250301T010000Z.tar.age.partial";
+    let fresh = ".quickcart-upload-4321-quickcart-20250306T190000Z.tar.age.partial";
     std::fs::write(remote_dir.join(stale), b"x").unwrap();
     std::fs::write(remote_dir.join(fresh), b"x").unwrap();
     let old = std::time::SystemTime::now() - Duration::from_secs(2 * 24 * 3600);
@@ -305,37 +305,42 @@ async fn a_lost_machine_restores_from_the_remote() {
 
 // ------------------------------------------------------------------ a networked remote
 
-/// `rclone serve webdav` on loopback, stopped on drop.
-struct Dav {
+/// `rclone serve webdav|sftp` on loopback, stopped on drop.
+struct Served {
     child: Child,
     addr: String,
 }
 
-impl Dav {
-    fn start(root: &Path, addr: &str) -> Option<Dav> {
+impl Served {
+    /// `extra`: the protocol and its options, e.g. `["webdav"]`. `home` keeps rclone's files
+    /// (the sftp host keys) inside the test directory.
+    fn start(extra: &[&str], root: &Path, home: &Path, addr: &str) -> Option<Served> {
         let child = Command::new("rclone")
-            .args(["serve", "webdav", "--addr", addr])
+            .arg("serve")
+            .args(extra)
+            .args(["--addr", addr])
             .arg(root)
             .env("RCLONE_CONFIG", "/dev/null")
+            .env("XDG_CACHE_HOME", home)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut dav = Dav { child, addr: addr.to_string() };
+        let mut served = Served { child, addr: addr.to_string() };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(&dav.addr).is_err() {
-            if Instant::now() > deadline || dav.child.try_wait().unwrap().is_some() {
+        while TcpStream::connect(&served.addr).is_err() {
+            if Instant::now() > deadline || served.child.try_wait().unwrap().is_some() {
                 return None;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Some(dav)
+        Some(served)
     }
 
     /// A server on a free port (another test may take a port between picking and binding).
-    fn start_anywhere(root: &Path) -> Dav {
-        (0..5).find_map(|_| Dav::start(root, &free_addr())).expect("rclone serve webdav did not start")
+    fn start_anywhere(extra: &[&str], root: &Path, home: &Path) -> Served {
+        (0..5).find_map(|_| Served::start(extra, root, home, &free_addr())).expect("rclone serve did not start")
     }
 
     fn stop(mut self) -> String {
@@ -345,7 +350,7 @@ impl Dav {
     }
 }
 
-impl Drop for Dav {
+impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -372,7 +377,8 @@ async fn a_webdav_remote_that_is_down_fails_the_run_keeps_the_backup_and_the_nex
     ok(app.cli(&["db", "migrate"]));
     let remote_dir = served.join("shop/backups");
 
-    let dav = Dav::start_anywhere(&served);
+    let home = app.dir.path().join("rclone-home");
+    let dav = Served::start_anywhere(&["webdav"], &served, &home);
     dav_conf(&app, &dav.addr);
     let out = ok(app.cli(&["backup", "create"]));
     let first = created_path(&out);
@@ -404,7 +410,8 @@ async fn a_webdav_remote_that_is_down_fails_the_run_keeps_the_backup_and_the_nex
     assert!(!all.contains("hunter2-bearer-xyz"), "{all}");
 
     // Back up again (on the same port if it is still free): the next create uploads both.
-    let dav = Dav::start(&served, &addr).unwrap_or_else(|| Dav::start_anywhere(&served));
+    let dav = Served::start(&["webdav"], &served, &home, &addr)
+        .unwrap_or_else(|| Served::start_anywhere(&["webdav"], &served, &home));
     dav_conf(&app, &dav.addr);
     let out = ok(app.cli(&["backup", "create"]));
     let third = created_path(&out);
@@ -420,4 +427,49 @@ async fn a_webdav_remote_that_is_down_fails_the_run_keeps_the_backup_and_the_nex
     let out = ok(app.cli(&["backup", "verify", "--remote", &name_of(&second), "-i", identity.to_str().unwrap()]));
     assert!(out.contains("backup OK"), "{out}");
     drop(dav);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sftp_remote_checks_each_transfer_with_its_own_sha1() {
+    if !have_rclone() {
+        return;
+    }
+    let mut app = App::prepare(|_| {}).await;
+    let identity = backup_keys(&mut app);
+    let served = app.dir.path().join("sftp-root");
+    let home = app.dir.path().join("rclone-home");
+    std::fs::create_dir_all(&served).unwrap();
+    let password = "e2e-sftp-password-0000"; // pragma: allowlist secret
+    let sftp = Served::start_anywhere(&["sftp", "--user", "shop", "--pass", password], &served, &home);
+    let obscured = Command::new("rclone").args(["obscure", password]).output().unwrap();
+    assert!(obscured.status.success(), "{}", text(&obscured));
+    let (host, port) = sftp.addr.split_once(':').unwrap();
+    let conf = app.dir.path().join("rclone.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[vm2]\ntype = sftp\nhost = {host}\nport = {port}\nuser = shop\npass = {}\nshell_type = unix\nmd5sum_command = md5sum\nsha1sum_command = sha1sum\n",
+            String::from_utf8_lossy(&obscured.stdout).trim()
+        ),
+    )
+    .unwrap();
+    app.env.insert("RCLONE_CONFIG".into(), conf.display().to_string());
+    app.env.insert("BACKUP_REMOTE".into(), "vm2:backups".into());
+    ok(app.cli(&["db", "migrate"]));
+    ok(app.cli(&["admin", "grant", "4242"]));
+    let at_backup = stats(&app).await;
+
+    // SFTP offers md5 and sha1, not sha256: the copy is compared with rclone's sha1 of ours.
+    let out = ok(app.cli(&["backup", "create"]));
+    let file = created_path(&out);
+    assert!(out.contains("(diperiksa: sha1)"), "{out}");
+    assert_eq!(sha(&served.join("backups").join(name_of(&file))), sha(&file));
+
+    ok(app.cli(&["admin", "grant", "4343"]));
+    assert_ne!(stats(&app).await, at_backup);
+    std::fs::remove_file(&file).unwrap();
+    let out = ok(app.cli(&["backup", "restore", "--remote", &name_of(&file), "-i", identity.to_str().unwrap()]));
+    assert!(out.contains("diunduh dari vm2:backups") && out.contains("(diperiksa: sha1)"), "{out}");
+    assert_eq!(stats(&app).await, at_backup);
+    drop(sftp);
 }
