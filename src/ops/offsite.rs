@@ -8,6 +8,7 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
+    io::IsTerminal,
     path::{Path, PathBuf},
 };
 
@@ -83,7 +84,11 @@ pub fn upload_pending(config: &Config, remote: &Remote) -> anyhow::Result<String
         local.iter().filter(|(n, size)| keep.contains(*n) && there.get(*n) != Some(size)).map(|(n, _)| n.clone()),
     );
     let mut lines = Vec::new();
+    let terminal = std::io::stderr().is_terminal();
     for (i, name) in pending.iter().enumerate() {
+        if terminal {
+            eprintln!("mengunggah {name} ke {shown} …");
+        }
         let checked = remote
             .upload(&config.backup_dir.join(name), name)
             .map_err(|e| not_uploaded(e, Some(pending.len() - i), &shown))?;

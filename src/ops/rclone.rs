@@ -105,8 +105,9 @@ impl Remote {
     }
 
     /// Uploads `local` as `name`: to a temporary name, renamed into place, then compared with
-    /// the local file. Returns how it was checked (e.g. "sha256", "md5", "unduh ulang + sha256").
+    /// the local file. Returns how it was checked (e.g. "sha256", "sha1", "sha256 (dibaca ulang)").
     pub fn upload(&self, local: &Path, name: &str) -> anyhow::Result<String> {
+        let local = &local_arg(local)?;
         let local_str = local.to_str().ok_or_else(|| anyhow!("BACKUP_DIR harus berupa path UTF-8"))?;
         // The process id keeps two runs at once (the timer and a manual create) apart.
         let temp = format!("{UPLOAD_PREFIX}{}-{name}.partial", std::process::id());
@@ -123,6 +124,7 @@ impl Remote {
     /// Downloads `name` into `dest` (a path in a private directory) and checks it against the
     /// remote's size and hash.
     pub fn download(&self, name: &str, dest: &Path) -> anyhow::Result<String> {
+        let dest = &local_arg(dest)?;
         let dest_str = dest.to_str().ok_or_else(|| anyhow!("BACKUP_DIR harus berupa path UTF-8"))?;
         if self.stat(name)?.is_none() {
             bail!("{name} tidak ada di {} (lihat `quickcart backup list`)", self.shown());
@@ -281,6 +283,11 @@ fn scrub(text: &str, spec: &str) -> String {
     out
 }
 
+/// A local path as rclone must get it: absolute, so a `:` in it never reads as a remote name.
+fn local_arg(path: &Path) -> anyhow::Result<std::path::PathBuf> {
+    std::path::absolute(path).with_context(|| format!("{} tidak dapat dijadikan path absolut", path.display()))
+}
+
 fn sha256_file(path: &Path) -> anyhow::Result<String> {
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
@@ -343,7 +350,10 @@ fn run_rclone(
         why = format!("keluar dengan status {status}");
     }
     if why.contains("didn't find section in config file") || why.contains("config file") {
-        let config = std::env::var("RCLONE_CONFIG").unwrap_or_else(|_| "~/.config/rclone/rclone.conf".into());
+        let config = match std::env::var("RCLONE_CONFIG") {
+            Ok(path) => format!("RCLONE_CONFIG={path}"),
+            Err(_) => "RCLONE_CONFIG belum diisi, jadi ~/.config/rclone/rclone.conf".into(),
+        };
         why.push_str(&format!(" (konfigurasi rclone: {config}; buat remote dengan `rclone config`)"));
     }
     bail!("rclone {what} ({shown_spec}) gagal: {why}")
