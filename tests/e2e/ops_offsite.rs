@@ -473,3 +473,17 @@ async fn an_sftp_remote_checks_each_transfer_with_its_own_sha1() {
     assert_eq!(stats(&app).await, at_backup);
     drop(sftp);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_that_never_answers_is_given_up_on_at_the_deadline() {
+    if !have_rclone() {
+        return;
+    }
+    // Connections are accepted (by the kernel's backlog) and never answered.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!(":webdav,url='http://{}/':shop", silent.local_addr().unwrap());
+    let remote = quickcart::ops::rclone::Remote::new(&spec).quick(30);
+    let err = tokio::task::spawn_blocking(move || remote.list()).await.unwrap().unwrap_err();
+    assert!(format!("{err:#}").contains("tidak selesai dalam 3 detik"), "{err:#}");
+    drop(silent);
+}
