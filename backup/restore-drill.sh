@@ -53,6 +53,8 @@ export DATA_DIR="$scratch/data" LOG_DIR="$scratch/logs" BACKUP_DIR="$scratch/bac
 export TELEGRAM_API_URL="http://127.0.0.1:9" PAKASIR_BASE_URL="http://127.0.0.1:9"
 export TELEGRAM_BOT_TOKEN="000000:restore-drill-not-a-real-bot-token-xxxxx"
 export TELEGRAM_WEBHOOK_URL="" TELEGRAM_WEBHOOK_SECRET=""
+# The drill never writes to the shop's backup remote.
+export BACKUP_REMOTE=""
 export HTTP_BIND="127.0.0.1:0" METRICS_BIND="127.0.0.1:0" NO_COLOR=1
 export QUICKCART_LOG=info
 

@@ -77,25 +77,38 @@ pub enum Command {
 #[derive(Subcommand, Debug)]
 pub enum BackupCommand {
     /// Snapshot both databases (safe while serve runs), encrypt to BACKUP_RECIPIENTS_FILE, write
-    /// BACKUP_DIR/quickcart-YYYYMMDDTHHMMSSZ.tar.age
+    /// BACKUP_DIR/quickcart-YYYYMMDDTHHMMSSZ.tar.age, then upload it (and any backup still
+    /// missing there) to BACKUP_REMOTE when set
     Create,
     /// Decrypt into a temporary directory and check hashes, integrity and the audit chain
     Verify {
+        /// A backup file, or with --remote the name of a backup on BACKUP_REMOTE
         #[arg(value_name = "FILE")]
         file: PathBuf,
         /// age identity file (AGE-SECRET-KEY-1…)
         #[arg(short = 'i', long = "identity", value_name = "IDENTITY")]
         identity: PathBuf,
+        /// FILE is a name on BACKUP_REMOTE (see `backup list`): download it first
+        #[arg(long)]
+        remote: bool,
     },
     /// Verify, move the current files to DATA_DIR/pre-restore-<time>/, restore (serve must be stopped)
     Restore {
+        /// A backup file, or with --remote the name of a backup on BACKUP_REMOTE
         #[arg(value_name = "FILE")]
         file: PathBuf,
         /// age identity file (AGE-SECRET-KEY-1…)
         #[arg(short = 'i', long = "identity", value_name = "IDENTITY")]
         identity: PathBuf,
+        /// FILE is a name on BACKUP_REMOTE (see `backup list`): download it into BACKUP_DIR,
+        /// check it against the remote's size and hash, then restore it
+        #[arg(long)]
+        remote: bool,
     },
-    /// Delete old backups: keep the newest N and the newest of each of the last D days
+    /// Backups in BACKUP_DIR and on BACKUP_REMOTE side by side (time in WIB, size, where)
+    List,
+    /// Delete old backups (in BACKUP_DIR and on BACKUP_REMOTE): keep the newest N and the newest
+    /// of each of the last D days
     Prune {
         #[arg(long, value_name = "N", default_value_t = 96)]
         keep_last: usize,

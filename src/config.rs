@@ -106,6 +106,9 @@ pub struct Config {
     pub log_retention_days: u32,
     pub backup_dir: PathBuf,
     pub backup_recipients_file: Option<PathBuf>,
+    /// `BACKUP_REMOTE`: an rclone remote (`name:path`) that receives every backup; `None` =
+    /// backups stay on this machine only.
+    pub backup_remote: Option<String>,
     pub session_ttl_seconds: u64,
     pub broadcast_rate: u32,
     pub abuse_block_hours: u32,
@@ -266,6 +269,7 @@ impl Config {
             log_retention_days: bounded(src, "LOG_RETENTION_DAYS", 30, 1..=3650, "harus 1–3650 hari")?,
             backup_dir: non_empty(src, "BACKUP_DIR").unwrap_or_else(|| "./backups".into()).into(),
             backup_recipients_file: non_empty(src, "BACKUP_RECIPIENTS_FILE").map(PathBuf::from),
+            backup_remote: backup_remote(src)?,
             session_ttl_seconds: u64::from(bounded(
                 src,
                 "SESSION_TTL_SECONDS",
@@ -352,6 +356,20 @@ fn missing_pakasir(var: &'static str) -> ConfigError {
     ConfigError::Missing { var, why: "PAKASIR_PROJECT, PAKASIR_API_KEY dan PAKASIR_WEBHOOK_SECRET diisi bersama" }
 }
 
+/// `name:path` (or an rclone connection string `:backend:path`); never an option, a bare local
+/// path or several lines.
+fn backup_remote(src: &dyn Source) -> Result<Option<String>, ConfigError> {
+    let Some(v) = non_empty(src, "BACKUP_REMOTE") else { return Ok(None) };
+    let name = v.strip_prefix(':').unwrap_or(&v).split(':').next().unwrap_or_default();
+    if !v.contains(':') || name.is_empty() || v.starts_with('-') || v.chars().any(char::is_control) {
+        return Err(ConfigError::Invalid {
+            var: "BACKUP_REMOTE",
+            why: "harus remote rclone NAMA:PATH, mis. b2:toko-backup (buat dengan `rclone config`)",
+        });
+    }
+    Ok(Some(v))
+}
+
 fn default_addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
@@ -404,6 +422,13 @@ mod tests {
         assert!(e.to_string().contains("PAKASIR_API_KEY"));
         let e = Config::from_source(&env(&[("HTTP_BIND", "nowhere")])).unwrap_err();
         assert!(e.to_string().contains("HTTP_BIND"));
+        for bad in ["/var/backups", "-x:y", ":", "::y", "a:b\nc"] {
+            let e = Config::from_source(&env(&[("BACKUP_REMOTE", bad)])).unwrap_err();
+            assert!(e.to_string().contains("BACKUP_REMOTE"), "{bad}");
+        }
+        for good in ["b2:toko/backup", "r:", ":local:/tmp/x"] {
+            assert_eq!(Config::from_source(&env(&[("BACKUP_REMOTE", good)])).unwrap().backup_remote.unwrap(), good);
+        }
     }
 
     #[test]

@@ -101,17 +101,43 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let config = config()?;
             let _guard = ops::logs::init(None, "warn");
             match command {
-                BackupCommand::Create => println!("{}", ops::backup::create(&config)?.report()),
-                BackupCommand::Verify { file, identity } => {
-                    let verified = ops::backup::verify(&file, &identity, config.require_key()?, &std::env::temp_dir())?;
+                BackupCommand::Create => {
+                    // The local backup is reported before the upload: it exists even if that fails.
+                    println!("{}", ops::backup::create(&config)?.report());
+                    if let Some(remote) = ops::offsite::remote(&config) {
+                        println!("{}", ops::offsite::upload_pending(&config, &remote)?);
+                    }
+                }
+                BackupCommand::Verify { file, identity, remote } => {
+                    let fetched = remote.then(|| ops::offsite::fetch(&config, &file.to_string_lossy())).transpose()?;
+                    let path = fetched.as_ref().map_or(file.as_path(), |f| f.path.as_path());
+                    let verified = ops::backup::verify(path, &identity, config.require_key()?, &std::env::temp_dir())?;
+                    if let Some(f) = &fetched {
+                        println!("{}", f.report);
+                    }
                     println!("{}", verified.report(&file));
                 }
-                BackupCommand::Restore { file, identity } => {
-                    println!("{}", ops::backup::restore(&config, &file, &identity)?)
+                BackupCommand::Restore { file, identity, remote } => {
+                    let fetched = remote.then(|| ops::offsite::fetch(&config, &file.to_string_lossy())).transpose()?;
+                    if let Some(f) = &fetched {
+                        println!("{}", f.report);
+                    }
+                    let path = fetched.as_ref().map_or(file.as_path(), |f| f.path.as_path());
+                    println!("{}", ops::backup::restore(&config, path, &identity)?)
+                }
+                BackupCommand::List => {
+                    let (report, complete) = ops::offsite::list(&config)?;
+                    println!("{report}");
+                    if !complete {
+                        return Ok(ExitCode::FAILURE);
+                    }
                 }
                 BackupCommand::Prune { keep_last, keep_daily, dry_run } => {
                     let policy = ops::backup::PrunePolicy { keep_last, keep_daily };
-                    println!("{}", ops::backup::prune(&config, policy, dry_run)?)
+                    println!("{}", ops::backup::prune(&config, policy, dry_run)?);
+                    if let Some(remote) = ops::offsite::remote(&config) {
+                        println!("{}", ops::offsite::prune_remote(&remote, policy, dry_run)?);
+                    }
                 }
             }
         }

@@ -7,3 +7,5 @@ pub mod lock;
 pub mod logs;
 pub mod maintenance;
 pub mod malloc;
+pub mod offsite;
+pub mod rclone;

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 const CUSTOMER: i64 = 700_001;
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "status {}\nstdout:\n{}\nstderr:\n{}",
         o.status,
@@ -24,7 +24,7 @@ fn text(o: &Output) -> String {
     )
 }
 
-fn ok(o: Output) -> String {
+pub(crate) fn ok(o: Output) -> String {
     assert!(o.status.success(), "expected success, got {}", text(&o));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -36,7 +36,7 @@ async fn cli(app: &App, args: &[&str]) -> Output {
 
 /// Keys for backups: the identity stays in the test dir, the recipient goes to
 /// `BACKUP_RECIPIENTS_FILE`. Returns the identity file.
-fn backup_keys(app: &mut App) -> PathBuf {
+pub(crate) fn backup_keys(app: &mut App) -> PathBuf {
     let identity = app.dir.path().join("identity.txt");
     let recipients = app.dir.path().join("recipients.txt");
     app.env.insert("BACKUP_RECIPIENTS_FILE".into(), recipients.display().to_string());
@@ -56,12 +56,12 @@ fn backup_keys(app: &mut App) -> PathBuf {
 }
 
 /// The path `backup create` printed.
-fn created_path(stdout: &str) -> PathBuf {
+pub(crate) fn created_path(stdout: &str) -> PathBuf {
     let line = stdout.lines().find(|l| l.starts_with("backup dibuat: ")).unwrap_or_else(|| panic!("{stdout}"));
     PathBuf::from(line.trim_start_matches("backup dibuat: "))
 }
 
-fn sha(path: &Path) -> String {
+pub(crate) fn sha(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
 
@@ -81,7 +81,7 @@ fn snapshot(dir: &Path) -> Vec<(String, String)> {
     v
 }
 
-async fn stats(app: &App) -> Value {
+pub(crate) async fn stats(app: &App) -> Value {
     serde_json::from_str(&ok(cli(app, &["db", "stats"]).await)).unwrap()
 }
 
@@ -308,7 +308,7 @@ async fn the_standard_age_cli_decrypts_our_backup_and_tar_lists_it() {
     assert!(check.output().unwrap().status.success());
 }
 
-fn which(cmd: &str) -> Option<PathBuf> {
+pub(crate) fn which(cmd: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(cmd)).find(|p| p.is_file())
 }
 
