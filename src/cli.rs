@@ -27,11 +27,23 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         script: Option<PathBuf>,
     },
-    /// Check configuration, key, database files and reachability
+    /// Check configuration, key, files, Telegram and Pakasir; every problem in one run, exit
+    /// non-zero if the shop cannot run. Changes nothing unless --fix
     Doctor {
-        /// Skip the Telegram and Pakasir reachability checks
+        /// Skip the Telegram and Pakasir checks
         #[arg(long)]
         offline: bool,
+        /// Create missing DATA_DIR/LOG_DIR (right owner and mode) and chmod 600 the env file
+        #[arg(long)]
+        fix: bool,
+        /// Read the configuration from this file (e.g. /etc/quickcart/quickcart.env); the real
+        /// environment wins, as with .env
+        #[arg(long, value_name = "FILE")]
+        env_file: Option<PathBuf>,
+        /// The user the shop runs as, who must own DATA_DIR and LOG_DIR (default: you; for
+        /// root, the `quickcart` service user if it exists)
+        #[arg(long, value_name = "NAME", env = "QUICKCART_USER")]
+        user: Option<String>,
     },
     /// Database maintenance
     Db {

@@ -50,8 +50,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             quickcart::app::serve(config).await?;
         }
         Command::Demo { script } => return demo::run(script.as_deref()).await,
-        Command::Doctor { offline } => {
-            let report = ops::doctor::run(offline).await;
+        Command::Doctor { offline, fix, env_file, user } => {
+            if let Some(file) = &env_file {
+                config::load_env_file(file).map_err(anyhow::Error::msg)?;
+            }
+            let opts = ops::doctor::Options { offline, fix, env_file, user };
+            let report = ops::doctor::run(&ProcessEnv, &opts).await;
             println!("{}", report.text());
             return Ok(if report.healthy() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
         }
