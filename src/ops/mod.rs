@@ -7,3 +7,4 @@ pub mod lock;
 pub mod logs;
 pub mod maintenance;
 pub mod malloc;
+pub mod setup;

@@ -22,6 +22,7 @@ mod money_review;
 mod ops_backup;
 mod ops_deploy;
 mod ops_doctor;
+mod ops_setup;
 mod payments;
 mod review_admin;
 mod security;
