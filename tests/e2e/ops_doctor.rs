@@ -122,7 +122,7 @@ async fn wrong_credentials_fail_and_unset_recipients_only_warn() {
     // Wrong Pakasir key: the fake refuses it (401), so does the doctor.
     app.env.insert("PAKASIR_API_KEY".into(), "a-wrong-key".into());
     // Telegram no longer knows this token.
-    app.tg.accept_only_token(Some("987654321:ANOTHER-aaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+    app.tg.accept_only_token(Some("987654321:ANOTHER-aaaaaaaaaaaaaaaaaaaaaaaaaaa")); // pragma: allowlist secret
     let out = run_cli(&app, &["doctor"]).await;
     let all = text(&out);
     assert!(!out.status.success(), "{all}");

@@ -11,7 +11,7 @@ use crate::common::{App, BIN, PAKASIR_API_KEY, PAKASIR_PROJECT, TOKEN};
 
 const OWNER: i64 = 424_242;
 const DOMAIN: &str = "toko.quickcart.test";
-const WRONG_TOKEN: &str = "987654321:WRONG-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const WRONG_TOKEN: &str = "987654321:WRONG-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"; // pragma: allowlist secret
 
 struct Paths {
     env_file: PathBuf,

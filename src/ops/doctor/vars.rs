@@ -37,8 +37,8 @@ pub fn is_placeholder(value: &str) -> bool {
 fn how_to_fill(var: &str) -> &'static str {
     match var {
         "TELEGRAM_BOT_TOKEN" => "isi dengan token dari @BotFather",
-        "DATABASE_KEY" => "isi dengan kunci dari `quickcart keygen` (kunci LAMA bila data sudah ada)",
-        "PAKASIR_PROJECT" | "PAKASIR_API_KEY" => "salin dari dasbor Pakasir (app.pakasir.com), menu proyek",
+        "DATABASE_KEY" => "isi dengan kunci dari `quickcart keygen` (kunci LAMA bila data sudah ada)", // pragma: allowlist secret
+        "PAKASIR_PROJECT" | "PAKASIR_API_KEY" => "salin dari dasbor Pakasir (app.pakasir.com), menu proyek", // pragma: allowlist secret
         "PAKASIR_WEBHOOK_SECRET" | "TELEGRAM_WEBHOOK_SECRET" => {
             "isi dengan rahasia acak panjang (`openssl rand -hex 32`)"
         }
