@@ -36,8 +36,9 @@ pub enum Command {
         /// Create missing DATA_DIR/LOG_DIR (right owner and mode) and chmod 600 the env file
         #[arg(long)]
         fix: bool,
-        /// Read the configuration from this file (e.g. /etc/quickcart/quickcart.env); the real
-        /// environment wins, as with .env
+        /// Read the configuration from this file; the real environment wins, as with .env.
+        /// Default: /etc/quickcart/quickcart.env when there is no ./.env and no DATABASE_KEY or
+        /// TELEGRAM_BOT_TOKEN in the environment
         #[arg(long, value_name = "FILE")]
         env_file: Option<PathBuf>,
         /// The user the shop runs as, who must own DATA_DIR and LOG_DIR (default: you; for

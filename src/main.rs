@@ -51,6 +51,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { script } => return demo::run(script.as_deref()).await,
         Command::Doctor { offline, fix, env_file, user } => {
+            let env_file = ops::doctor::default_env_file(env_file);
             if let Some(file) = &env_file {
                 config::load_env_file(file).map_err(anyhow::Error::msg)?;
             }

@@ -201,6 +201,8 @@ async fn no_side_effects_without_fix_and_fix_creates_the_directories() {
     assert_line(&all, "ok", "dibuat (--fix)");
     assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700);
     assert_eq!(std::fs::metadata(&logs).unwrap().permissions().mode() & 0o777, 0o750);
+    let srv = app.dir.path().join("srv");
+    assert_eq!(std::fs::metadata(&srv).unwrap().permissions().mode() & 0o777, 0o700, "made by the first of them");
     assert_eq!(std::fs::metadata(&env_file).unwrap().permissions().mode() & 0o777, 0o600);
     let after: Vec<_> = std::fs::read_dir(app.dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(before.len() + 1, after.len(), "only srv/ is new: {after:?}");

@@ -167,10 +167,14 @@ fn probe(dir: &Path) -> bool {
 #[cfg(unix)]
 fn create_dir(dir: &Path, mode: u32, owner: &Owner) -> std::io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt};
-    std::fs::DirBuilder::new().recursive(true).mode(mode).create(dir)?;
-    // For root creating the service user's directory: hand it over.
-    if std::fs::metadata(dir)?.uid() != owner.uid {
-        std::os::unix::fs::chown(dir, Some(owner.uid), Some(owner.gid))?;
+    // Every missing level is made and handed to the shop's user, so it can reach the last one
+    // (root creating /var/lib/quickcart/data for the service).
+    let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).collect();
+    for level in missing.iter().rev() {
+        std::fs::DirBuilder::new().mode(mode).create(level)?;
+        if std::fs::metadata(level)?.uid() != owner.uid {
+            std::os::unix::fs::chown(level, Some(owner.uid), Some(owner.gid))?;
+        }
     }
     Ok(())
 }

@@ -12,6 +12,22 @@ use std::path::PathBuf;
 
 use crate::config::Source;
 
+/// Where `quickcart setup` and the Debian package keep the configuration.
+pub const PACKAGE_ENV_FILE: &str = "/etc/quickcart/quickcart.env";
+
+/// The environment file `doctor` reads when none is named: the package's, but only where nothing
+/// else configures the shop (no `./.env`, no token or key in the environment), so `sudo quickcart
+/// doctor` on the VM checks what the service runs with.
+pub fn default_env_file(named: Option<PathBuf>) -> Option<PathBuf> {
+    if named.is_some() {
+        return named;
+    }
+    let configured_here = std::path::Path::new(".env").exists()
+        || ["DATABASE_KEY", "TELEGRAM_BOT_TOKEN"].iter().any(|k| std::env::var_os(k).is_some());
+    let package = PathBuf::from(PACKAGE_ENV_FILE);
+    (!configured_here && package.exists()).then_some(package)
+}
+
 /// What `doctor` was asked to do.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -88,6 +104,9 @@ impl Report {
 /// The whole check against the variables in `src`.
 pub async fn run(src: &dyn Source, opts: &Options) -> Report {
     let mut r = Report::default();
+    if let Some(file) = &opts.env_file {
+        r.ok(format!("konfigurasi dari {}", file.display()));
+    }
     let checked = vars::check(src, &mut r);
     files::check_env_file(opts.env_file.as_deref(), opts.fix, &mut r);
     check_backup_remote(src, &mut r);
