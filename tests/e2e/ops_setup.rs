@@ -205,10 +205,19 @@ async fn flags_only_runs_without_questions_and_a_rerun_keeps_the_database_key() 
         PAKASIR_API_KEY,
         "--no-domain",
     ];
+    // The file the package ships: .env.example with its placeholders (not "configured"), plus
+    // one setting of the owner's.
+    let shipped = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example"))
+        .replace("STORE_NAME=QuickCart", "STORE_NAME='Toko Bu Ani'");
+    std::fs::create_dir_all(p.env_file.parent().unwrap()).unwrap();
+    std::fs::write(&p.env_file, shipped).unwrap();
     // stdin is closed: nothing may be asked.
     let out = run(setup(&app, &p, &flags), "").await;
     assert!(out.status.success(), "{}", text(&out));
     let first = env_values(&p.env_file);
+    assert_eq!(first["STORE_NAME"], "Toko Bu Ani", "the owner's settings stay");
+    let raw = std::fs::read_to_string(&p.env_file).unwrap();
+    assert!(!raw.contains("replace-with") && !raw.contains("your-project-slug"), "{raw}");
     assert_eq!(first["TELEGRAM_WEBHOOK_URL"], "", "no domain: long polling");
     assert!(!p.caddyfile.exists(), "no Caddy site without a domain");
 

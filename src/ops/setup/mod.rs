@@ -85,7 +85,12 @@ pub async fn run(opts: Options) -> anyhow::Result<bool> {
     let (token, bot) = ask_token(&mut p, &client, &api, opts.bot_token.clone()).await?;
     let admin_ids = ask_admin(&mut p, &client, &api, &token, &bot, opts.admin_id, &existing).await?;
     let pakasir = ask_pakasir(&mut p, &client, &pakasir_base, &opts, &existing).await?;
-    let mut values = existing.clone();
+    // Whatever the old file had (STORE_NAME, tuning…) stays; placeholders from .env.example do not.
+    let mut values: Values = existing
+        .iter()
+        .filter(|(_, v)| !doctor::vars::is_placeholder(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let db_key = database_key(&existing, &opts.data_dir)?;
     p.say(match real(&existing, "DATABASE_KEY") {
         Some(_) => "DATABASE_KEY: kunci yang sudah ada tetap dipakai.".to_string(),
