@@ -249,10 +249,14 @@ async fn flags_only_runs_without_questions_and_a_rerun_keeps_the_database_key() 
     assert!(out.status.success(), "{all}");
     assert!(all.contains("shop.db terbuka dengan DATABASE_KEY"), "{all}");
 
-    // A Caddyfile that was there before is kept aside.
+    // A Caddyfile that was there before is kept aside; with --yes, what the file has is kept.
     std::fs::write(&p.caddyfile, "# mine\n").unwrap();
-    let out = run(setup(&app, &p, &again), "").await;
+    let out = run(setup(&app, &p, &["--yes", "--force", "--domain", DOMAIN]), "").await;
     assert!(out.status.success(), "{}", text(&out));
+    let third = env_values(&p.env_file);
+    for k in ["DATABASE_KEY", "TELEGRAM_BOT_TOKEN", "ADMIN_IDS", "PAKASIR_API_KEY", "TELEGRAM_WEBHOOK_SECRET"] {
+        assert_eq!(third[k], second[k], "{k}");
+    }
     let mut bak = p.caddyfile.clone().into_os_string();
     bak.push(".bak");
     assert_eq!(std::fs::read_to_string(PathBuf::from(bak)).unwrap(), "# mine\n");

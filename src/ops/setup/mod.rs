@@ -82,7 +82,8 @@ pub async fn run(opts: Options) -> anyhow::Result<bool> {
     let (api, pakasir_base) = base_urls(&existing);
     let client = net::client(net::TIMEOUT).ok_or_else(|| anyhow!("klien HTTP tidak dapat dibuat"))?;
 
-    let (token, bot) = ask_token(&mut p, &client, &api, opts.bot_token.clone()).await?;
+    let old_token = real(&existing, "TELEGRAM_BOT_TOKEN").map(str::to_string);
+    let (token, bot) = ask_token(&mut p, &client, &api, opts.bot_token.clone(), old_token).await?;
     let admin_ids = ask_admin(&mut p, &client, &api, &token, &bot, opts.admin_id, &existing).await?;
     let pakasir = ask_pakasir(&mut p, &client, &pakasir_base, &opts, &existing).await?;
     // Whatever the old file had (STORE_NAME, tuning…) stays; placeholders from .env.example do not.
@@ -180,11 +181,17 @@ async fn ask_token(
     client: &reqwest::Client,
     api: &str,
     mut given: Option<String>,
+    old: Option<String>,
 ) -> anyhow::Result<(String, String)> {
     loop {
         let token = match given.take() {
             Some(t) => t,
-            None => p.ask("\nToken bot dari @BotFather (bentuknya 123456789:AA...)", "--bot-token")?,
+            None => p.ask_or_keep(
+                "\nToken bot dari @BotFather (bentuknya 123456789:AA...)",
+                "--bot-token",
+                old.as_deref(),
+                false,
+            )?,
         };
         if !looks_like_bot_token(&token) {
             p.say("  bentuk token salah: salin utuh dari @BotFather (/mybots → API Token).");
@@ -277,30 +284,18 @@ async fn ask_pakasir(
         let project = match project_flag.take() {
             Some(v) => v,
             None => {
-                let old = real(existing, "PAKASIR_PROJECT").map(str::to_string);
-                let hint = old.as_ref().map(|o| format!(" [Enter = {o}]")).unwrap_or_default();
-                let a = p.ask(&format!("Slug proyek Pakasir{hint} (`-` = tanpa QRIS)"), "--pakasir-project")?;
-                match (a.as_str(), old) {
-                    ("", Some(o)) => o,
-                    ("-", _) => {
-                        p.say("  tanpa Pakasir: pembayaran QRIS tidak aktif (isi nanti dengan `quickcart setup`).");
-                        return Ok(None);
-                    }
-                    _ => a,
+                let old = real(existing, "PAKASIR_PROJECT");
+                let a = p.ask_or_keep("Slug proyek Pakasir (`-` = tanpa QRIS)", "--pakasir-project", old, true)?;
+                if a == "-" {
+                    p.say("  tanpa Pakasir: pembayaran QRIS tidak aktif (isi nanti dengan `quickcart setup`).");
+                    return Ok(None);
                 }
+                a
             }
         };
         let key = match key_flag.take() {
             Some(v) => v,
-            None => {
-                let old = real(existing, "PAKASIR_API_KEY").map(str::to_string);
-                let hint = if old.is_some() { " [Enter = yang lama]" } else { "" };
-                let a = p.ask(&format!("API key Pakasir{hint}"), "--pakasir-api-key")?;
-                match (a.is_empty(), old) {
-                    (true, Some(o)) => o,
-                    _ => a,
-                }
-            }
+            None => p.ask_or_keep("API key Pakasir", "--pakasir-api-key", real(existing, "PAKASIR_API_KEY"), false)?,
         };
         let project_ok =
             !project.is_empty() && project.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');

@@ -46,6 +46,26 @@ impl Prompt {
         Ok(line.trim().to_string())
     }
 
+    /// An answer that may keep `old` (Enter, or always with `--yes`). `shown`: whether `old` may be
+    /// printed in the question (not for secrets).
+    pub fn ask_or_keep(
+        &mut self,
+        question: &str,
+        flag: &str,
+        old: Option<&str>,
+        shown: bool,
+    ) -> anyhow::Result<String> {
+        match (old, self.interactive) {
+            (Some(o), false) => Ok(o.to_string()),
+            (None, _) => self.ask(question, flag),
+            (Some(o), true) => {
+                let hint = if shown { format!(" [Enter = {o}]") } else { " [Enter = yang lama]".to_string() };
+                let a = self.ask(&format!("{question}{hint}"), flag)?;
+                Ok(if a.is_empty() { o.to_string() } else { a })
+            }
+        }
+    }
+
     /// A yes/no question; Enter takes `default`. Without a terminal (`--yes`): `default_yes_mode`.
     pub fn confirm(
         &mut self,
