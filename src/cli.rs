@@ -27,12 +27,28 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         script: Option<PathBuf>,
     },
-    /// Check configuration, key, database files and reachability
+    /// Check configuration, key, files, Telegram and Pakasir; every problem in one run, exit
+    /// non-zero if the shop cannot run. Changes nothing unless --fix
     Doctor {
-        /// Skip the Telegram and Pakasir reachability checks
+        /// Skip the Telegram and Pakasir checks
         #[arg(long)]
         offline: bool,
+        /// Create missing DATA_DIR/LOG_DIR (right owner and mode) and chmod 600 the env file
+        #[arg(long)]
+        fix: bool,
+        /// Read the configuration from this file; the real environment wins, as with .env.
+        /// Default: /etc/quickcart/quickcart.env when there is no ./.env and no DATABASE_KEY or
+        /// TELEGRAM_BOT_TOKEN in the environment
+        #[arg(long, value_name = "FILE")]
+        env_file: Option<PathBuf>,
+        /// The user the shop runs as, who must own DATA_DIR and LOG_DIR (default: you; for
+        /// root, the `quickcart` service user if it exists)
+        #[arg(long, value_name = "NAME", env = "QUICKCART_USER")]
+        user: Option<String>,
     },
+    /// First-time configuration: bot token, admin, Pakasir, keys, domain and Caddy site, then the
+    /// doctor. Asks step by step on stdin; every answer can be given as a flag (--yes: never ask)
+    Setup(Box<SetupArgs>),
     /// Database maintenance
     Db {
         #[command(subcommand)]
@@ -72,6 +88,58 @@ pub enum Command {
         #[command(subcommand)]
         command: LogsCommand,
     },
+}
+
+/// `quickcart setup`. Secrets given as flags are visible to other users in `ps`: prefer the
+/// questions, or run it where nobody else is logged in.
+#[derive(clap::Args, Debug)]
+pub struct SetupArgs {
+    /// Bot token from @BotFather (checked with getMe)
+    #[arg(long, value_name = "TOKEN")]
+    pub bot_token: Option<String>,
+    /// The owner's Telegram id (else learned from a /start sent to the bot)
+    #[arg(long, value_name = "ID", value_parser = clap::value_parser!(i64).range(1..))]
+    pub admin_id: Option<i64>,
+    /// Pakasir project slug
+    #[arg(long, value_name = "SLUG")]
+    pub pakasir_project: Option<String>,
+    /// Pakasir API key (checked with an authenticated call)
+    #[arg(long, value_name = "KEY")]
+    pub pakasir_api_key: Option<String>,
+    /// Pakasir webhook secret (X-Secret); generated when not given
+    #[arg(long, value_name = "SECRET")]
+    pub pakasir_webhook_secret: Option<String>,
+    /// The shop's domain: Caddy site and webhook URLs (https://DOMAIN/webhook/…)
+    #[arg(long, value_name = "DOMAIN", conflicts_with = "no_domain")]
+    pub domain: Option<String>,
+    /// No domain: long polling, no Caddy site, payments confirmed by polling Pakasir
+    #[arg(long)]
+    pub no_domain: bool,
+    #[arg(long, value_name = "FILE", default_value = "/etc/quickcart/quickcart.env")]
+    pub env_file: PathBuf,
+    #[arg(long, value_name = "FILE", default_value = "/etc/caddy/Caddyfile")]
+    pub caddyfile: PathBuf,
+    /// age recipients (public keys) for backups: kept if it has some, else created
+    #[arg(long, value_name = "FILE", default_value = "/etc/quickcart/backup-recipients.txt")]
+    pub recipients_file: PathBuf,
+    /// Where the new secret age identity goes (0600); move it off the VM
+    #[arg(long, value_name = "FILE", default_value = "/root/quickcart-backup-identity.txt")]
+    pub identity_file: PathBuf,
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/quickcart/data")]
+    pub data_dir: PathBuf,
+    #[arg(long, value_name = "DIR", default_value = "/var/log/quickcart")]
+    pub log_dir: PathBuf,
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/quickcart/backups")]
+    pub backup_dir: PathBuf,
+    /// Never ask: every missing answer is an error naming its flag
+    #[arg(long)]
+    pub yes: bool,
+    /// Replace an already configured env file without asking (its DATABASE_KEY is always kept)
+    #[arg(long)]
+    pub force: bool,
+    /// The user the shop runs as (owner of DATA_DIR and LOG_DIR)
+    #[arg(long, value_name = "NAME", env = "QUICKCART_USER")]
+    pub user: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -58,6 +58,15 @@ pub enum ConfigError {
     Invalid { var: &'static str, why: &'static str },
 }
 
+impl ConfigError {
+    /// The variable the error is about (`doctor` reports every one, not only the first).
+    pub fn var(&self) -> &'static str {
+        match self {
+            Self::Missing { var, .. } | Self::Invalid { var, .. } => var,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct PakasirConfig {
     pub project: String,
@@ -382,6 +391,18 @@ pub fn load_dotenv() -> Result<(), String> {
         // The error text of dotenvy can quote the offending line, which may hold a secret.
         Err(dotenvy::Error::LineParse(_, idx)) => Err(format!(".env tidak valid di sekitar karakter {idx}")),
         Err(_) => Err(".env tidak dapat dibaca".into()),
+    }
+}
+
+/// Loads an environment file given on the command line (e.g. `doctor --env-file`); the real
+/// environment wins, as with `.env`.
+pub fn load_env_file(path: &std::path::Path) -> Result<(), String> {
+    match dotenvy::from_path(path) {
+        Ok(()) => Ok(()),
+        Err(dotenvy::Error::LineParse(_, idx)) => {
+            Err(format!("{} tidak valid di sekitar karakter {idx}", path.display()))
+        }
+        Err(_) => Err(format!("{} tidak dapat dibaca", path.display())),
     }
 }
 

@@ -50,10 +50,39 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             quickcart::app::serve(config).await?;
         }
         Command::Demo { script } => return demo::run(script.as_deref()).await,
-        Command::Doctor { offline } => {
-            let report = ops::doctor::run(offline).await;
+        Command::Doctor { offline, fix, env_file, user } => {
+            let env_file = ops::doctor::default_env_file(env_file);
+            if let Some(file) = &env_file {
+                config::load_env_file(file).map_err(anyhow::Error::msg)?;
+            }
+            let opts = ops::doctor::Options { offline, fix, env_file, user };
+            let report = ops::doctor::run(&ProcessEnv, &opts).await;
             println!("{}", report.text());
             return Ok(if report.healthy() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
+        Command::Setup(a) => {
+            let a = *a;
+            let opts = ops::setup::Options {
+                bot_token: a.bot_token,
+                admin_id: a.admin_id,
+                pakasir_project: a.pakasir_project,
+                pakasir_api_key: a.pakasir_api_key,
+                pakasir_webhook_secret: a.pakasir_webhook_secret,
+                domain: a.domain,
+                no_domain: a.no_domain,
+                env_file: a.env_file,
+                caddyfile: a.caddyfile,
+                recipients_file: a.recipients_file,
+                identity_file: a.identity_file,
+                data_dir: a.data_dir,
+                log_dir: a.log_dir,
+                backup_dir: a.backup_dir,
+                yes: a.yes,
+                force: a.force,
+                user: a.user,
+            };
+            let healthy = ops::setup::run(opts).await?;
+            return Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE });
         }
         Command::Db { command } => {
             let config = config()?;

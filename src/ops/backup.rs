@@ -245,19 +245,31 @@ fn intact_chain(conn: &Connection) -> anyhow::Result<AuditHead> {
 fn read_recipients(path: &Path) -> anyhow::Result<Vec<age::x25519::Recipient>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("BACKUP_RECIPIENTS_FILE {} tidak dapat dibaca", path.display()))?;
+    parse_recipients(&text).map_err(|e| anyhow!("BACKUP_RECIPIENTS_FILE {}: {e}", path.display()))
+}
+
+/// The age recipients of a recipients file: one public key (`age1…`) a line, `#` comments. A
+/// secret identity in it is refused: it must never sit on the server.
+pub fn parse_recipients(text: &str) -> Result<Vec<age::x25519::Recipient>, String> {
     let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
+    for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
+        if line.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-") {
+            return Err(format!(
+                "baris {} adalah identitas RAHASIA: hapus dari server (simpan di luar VM), cukup kunci publik age1…",
+                i + 1
+            ));
+        }
         let r = line
             .parse::<age::x25519::Recipient>()
-            .map_err(|e| anyhow!("BACKUP_RECIPIENTS_FILE baris {}: bukan kunci publik age (age1…): {e}", n + 1))?;
+            .map_err(|_| format!("baris {} bukan kunci publik age (age1…)", i + 1))?;
         out.push(r);
     }
     if out.is_empty() {
-        bail!("BACKUP_RECIPIENTS_FILE {} tidak berisi kunci publik age (age1…)", path.display());
+        return Err("tidak berisi kunci publik age (age1…)".into());
     }
     Ok(out)
 }

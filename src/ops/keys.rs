@@ -23,16 +23,22 @@ pub fn new_database_key() -> String {
     hex::encode(bytes)
 }
 
+/// A new age identity as the text of an identity file (comment lines + `AGE-SECRET-KEY-1…`), and
+/// its recipient (`age1…`, the public half backups are encrypted to).
+pub fn new_age_identity() -> (String, String) {
+    let identity = age::x25519::Identity::generate();
+    let recipient = identity.to_public().to_string();
+    let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let text = format!("# created: {created}\n# public key: {recipient}\n{}\n", identity.to_string().expose_secret());
+    (text, recipient)
+}
+
 /// `keygen`: a new `DATABASE_KEY` and an age identity/recipient pair, with where each goes.
 /// With `identity_out` the secret identity goes to that new file (0600) instead of the screen;
 /// with `recipients_out` the recipient is appended to that file.
 pub fn keygen(identity_out: Option<&Path>, recipients_out: Option<&Path>) -> anyhow::Result<String> {
     let db_key = new_database_key();
-    let identity = age::x25519::Identity::generate();
-    let recipient = identity.to_public().to_string();
-    let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let identity_text =
-        format!("# created: {created}\n# public key: {recipient}\n{}\n", identity.to_string().expose_secret());
+    let (identity_text, recipient) = new_age_identity();
 
     let mut out = vec![
         "# 1) DATABASE_KEY: taruh di berkas .env server (mis. /etc/quickcart/quickcart.env, milik root, mode 0600)."
@@ -69,7 +75,8 @@ pub fn keygen(identity_out: Option<&Path>, recipients_out: Option<&Path>) -> any
     Ok(out.join("\n"))
 }
 
-fn write_new_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Writes a new file only its owner can read (0600); refuses to replace an existing one.
+pub fn write_new_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]

@@ -9,3 +9,4 @@ pub mod maintenance;
 pub mod malloc;
 pub mod offsite;
 pub mod rclone;
+pub mod setup;

@@ -195,6 +195,14 @@ struct St {
     bot_id: i64,
     allowed_updates: Option<Vec<String>>,
     last_activity: Option<Instant>,
+    /// When set, only this token is accepted; any other gets 401 Unauthorized, as Telegram
+    /// answers a revoked or mistyped token.
+    only_token: Option<String>,
+    /// The registered webhook (`setWebhook`), as `getWebhookInfo` reports it; while one is set,
+    /// `getUpdates` answers 409 Conflict, as Telegram does.
+    webhook_url: String,
+    /// `last_error_message` of `getWebhookInfo` (what Telegram saw delivering to the webhook).
+    webhook_error: Option<String>,
 }
 
 struct Inner {
@@ -530,7 +538,7 @@ const SEND_METHODS: &[&str] = &[
 const EDIT_METHODS: &[&str] = &["editmessagetext", "editmessagecaption", "editmessagereplymarkup"];
 #[rustfmt::skip]
 const TRUE_METHODS: &[&str] = &[
-    "setwebhook", "deletewebhook", "answercallbackquery", "sendchataction", "setmydescription",
+    "answercallbackquery", "sendchataction", "setmydescription",
     "setmyshortdescription", "setmyname", "setchatmenubutton", "close", "logout",
 ];
 
@@ -662,7 +670,23 @@ impl St {
                 }
                 Ok(me)
             }
-            "getwebhookinfo" => Ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})),
+            "getwebhookinfo" => {
+                let mut info = json!({"url": self.webhook_url, "has_custom_certificate": false,
+                                      "pending_update_count": self.queue.len()});
+                if let (Some(e), Some(o)) = (&self.webhook_error, info.as_object_mut()) {
+                    o.insert("last_error_date".into(), json!(now_unix()));
+                    o.insert("last_error_message".into(), json!(e));
+                }
+                Ok(info)
+            }
+            "setwebhook" => {
+                self.webhook_url = p_str(p, "url").unwrap_or_default();
+                Ok(json!(true))
+            }
+            "deletewebhook" => {
+                self.webhook_url.clear();
+                Ok(json!(true))
+            }
             m if TRUE_METHODS.contains(&m) => Ok(json!(true)),
             "setmycommands" => {
                 let cmds = p_json(p, "commands").unwrap_or_else(|| json!([]));
@@ -956,6 +980,10 @@ async fn api_route(
             let ApiErr(s, b) = bad(&e);
             (s, b, Value::Null, None)
         }
+        (Some(tok), Ok(_)) if tg.lock().only_token.as_deref().is_some_and(|t| t != tok) => {
+            let ApiErr(s, b) = api_err(401, "Unauthorized");
+            (s, b, Value::Null, None)
+        }
         (Some(tok), Ok((params, file))) => {
             let bot_id = tok.split(':').next().and_then(|s| s.parse().ok()).unwrap_or(1);
             let (s, b) = tg.dispatch(bot_id, &method, &params, file.as_ref()).await;
@@ -1073,6 +1101,10 @@ impl FakeTelegram {
             Some(Fault::Reset) => return (0, Value::Null),
             Some(Fault::Nonsense) => return (1, Value::Null),
             Some(f) => Err(fault_err(&f)),
+            None if method == "getupdates" && !self.lock().webhook_url.is_empty() => Err(api_err(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+            )),
             None if method == "getupdates" => Ok(self.get_updates(p).await),
             None => self.lock().handle(method, p, file),
         };
@@ -1149,6 +1181,26 @@ impl FakeTelegram {
         cmds.iter()
             .map(|c| (p_str(c, "command").unwrap_or_default(), p_str(c, "description").unwrap_or_default()))
             .collect()
+    }
+
+    /// Only `token` is accepted from now on (`None`: any token, the default); others get 401.
+    pub fn accept_only_token(&self, token: Option<&str>) {
+        self.lock().only_token = token.map(str::to_owned);
+    }
+
+    /// The webhook URL registered now (`""` when none): what `getWebhookInfo` reports.
+    pub fn webhook_url(&self) -> String {
+        self.lock().webhook_url.clone()
+    }
+
+    /// Registers a webhook as if `setWebhook` had been called (`""` removes it).
+    pub fn set_webhook_url(&self, url: &str) {
+        self.lock().webhook_url = url.to_owned();
+    }
+
+    /// `last_error_message` that `getWebhookInfo` reports (`None`: no error).
+    pub fn set_webhook_error(&self, message: Option<&str>) {
+        self.lock().webhook_error = message.map(str::to_owned);
     }
 
     // ---------------- injecting updates ----------------

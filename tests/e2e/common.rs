@@ -147,6 +147,18 @@ pub fn random_key() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }
 
+/// The name of the user running the tests (for `QUICKCART_USER`).
+pub fn current_user() -> String {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0);
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() > 2 && f[2] == uid.to_string())
+        .map_or_else(|| "root".to_string(), |f| f[0].to_string())
+}
+
 /// `127.0.0.1:<port>` that was free a moment ago.
 pub fn free_addr() -> String {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
@@ -238,6 +250,9 @@ impl App {
         set("METRICS_BIND", free_addr());
         set("ADMIN_IDS", ADMIN.to_string());
         set("STORE_NAME", STORE_NAME.into());
+        // `doctor` run as root checks DATA_DIR against the `quickcart` service user when that
+        // user exists (a package installed on the test machine); the tests' shop runs as us.
+        set("QUICKCART_USER", current_user());
         // Tests type fast; they are not what the per-user throttle is about.
         set("TELEGRAM_THROTTLE_LIMIT", "10000".into());
         set("TELEGRAM_THROTTLE_WINDOW_SECONDS", "1".into());

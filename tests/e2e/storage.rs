@@ -392,7 +392,8 @@ async fn help_of_every_subcommand_works() {
         }
         seen.push(path.join(" "));
     }
-    for required in ["serve", "demo", "doctor", "db", "db migrate", "db check", "admin", "admin grant", "admin revoke"]
+    for required in
+        ["serve", "demo", "doctor", "setup", "db", "db migrate", "db check", "admin", "admin grant", "admin revoke"]
     {
         assert!(seen.iter().any(|s| s == required), "{required} in {seen:?}");
     }
