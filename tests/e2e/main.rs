@@ -21,6 +21,7 @@ mod money_faults;
 mod money_review;
 mod ops_backup;
 mod ops_deploy;
+mod ops_package;
 mod payments;
 mod review_admin;
 mod security;
