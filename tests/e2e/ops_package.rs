@@ -104,6 +104,15 @@ fn the_packaged_environment_file_is_made_from_env_example() {
     }
 }
 
+#[test]
+fn the_debian_changelog_names_this_version() {
+    // cargo-deb versions the package VERSION-1 from Cargo.toml; the changelog it ships must agree.
+    let changelog = std::fs::read_to_string(repo("debian/changelog")).unwrap();
+    let first = changelog.lines().next().unwrap();
+    let expected = format!("quickcart ({}-1) ", env!("CARGO_PKG_VERSION"));
+    assert!(first.starts_with(&expected), "debian/changelog starts with {first:?}; add an entry for {expected:?}");
+}
+
 // ------------------------------------------------------------------ the package
 
 const UNITS: [&str; 10] = [
