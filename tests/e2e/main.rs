@@ -23,6 +23,7 @@ mod ops_backup;
 mod ops_deploy;
 mod ops_doctor;
 mod ops_offsite;
+mod ops_package;
 mod ops_setup;
 mod payments;
 mod review_admin;

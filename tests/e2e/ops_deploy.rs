@@ -1,6 +1,9 @@
 //! Deployment files (issue 7): the systemd units pass `systemd-analyze verify` and the service
 //! rates ≤ 1.5 in `systemd-analyze security`; the real Caddy, run from the repository's
 //! Caddyfile with `tls internal` on high ports, lets only the two webhook POSTs reach the app.
+//! Issue 15: the units start /usr/bin/quickcart (the package's path), and the templated units
+//! for several shops on one VM (quickcart@NAME and its backup and log timers) verify, are the
+//! single-shop units with the shop's own paths, and rate as well as quickcart.service.
 
 use crate::common;
 use std::path::{Path, PathBuf};
@@ -16,6 +19,55 @@ const UNITS: [&str; 5] = [
     "quickcart-logs.service",
     "quickcart-logs.timer",
 ];
+
+/// One shop of several (issue 15): each template beside the single-shop unit it is made from.
+const TEMPLATES: [(&str, &str); 5] = [
+    ("quickcart.service", "quickcart@.service"),
+    ("quickcart-backup.service", "quickcart-backup@.service"),
+    ("quickcart-backup.timer", "quickcart-backup@.timer"),
+    ("quickcart-logs.service", "quickcart-logs@.service"),
+    ("quickcart-logs.timer", "quickcart-logs@.timer"),
+];
+
+/// A concrete instance of a template: quickcart@.service → quickcart@shop1.service.
+fn instance(template: &str) -> String {
+    template.replace("@.", "@shop1.")
+}
+
+/// The settings of a unit (no comments, no blank lines, no Description=), with the single
+/// shop's paths turned into the shop NAME's (%i): a template must equal its single-shop unit
+/// this way, so hardening or a new setting added to one is not forgotten in the other.
+fn settings(text: &str, templated: bool) -> Vec<String> {
+    let lines =
+        text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("Description="));
+    if templated {
+        return lines.map(String::from).collect();
+    }
+    lines
+        .map(|line| {
+            let (key, value) = line.split_once('=').unwrap_or((line, ""));
+            let value = match key {
+                "StateDirectory" | "LogsDirectory" => {
+                    value.split(' ').map(|d| d.replacen("quickcart", "quickcart/%i", 1)).collect::<Vec<_>>().join(" ")
+                }
+                "WorkingDirectory" => format!("{value}/%i"),
+                "Environment" => value
+                    .replace("/var/lib/quickcart/", "/var/lib/quickcart/%i/")
+                    .replace("LOG_DIR=/var/log/quickcart", "LOG_DIR=/var/log/quickcart/%i"),
+                _ => value
+                    .replace("/etc/quickcart/quickcart.env", "/etc/quickcart/%i.env")
+                    .replace("quickcart.service", "quickcart@%i.service")
+                    .replace("quickcart-backup.service", "quickcart-backup@%i.service")
+                    .replace("quickcart-logs.service", "quickcart-logs@%i.service"),
+            };
+            if line.contains('=') {
+                format!("{key}={value}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect()
+}
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -50,11 +102,32 @@ fn systemd_units_verify_and_the_service_is_hardened() {
                 "EnvironmentFile=/etc/quickcart/quickcart.env",
                 "LogsDirectory=quickcart",
                 "UMask=0077",
+                "ExecStart=/usr/bin/quickcart ",
             ] {
                 assert!(text.contains(needed), "{unit} lacks {needed}");
             }
             assert!(!text.contains("DATABASE_KEY="), "{unit}: no secrets in the unit");
+            assert!(!text.contains("/usr/local/bin"), "{unit}: the package installs /usr/bin/quickcart");
         }
+    }
+    for (single, template) in TEMPLATES {
+        let text = std::fs::read_to_string(repo(&format!("systemd/{template}"))).unwrap();
+        let single_text = std::fs::read_to_string(repo(&format!("systemd/{single}"))).unwrap();
+        assert_eq!(
+            settings(&text, true),
+            settings(&single_text, false),
+            "{template} is {single} with the shop's own paths"
+        );
+    }
+    let shop = std::fs::read_to_string(repo("systemd/quickcart@.service")).unwrap();
+    for needed in [
+        "EnvironmentFile=/etc/quickcart/%i.env",
+        "DATA_DIR=/var/lib/quickcart/%i/data",
+        "LOG_DIR=/var/log/quickcart/%i",
+        "StateDirectory=quickcart/%i",
+        "LogsDirectory=quickcart/%i",
+    ] {
+        assert!(shop.contains(needed), "quickcart@.service lacks {needed}");
     }
     let service = std::fs::read_to_string(repo("systemd/quickcart.service")).unwrap();
     assert!(service.contains("StateDirectory=quickcart"));
@@ -66,16 +139,31 @@ fn systemd_units_verify_and_the_service_is_hardened() {
         eprintln!("systemd-analyze security {unit}: {score}");
         assert!(score <= 1.5, "{unit} exposure {score} > 1.5");
     }
-
-    // verify needs the ExecStart binary to exist: the same units, pointing at the test binary.
-    let dir = tempfile::tempdir().unwrap();
-    for unit in UNITS {
-        let text = std::fs::read_to_string(repo(&format!("systemd/{unit}"))).unwrap();
-        std::fs::write(dir.path().join(unit), text.replace("/usr/local/bin/quickcart", common::BIN)).unwrap();
+    // An instance (quickcart@shop1.service) is loaded from its template beside it.
+    let single = exposure(&repo("systemd/quickcart.service"));
+    for (single_unit, template) in TEMPLATES.iter().filter(|(_, t)| t.ends_with(".service")) {
+        let score = exposure(&repo(&format!("systemd/{}", instance(template))));
+        eprintln!("systemd-analyze security {}: {score}", instance(template));
+        assert!(score <= 1.5, "{template} exposure {score} > 1.5");
+        assert!(
+            score <= exposure(&repo(&format!("systemd/{single_unit}"))),
+            "{template} rates worse than {single_unit}"
+        );
     }
+    assert!(exposure(&repo("systemd/quickcart@shop1.service")) <= single);
+
+    // verify needs the ExecStart binary to exist: the same units, pointing at the test binary;
+    // the templates are verified through an instance of each.
+    let dir = tempfile::tempdir().unwrap();
+    for unit in UNITS.iter().chain(TEMPLATES.iter().map(|(_, t)| t)) {
+        let text = std::fs::read_to_string(repo(&format!("systemd/{unit}"))).unwrap();
+        std::fs::write(dir.path().join(unit), text.replace("/usr/bin/quickcart", common::BIN)).unwrap();
+    }
+    let instances: Vec<String> = TEMPLATES.iter().map(|(_, t)| instance(t)).collect();
     let out = Command::new("systemd-analyze")
         .arg("verify")
         .args(UNITS.iter().map(|u| dir.path().join(u)))
+        .args(instances.iter().map(|u| dir.path().join(u)))
         .env("SYSTEMD_LOG_LEVEL", "warning")
         .output()
         .unwrap();
