@@ -125,12 +125,16 @@ pub struct SetupArgs {
     /// Where the new secret age identity goes (0600); move it off the VM
     #[arg(long, value_name = "FILE", default_value = "/root/quickcart-backup-identity.txt")]
     pub identity_file: PathBuf,
-    #[arg(long, value_name = "DIR", default_value = "/var/lib/quickcart/data")]
-    pub data_dir: PathBuf,
-    #[arg(long, value_name = "DIR", default_value = "/var/log/quickcart")]
-    pub log_dir: PathBuf,
-    #[arg(long, value_name = "DIR", default_value = "/var/lib/quickcart/backups")]
-    pub backup_dir: PathBuf,
+    /// Default: the unit's, /var/lib/quickcart/data (for /etc/quickcart/NAME.env, the shop
+    /// NAME of quickcart@NAME.service: /var/lib/quickcart/NAME/data)
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Default: /var/log/quickcart (shop NAME: /var/log/quickcart/NAME)
+    #[arg(long, value_name = "DIR")]
+    pub log_dir: Option<PathBuf>,
+    /// Default: /var/lib/quickcart/backups (shop NAME: /var/lib/quickcart/NAME/backups)
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
     /// Never ask: every missing answer is an error naming its flag
     #[arg(long)]
     pub yes: bool,

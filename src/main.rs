@@ -62,6 +62,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Setup(a) => {
             let a = *a;
+            let shop = ops::setup::Layout::for_env_file(&a.env_file);
             let opts = ops::setup::Options {
                 bot_token: a.bot_token,
                 admin_id: a.admin_id,
@@ -74,9 +75,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 caddyfile: a.caddyfile,
                 recipients_file: a.recipients_file,
                 identity_file: a.identity_file,
-                data_dir: a.data_dir,
-                log_dir: a.log_dir,
-                backup_dir: a.backup_dir,
+                data_dir: a.data_dir.unwrap_or_else(|| shop.data_dir()),
+                log_dir: a.log_dir.unwrap_or_else(|| shop.log_dir()),
+                backup_dir: a.backup_dir.unwrap_or_else(|| shop.backup_dir()),
                 yes: a.yes,
                 force: a.force,
                 user: a.user,

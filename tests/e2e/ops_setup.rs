@@ -135,7 +135,10 @@ async fn a_full_run_through_stdin_writes_a_config_the_doctor_passes() {
     assert!(all.contains("Pakasir menerima PAKASIR_API_KEY"), "{all}");
     assert!(all.contains(&format!("https://{DOMAIN}/webhook/pakasir")), "{all}");
     assert!(all.contains("╔") && all.contains("shred -u"), "boxed warning about the identity: {all}");
-    assert!(all.contains("systemctl enable --now quickcart"), "{all}");
+    assert!(
+        all.contains("systemctl enable --now quickcart.service quickcart-backup.timer quickcart-logs.timer"),
+        "{all}"
+    );
     assert!(all.contains("quickcart doctor --env-file"), "{all}");
     for secret in [PAKASIR_API_KEY, TOKEN.split_once(':').unwrap().1] {
         assert!(!all.contains(secret), "a secret is echoed: {all}");

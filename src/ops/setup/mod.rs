@@ -5,6 +5,7 @@
 
 mod caddy;
 mod envfile;
+mod layout;
 mod prompt;
 mod secrets;
 mod telegram;
@@ -22,6 +23,7 @@ use crate::ops::keys;
 use crate::security::redact::looks_like_bot_token;
 
 use envfile::{real, Values};
+pub use layout::Layout;
 use prompt::Prompt;
 
 /// What the command line gave; anything missing is asked (or, with `yes`, an error).
@@ -167,10 +169,13 @@ pub async fn run(opts: Options) -> anyhow::Result<bool> {
     let report = doctor::run(&written, &doctor_opts).await;
     p.say(report.text());
     let env = opts.env_file.display();
+    let shop = Layout::for_env_file(&opts.env_file);
     p.say(format!(
-        "\nLangkah berikutnya:\n  1) {}systemctl enable --now quickcart\n  \
-         2) quickcart doctor --env-file {env}   (dan log: journalctl -u quickcart -f)",
+        "\nLangkah berikutnya:\n  1) {}systemctl enable --now {}\n  \
+         2) quickcart doctor --env-file {env}   (dan log: journalctl -u {} -f)",
         if domain.is_some() { "systemctl reload caddy && " } else { "" },
+        shop.units(),
+        shop.service(),
     ));
     Ok(report.healthy())
 }
