@@ -648,7 +648,7 @@ fn progress(total: u64, what: &str) -> ProgressBar {
     bar
 }
 
-fn human(bytes: u64) -> String {
+pub(crate) fn human(bytes: u64) -> String {
     let units = ["B", "KiB", "MiB", "GiB"];
     let mut value = bytes as f64;
     let mut unit = 0;

@@ -18,7 +18,7 @@ use chrono::NaiveDateTime;
 use crate::{
     config::Config,
     ops::{
-        backup::{parse_name, plan, PrunePolicy},
+        backup::{human, parse_name, plan, PrunePolicy},
         rclone::{Remote, UPLOAD_PREFIX},
     },
 };
@@ -168,7 +168,7 @@ pub fn list(config: &Config) -> anyhow::Result<(String, bool)> {
             (None, None) => continue,
         };
         let when = parse_name(name).map(|t| crate::domain::time::wib(t.and_utc().timestamp())).unwrap_or_default();
-        lines.push(format!("{when:<16}  {:>10}  {place:<9}  {name}", size_text(size)));
+        lines.push(format!("{when:<16}  {:>10}  {place:<9}  {name}", human(size)));
     }
     let both = names.iter().filter(|n| local.contains_key(*n) && there.contains_key(*n)).count();
     lines.push(format!("lokal ({}): {} backup", config.backup_dir.display(), local.len()));
@@ -212,15 +212,4 @@ pub fn fetch(config: &Config, name: &str) -> anyhow::Result<Fetched> {
     }
     let report = format!("diunduh dari {}: {name} (diperiksa: {checked})", remote.shown());
     Ok(Fetched { _dir: tmp, path, report })
-}
-
-fn size_text(bytes: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < units.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", units.get(unit).copied().unwrap_or("B"))
 }
