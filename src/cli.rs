@@ -69,6 +69,12 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Sales report of the last N WIB days: revenue and orders per day, deposits, refunds, top
+    /// products and buyers, the stock that runs out soonest
+    Report {
+        #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=366))]
+        days: i64,
+    },
     /// Print a new DATABASE_KEY and an age identity/recipient pair for backups
     Keygen {
         /// Write the secret age identity to this new file (0600) instead of printing it

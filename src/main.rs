@@ -124,6 +124,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Report { days } => {
+            let config = config()?;
+            let _guard = ops::logs::init(None, "warn");
+            println!("{}", ops::report::run(&config, days)?);
+        }
         Command::Keygen { identity_file, recipients_file } => {
             println!("{}", ops::keys::keygen(identity_file.as_deref(), recipients_file.as_deref())?)
         }

@@ -17,6 +17,7 @@ pub mod paging;
 pub mod payment;
 pub mod pricing;
 pub mod purchase;
+pub mod report;
 pub mod role;
 pub mod time;
 pub mod validate;

@@ -25,6 +25,21 @@ pub fn wib_time(unix: i64) -> String {
     }
 }
 
+/// The WIB calendar day of a unix timestamp, counted in days since 1970-01-01 (WIB).
+pub fn wib_day(unix: i64) -> i64 {
+    (unix + i64::from(WIB_OFFSET_SECONDS)).div_euclid(86_400)
+}
+
+/// When WIB day `day` (as [`wib_day`] counts) begins, as a unix timestamp.
+pub fn wib_day_start(day: i64) -> i64 {
+    day * 86_400 - i64::from(WIB_OFFSET_SECONDS)
+}
+
+/// `23/11/2026` for WIB day `day`.
+pub fn wib_date(day: i64) -> String {
+    wib(wib_day_start(day)).split(' ').next().unwrap_or("-").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -32,5 +47,16 @@ mod tests {
         // 2026-11-23 03:15:00 UTC = 10:15 WIB
         assert_eq!(super::wib(1_795_403_700), "23/11/2026 10:15");
         assert_eq!(super::wib_time(1_795_403_700), "10:15");
+    }
+
+    #[test]
+    fn a_wib_day_begins_at_midnight_wib() {
+        // 2026-11-22 17:00 UTC is midnight WIB on the 23rd; a second earlier is still the 22nd.
+        let midnight = 1_795_366_800;
+        assert_eq!(super::wib(midnight), "23/11/2026 00:00");
+        let day = super::wib_day(midnight);
+        assert_eq!(super::wib_day(midnight - 1), day - 1);
+        assert_eq!(super::wib_day_start(day), midnight);
+        assert_eq!(super::wib_date(day), "23/11/2026");
     }
 }

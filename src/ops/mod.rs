@@ -9,4 +9,5 @@ pub mod maintenance;
 pub mod malloc;
 pub mod offsite;
 pub mod rclone;
+pub mod report;
 pub mod setup;

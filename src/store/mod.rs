@@ -16,6 +16,7 @@ pub mod privacy;
 pub mod products;
 pub mod refunds;
 pub mod relay;
+pub mod report;
 pub mod security;
 pub mod settings;
 pub mod stats;

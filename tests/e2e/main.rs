@@ -26,6 +26,7 @@ mod ops_offsite;
 mod ops_package;
 mod ops_setup;
 mod payments;
+mod report;
 mod review_admin;
 mod security;
 mod sending;
