@@ -172,15 +172,13 @@ impl Demo {
     async fn run_interactive(&mut self) -> anyhow::Result<ExitCode> {
         println!(
             "QuickCart demo — toko lengkap dengan Telegram & Pakasir tiruan (tanpa token, tanpa internet).\n\
-             Ketik pesan seperti di Telegram (mulai dengan /start).\n{}\n\
+             Ketik pesan seperti di Telegram (mulai dengan /start); ↑/↓ memanggil baris sebelumnya.\n{}\n\
              Anda: customer {DEMO_CUSTOMER}. Admin: {DEMO_ADMIN}.",
             script::HELP
         );
-        let mut lines = BufReader::new(tokio::io::stdin()).lines();
+        let mut input = Input::new();
         loop {
-            print!("> ");
-            let _ = std::io::stdout().flush();
-            let Some(line) = lines.next_line().await? else { break };
+            let Some(line) = input.next().await? else { break };
             match script::parse(&line) {
                 Ok(Line::Quit) => break,
                 Ok(l) => {
@@ -461,5 +459,55 @@ impl Demo {
             }
         }
         out
+    }
+}
+
+/// Interactive input: a line editor with history on a terminal, plain lines from a pipe.
+enum Input {
+    /// `None` only while a line is being read on the blocking pool.
+    Editor(Option<rustyline::DefaultEditor>),
+    Plain(tokio::io::Lines<BufReader<tokio::io::Stdin>>),
+}
+
+impl Input {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        if std::io::stdin().is_terminal() {
+            if let Ok(editor) = rustyline::DefaultEditor::new() {
+                return Self::Editor(Some(editor));
+            }
+        }
+        Self::Plain(BufReader::new(tokio::io::stdin()).lines())
+    }
+
+    /// The next line; `None` at the end of input (Ctrl-D, Ctrl-C).
+    async fn next(&mut self) -> anyhow::Result<Option<String>> {
+        match self {
+            Self::Plain(lines) => {
+                print!("> ");
+                let _ = std::io::stdout().flush();
+                Ok(lines.next_line().await?)
+            }
+            Self::Editor(slot) => {
+                let Some(mut editor) = slot.take() else { return Ok(None) };
+                let (mut editor, read) = tokio::task::spawn_blocking(move || {
+                    let read = editor.readline("> ");
+                    (editor, read)
+                })
+                .await?;
+                let line = match read {
+                    Ok(line) => line,
+                    Err(rustyline::error::ReadlineError::Eof | rustyline::error::ReadlineError::Interrupted) => {
+                        return Ok(None)
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                if !line.trim().is_empty() {
+                    let _ = editor.add_history_entry(line.as_str());
+                }
+                *slot = Some(editor);
+                Ok(Some(line))
+            }
+        }
     }
 }

@@ -273,3 +273,58 @@ fn interactive_banner_lists_the_commands() {
         assert!(t.contains(cmd), "{cmd}:\n{t}");
     }
 }
+
+/// Issue 16: on a terminal the interactive demo edits lines and keeps a history: ↑ then Enter
+/// sends the previous line again. Runs under util-linux `script` for a pseudo-terminal; each input
+/// goes only once the demo has answered the one before.
+#[test]
+fn interactive_mode_recalls_the_previous_line() {
+    use std::io::{Read, Write};
+    use std::sync::mpsc;
+    use std::time::Duration;
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: no /usr/bin/script for a pseudo-terminal");
+        return;
+    }
+    let mut child = Command::new("/usr/bin/script")
+        .args(["-qec", &format!("{BIN} demo"), "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    let mut wait_for = |needle: &str, count: usize| {
+        while seen.matches(needle).count() < count {
+            let chunk =
+                rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("no {needle:?} in:\n{seen}"));
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        seen.clone()
+    };
+    let mut stdin = child.stdin.take().unwrap();
+    wait_for("> ", 1);
+    stdin.write_all(b"/start\n").unwrap();
+    wait_for("Siapa nama Anda", 1);
+    wait_for("> ", 2);
+    // Arrow up, then Enter: /start again, answered again.
+    stdin.write_all(b"\x1b[A\n").unwrap();
+    let t = wait_for("Siapa nama Anda", 2);
+    stdin.write_all(b":quit\n").unwrap();
+    drop(stdin);
+    let _ = child.wait();
+    assert_eq!(t.matches("(stiker)").count(), 2, "{t}");
+}
