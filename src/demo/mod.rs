@@ -7,7 +7,7 @@ pub mod transcript;
 use std::{
     collections::HashMap,
     io::Write,
-    path::Path,
+    path::{Path, PathBuf},
     process::ExitCode,
     time::{Duration, Instant},
 };
@@ -20,7 +20,7 @@ use crate::{
     config::Config,
     domain::commands::NewProduct,
     store::{self, Db},
-    testkit::{FakePakasir, FakeTelegram},
+    testkit::{BotMessage, FakePakasir, FakeTelegram, FakeUser, MsgKind},
 };
 use script::{Line, Who};
 
@@ -30,6 +30,10 @@ const DEMO_TOKEN: &str = "123456789:DEMO-token-not-a-real-telegram-bot-x";
 const DEMO_PROJECT: &str = "quickcart-demo";
 const DEMO_API_KEY: &str = "demo-api-key";
 const DEMO_WEBHOOK_SECRET: &str = "demo-webhook-secret";
+/// How many of the newest bot messages in the chat `:press` and `:reply` look through.
+const RECENT: usize = 30;
+/// The script variable replaced by the newest invoice id.
+const INVOICE_VAR: &str = "$INVOICE";
 
 /// One demo product: (id, name, category, price, description, stock items).
 type DemoProduct = (i64, &'static str, Option<&'static str>, i64, &'static str, usize);
@@ -66,6 +70,7 @@ pub async fn run(script_file: Option<&Path>) -> anyhow::Result<ExitCode> {
         seen: HashMap::new(),
         calls_seen: 0,
         interactive: script_file.is_none(),
+        base_dir: script_file.and_then(Path::parent).map(Path::to_path_buf),
     };
     demo.settle().await;
     demo.flush(); // the startup calls (command menus) are not part of the conversation
@@ -133,6 +138,8 @@ struct Demo {
     /// Calls already looked at (for callback notices).
     calls_seen: usize,
     interactive: bool,
+    /// The script's folder: `:upload` paths are relative to it.
+    base_dir: Option<PathBuf>,
 }
 
 impl Demo {
@@ -165,16 +172,13 @@ impl Demo {
     async fn run_interactive(&mut self) -> anyhow::Result<ExitCode> {
         println!(
             "QuickCart demo — toko lengkap dengan Telegram & Pakasir tiruan (tanpa token, tanpa internet).\n\
-             Ketik pesan seperti di Telegram (mulai dengan /start). Perintah demo:\n  \
-             :press LABEL|NOMOR  tekan tombol     :as admin|customer|ID  ganti pengguna\n  \
-             :pay                bayar tagihan QRIS terakhir     :quit  keluar\n\
-             Anda: customer {DEMO_CUSTOMER}. Admin: {DEMO_ADMIN}."
+             Ketik pesan seperti di Telegram (mulai dengan /start); ↑/↓ memanggil baris sebelumnya.\n{}\n\
+             Anda: customer {DEMO_CUSTOMER}. Admin: {DEMO_ADMIN}.",
+            script::HELP
         );
-        let mut lines = BufReader::new(tokio::io::stdin()).lines();
+        let mut input = Input::new();
         loop {
-            print!("> ");
-            let _ = std::io::stdout().flush();
-            let Some(line) = lines.next_line().await? else { break };
+            let Some(line) = input.next().await? else { break };
             match script::parse(&line) {
                 Ok(Line::Quit) => break,
                 Ok(l) => {
@@ -191,13 +195,41 @@ impl Demo {
     async fn step(&mut self, line: Line) -> Result<(), String> {
         match line {
             Line::Skip | Line::Quit => return Ok(()),
+            Line::Help => {
+                for l in script::HELP.lines() {
+                    println!("  {}", l.trim_start());
+                }
+                return Ok(());
+            }
             Line::Say(text) => {
+                let text = self.substitute(&text).await?;
                 self.telegram.send_text(self.user, &text);
             }
             Line::Press(label) => {
+                let label = self.substitute(&label).await?;
                 let (message_id, data) = self.find_button(&label)?;
                 self.telegram.press(self.user, message_id, &data);
             }
+            Line::Reply(text) => {
+                let text = self.substitute(&text).await?;
+                let relayed = self.newest_relay().await?;
+                self.telegram.send_text_as(&FakeUser::new(self.user), self.user, &text, Some(relayed));
+            }
+            Line::Upload { file, caption } => {
+                let path = match &self.base_dir {
+                    Some(dir) if Path::new(&file).is_relative() => dir.join(&file),
+                    _ => PathBuf::from(&file),
+                };
+                let bytes =
+                    std::fs::read(&path).map_err(|e| format!("berkas {} tidak dapat dibaca: {e}", path.display()))?;
+                let caption = match caption {
+                    Some(c) => Some(self.substitute(&c).await?),
+                    None => None,
+                };
+                let name = path.file_name().map_or_else(|| file.clone(), |n| n.to_string_lossy().into_owned());
+                self.telegram.send_document(self.user, &name, &bytes, caption.as_deref());
+            }
+            Line::Expire => self.expire().await?,
             Line::As(who) => {
                 self.user = match who {
                     Who::Admin => DEMO_ADMIN,
@@ -237,25 +269,121 @@ impl Demo {
         Ok(())
     }
 
-    /// The newest bot message with inline buttons in the current chat, and the button to press:
-    /// an exact label first, then (interactively) a button number, then a label containing it.
+    /// The button to press in the current chat: on the recent bot messages, newest first, a
+    /// button labelled exactly `label`, else one whose label contains it (case-insensitive); only
+    /// when no label matches, a number N is button #N of the newest message with buttons.
     fn find_button(&self, label: &str) -> Result<(i64, String), String> {
-        let msg = self.telegram.last_with_buttons(self.user).ok_or("tidak ada pesan dengan tombol")?;
-        let buttons: Vec<_> = msg.inline_buttons.iter().flatten().collect();
+        let recent: Vec<BotMessage> = self
+            .telegram
+            .messages(self.user)
+            .into_iter()
+            .rev()
+            .take(RECENT)
+            .filter(|m| !m.inline_buttons.is_empty())
+            .collect();
+        let newest = recent.first().ok_or("tidak ada pesan dengan tombol")?;
         let wanted = label.to_lowercase();
-        let found = buttons
-            .iter()
-            .find(|b| b.text.to_lowercase() == wanted)
-            .or_else(|| {
-                let n: usize = label.parse().ok().filter(|_| self.interactive)?;
-                buttons.get(n.checked_sub(1)?)
-            })
-            .or_else(|| buttons.iter().find(|b| b.text.to_lowercase().contains(&wanted)))
-            .ok_or_else(|| format!("tidak ada tombol {label:?}"))?;
+        let by_label = recent.iter().find_map(|m| {
+            let buttons: Vec<_> = m.inline_buttons.iter().flatten().collect();
+            let b = buttons
+                .iter()
+                .find(|b| b.text.to_lowercase() == wanted)
+                .or_else(|| buttons.iter().find(|b| b.text.to_lowercase().contains(&wanted)))?;
+            Some((m.message_id, (*b).clone()))
+        });
+        let by_number = || {
+            if label.is_empty() || !label.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let n: usize = label.parse().ok()?;
+            let b = newest.inline_buttons.iter().flatten().nth(n.checked_sub(1)?)?;
+            Some((newest.message_id, b.clone()))
+        };
+        let (message_id, found) = by_label.or_else(by_number).ok_or_else(|| format!("tidak ada tombol {label:?}"))?;
         match (&found.callback_data, &found.url) {
-            (Some(data), _) => Ok((msg.message_id, data.clone())),
+            (Some(data), _) => Ok((message_id, data.clone())),
             (None, Some(url)) => Err(format!("tombol {:?} membuka tautan {url}", found.text)),
             _ => Err(format!("tombol {:?} tidak dapat ditekan", found.text)),
+        }
+    }
+
+    /// `$INVOICE` replaced by the newest invoice id.
+    async fn substitute(&self, text: &str) -> Result<String, String> {
+        if !text.contains(INVOICE_VAR) {
+            return Ok(text.to_string());
+        }
+        let newest = self
+            .running
+            .shop
+            .db()
+            .call(|c| {
+                use rusqlite::OptionalExtension;
+                Ok(c.query_row("SELECT invoice_id FROM orders ORDER BY id DESC LIMIT 1", [], |r| r.get::<_, String>(0))
+                    .optional()?)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("belum ada invoice untuk $INVOICE")?;
+        Ok(text.replace(INVOICE_VAR, &newest))
+    }
+
+    /// The newest relayed KIRIM PESAN message in the current chat.
+    async fn newest_relay(&self) -> Result<i64, String> {
+        let chat = self.user;
+        let ids: Vec<i64> = self.telegram.messages(chat).into_iter().rev().take(RECENT).map(|m| m.message_id).collect();
+        self.running
+            .shop
+            .db()
+            .call(move |c| {
+                for id in ids {
+                    if store::relay::user_for(c, chat, id)?.is_some() {
+                        return Ok(Some(id));
+                    }
+                }
+                Ok(None)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "tidak ada pesan KIRIM PESAN untuk dibalas di obrolan ini".to_string())
+    }
+
+    /// Lets the newest unpaid invoice expire now: its expiry job is made due, and the scheduler
+    /// expires it as it would at the deadline (asking Pakasir once more first).
+    async fn expire(&self) -> Result<(), String> {
+        let db = self.running.shop.db();
+        let order_id = db
+            .write(|c| {
+                use rusqlite::OptionalExtension;
+                let id: Option<i64> = c
+                    .query_row("SELECT id FROM orders WHERE status = 'pending' ORDER BY id DESC LIMIT 1", [], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                if let Some(id) = id {
+                    store::jobs::schedule(c, store::jobs::EXPIRE_ORDER, id, store::now())?;
+                }
+                Ok(id)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("tidak ada tagihan yang menunggu pembayaran")?;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let pending = db
+                .call(move |c| {
+                    Ok(c.query_row("SELECT status = 'pending' FROM orders WHERE id = ?1", [order_id], |r| {
+                        r.get::<_, bool>(0)
+                    })?)
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            if !pending {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err("tagihan belum kedaluwarsa (penjadwal tidak menjawab)".into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
@@ -294,13 +422,24 @@ impl Demo {
             }
         }
         self.calls_seen = calls.len();
-        for m in self.collect_new() {
-            println!("{}", transcript::render(&m, m.chat_id == self.user, self.interactive));
+        for (m, edited) in self.collect_new() {
+            println!("{}", transcript::render(&m, m.chat_id == self.user, self.interactive, edited));
+            if m.kind == MsgKind::Photo && !edited {
+                // The QRIS invoice: the code itself, scannable from the terminal.
+                let txn =
+                    self.pakasir.txns().into_iter().find(|t| !t.order_id.is_empty() && m.text.contains(&t.order_id));
+                if let Some(txn) = txn {
+                    for l in transcript::qr_lines(&txn.qr_string) {
+                        println!("{l}");
+                    }
+                }
+            }
         }
     }
 
-    /// Messages sent or edited since the last look, in message order per chat (own chat first).
-    fn collect_new(&mut self) -> Vec<crate::testkit::BotMessage> {
+    /// Messages sent or edited (`true`) since the last look, in message order per chat (own chat
+    /// first).
+    fn collect_new(&mut self) -> Vec<(BotMessage, bool)> {
         let mut chats: Vec<i64> =
             self.telegram.calls().iter().filter_map(|c| c.params.get("chat_id")?.as_i64()).collect();
         chats.sort_unstable_by_key(|c| (*c != self.user, *c));
@@ -309,16 +448,66 @@ impl Demo {
         for chat in chats {
             for m in self.telegram.messages(chat) {
                 let key = (chat, m.message_id);
-                let fresh = match self.seen.get(&key) {
-                    None => true,
-                    Some(edits) => *edits < m.edits,
+                let (fresh, edited) = match self.seen.get(&key) {
+                    None => (true, false),
+                    Some(edits) => (*edits < m.edits, true),
                 };
                 if fresh {
                     self.seen.insert(key, m.edits);
-                    out.push(m);
+                    out.push((m, edited));
                 }
             }
         }
         out
+    }
+}
+
+/// Interactive input: a line editor with history on a terminal, plain lines from a pipe.
+enum Input {
+    /// `None` only while a line is being read on the blocking pool.
+    Editor(Option<rustyline::DefaultEditor>),
+    Plain(tokio::io::Lines<BufReader<tokio::io::Stdin>>),
+}
+
+impl Input {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        if std::io::stdin().is_terminal() {
+            if let Ok(editor) = rustyline::DefaultEditor::new() {
+                return Self::Editor(Some(editor));
+            }
+        }
+        Self::Plain(BufReader::new(tokio::io::stdin()).lines())
+    }
+
+    /// The next line; `None` at the end of input (Ctrl-D, Ctrl-C).
+    async fn next(&mut self) -> anyhow::Result<Option<String>> {
+        match self {
+            Self::Plain(lines) => {
+                print!("> ");
+                let _ = std::io::stdout().flush();
+                Ok(lines.next_line().await?)
+            }
+            Self::Editor(slot) => {
+                let Some(mut editor) = slot.take() else { return Ok(None) };
+                let (mut editor, read) = tokio::task::spawn_blocking(move || {
+                    let read = editor.readline("> ");
+                    (editor, read)
+                })
+                .await?;
+                let line = match read {
+                    Ok(line) => line,
+                    Err(rustyline::error::ReadlineError::Eof | rustyline::error::ReadlineError::Interrupted) => {
+                        return Ok(None)
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                if !line.trim().is_empty() {
+                    let _ = editor.add_history_entry(line.as_str());
+                }
+                *slot = Some(editor);
+                Ok(Some(line))
+            }
+        }
     }
 }

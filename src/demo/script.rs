@@ -3,11 +3,18 @@
 //!
 //! - plain text: sent as a message (reply-keyboard buttons are pressed by typing their label);
 //!   `\n` inside it stands for a line break, for multi-line messages such as `/addstock`
-//! - `:press LABEL`: press the inline button whose label contains LABEL (case-insensitive) on the
-//!   newest bot message that has one; interactively a number works too
+//! - `:press LABEL`: press the inline button labelled LABEL (exactly, else containing it;
+//!   case-insensitive) on the newest of the recent bot messages that has one; when no label
+//!   matches, a number N presses button #N of the newest message with buttons
 //! - `:as admin` / `:as customer` / `:as ID`: switch user
 //! - `:pay`: settle the newest QRIS invoice
+//! - `:expire`: let the newest unpaid invoice expire now (the scheduler's own expiry)
+//! - `:reply TEXT`: answer (reply to) the newest relayed KIRIM PESAN message in this chat
+//! - `:upload FILE [CAPTION]`: send FILE as a document (relative to the script's folder), e.g.
+//!   `:upload stok.txt /addstock 20`
+//! - `:help`: list these commands
 //! - `:quit`
+//! - `$INVOICE` anywhere in a line stands for the newest invoice id (e.g. `/refund $INVOICE`)
 //! - empty lines and lines starting with `#` are skipped
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,9 +23,25 @@ pub enum Line {
     Press(String),
     As(Who),
     Pay,
+    Expire,
+    Reply(String),
+    Upload { file: String, caption: Option<String> },
+    Help,
     Quit,
     Skip,
 }
+
+/// The demo commands, for `:help` and the interactive banner.
+pub const HELP: &str = "Perintah demo:
+  teks biasa             dikirim sebagai pesan (tombol menu: ketik labelnya; \\n = baris baru)
+  :press LABEL|NOMOR     tekan tombol (label dicari di pesan terbaru lebih dulu)
+  :as admin|customer|ID  ganti pengguna
+  :pay                   bayar tagihan QRIS terbaru
+  :expire                buat tagihan terbaru yang belum dibayar kedaluwarsa sekarang
+  :reply TEKS            balas pesan KIRIM PESAN terbaru (sebagai admin)
+  :upload BERKAS [CAPTION]  kirim berkas, mis. :upload stok.txt /addstock 20
+  $INVOICE               diganti id invoice terbaru, mis. /refund $INVOICE
+  :help                  daftar ini     :quit  keluar";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Who {
@@ -49,6 +72,17 @@ pub fn parse(line: &str) -> Result<Line, String> {
             .map(|id| Line::As(Who::Id(id)))
             .ok_or_else(|| format!(":as butuh admin, customer atau id, bukan {id:?}")),
         ("pay", "") => Ok(Line::Pay),
+        ("expire", "") => Ok(Line::Expire),
+        ("help", "") => Ok(Line::Help),
+        ("reply", "") => Err(":reply butuh teks balasan".into()),
+        ("reply", text) => Ok(Line::Reply(text.replace("\\n", "\n"))),
+        ("upload", "") => Err(":upload butuh nama berkas".into()),
+        ("upload", rest) => {
+            let (file, caption) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            let caption = caption.trim();
+            let caption = (!caption.is_empty()).then(|| caption.replace("\\n", "\n"));
+            Ok(Line::Upload { file: file.to_string(), caption })
+        }
         ("quit", "") => Ok(Line::Quit),
         _ => Err(format!("perintah demo tidak dikenal: :{word}")),
     }
@@ -68,6 +102,17 @@ mod tests {
         assert_eq!(parse(":as 42"), Ok(Line::As(Who::Id(42))));
         assert_eq!(parse(":pay"), Ok(Line::Pay));
         assert_eq!(parse(":quit"), Ok(Line::Quit));
+        assert_eq!(parse(":expire"), Ok(Line::Expire));
+        assert_eq!(parse(":help"), Ok(Line::Help));
+        assert_eq!(parse(":reply Siap, kak"), Ok(Line::Reply("Siap, kak".into())));
+        assert_eq!(
+            parse(":upload stok.txt /addstock 20"),
+            Ok(Line::Upload { file: "stok.txt".into(), caption: Some("/addstock 20".into()) })
+        );
+        assert_eq!(parse(":upload a.txt"), Ok(Line::Upload { file: "a.txt".into(), caption: None }));
+        assert!(parse(":reply").is_err());
+        assert!(parse(":upload").is_err());
+        assert!(parse(":expire now").is_err());
         assert_eq!(parse("# comment"), Ok(Line::Skip));
         assert_eq!(parse("   "), Ok(Line::Skip));
         assert!(parse(":press").is_err());

@@ -1,11 +1,14 @@
 //! Renders what the bot did as transcript lines: `< ` + first line, further lines indented by two
-//! spaces, buttons as `[label]`.
+//! spaces, buttons as `[label]`. An edited message is shown again as `< (diubah) …`.
 
 use crate::testkit::{BotMessage, MsgKind};
 
-pub fn render(m: &BotMessage, own_chat: bool, numbered: bool) -> String {
+pub fn render(m: &BotMessage, own_chat: bool, numbered: bool, edited: bool) -> String {
     let mut lines: Vec<String> = Vec::new();
-    let prefix = if own_chat { String::new() } else { format!("[ke {}] ", m.chat_id) };
+    let mut prefix = if own_chat { String::new() } else { format!("[ke {}] ", m.chat_id) };
+    if edited {
+        prefix.push_str("(diubah) ");
+    }
     let body = match m.kind {
         MsgKind::Sticker => "(stiker)".to_string(),
         MsgKind::Photo => format!("(gambar) {}", m.text),
@@ -37,4 +40,28 @@ pub fn render(m: &BotMessage, own_chat: bool, numbered: bool) -> String {
         }
     }
     lines.join("\n")
+}
+
+/// A QRIS string drawn with Unicode half blocks (light modules printed as blocks, so it scans on
+/// a dark terminal), each line indented as a continuation line.
+pub fn qr_lines(data: &str) -> Vec<String> {
+    use qrcode::render::unicode::Dense1x2;
+    let Ok(code) = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M) else {
+        return Vec::new();
+    };
+    let drawn = code.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).build();
+    drawn.lines().map(|l| format!("  {l}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qr_is_drawn_as_indented_block_lines() {
+        let lines = qr_lines("00020101021226570011ID.DANA.WWW");
+        assert!(lines.len() > 10);
+        assert!(lines.iter().all(|l| l.starts_with("  ")));
+        assert!(lines.iter().any(|l| l.contains('█') || l.contains('▀') || l.contains('▄')));
+    }
 }

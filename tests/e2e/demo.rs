@@ -103,11 +103,11 @@ fn script_transcript_shows_the_conversation() {
 
     // Browsing by buttons.
     let cats = answer_to(&t, ":press Kategori").join("\n");
-    assert!(cats.contains("< Kategori") && cats.contains("[Streaming"), "{cats}");
+    assert!(cats.contains("< (diubah) Kategori") && cats.contains("[Streaming"), "{cats}");
     let streaming = answer_to(&t, ":press Streaming").join("\n");
-    assert!(streaming.contains("< Streaming (halaman 1/1)"), "{streaming}");
+    assert!(streaming.contains("< (diubah) Streaming (halaman 1/1)"), "{streaming}");
     let all = answer_to(&t, ":press Semua Produk").join("\n");
-    assert!(all.contains("< Semua Produk (halaman 1/2)"), "{all}");
+    assert!(all.contains("< (diubah) Semua Produk (halaman 1/2)"), "{all}");
     assert!(all.contains("[Kembali] [Selanjutnya 2/2]"), "{all}");
     let p2 = answer_to(&t, ":press Selanjutnya").join("\n");
     assert!(p2.contains("(halaman 2/2)"), "{p2}");
@@ -116,7 +116,7 @@ fn script_transcript_shows_the_conversation() {
     let acc = answer_to(&t, "AKUN").join("\n");
     assert!(acc.contains("< Akun Saya") && acc.contains("[Ubah Nama]"), "{acc}");
 
-    // The card: buttons, clamping notice, edits printed again.
+    // The card: buttons, clamping notice, edits printed again and marked as edits.
     let card = answer_to(&t, "3").join("\n");
     assert!(card.contains("Jumlah: 1"), "{card}");
     assert!(card.contains("  [-] [+] [+2] [+5] [+10]"), "{card}");
@@ -124,7 +124,7 @@ fn script_transcript_shows_the_conversation() {
     assert!(card.contains("  [Batalkan]"), "{card}");
     let plus = answer_to(&t, ":press +10").join("\n");
     assert!(plus.contains("< (pemberitahuan) Stok tersedia hanya 3."), "{plus}");
-    assert!(plus.contains("Jumlah: 3"), "{plus}");
+    assert!(plus.contains("< (diubah) YouTube Premium 1 Bulan") && plus.contains("Jumlah: 3"), "{plus}");
 
     // Admin: /add and multi-line /addstock.
     let add = answer_to(&t, "/add 20|Produk Demo Baru|-|12.500|Deskripsi demo").join("\n");
@@ -167,4 +167,164 @@ fn a_missing_script_file_is_one_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("quickcart-demo-script.txt"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+const ONBOARD: &str = "/start\nBudi Demo\n081234567890\n/skip\n";
+
+/// Issue 16: `:press` finds a button on an older message (the admin's `[Setujui]` after a newer
+/// message got buttons); a label wins over a button number, numbers still work; edits are
+/// marked as edits.
+#[test]
+fn press_reaches_older_messages_labels_win_and_edits_are_marked() {
+    let script = format!(
+        "{ONBOARD}AKUN\n3\n:press Ubah Nama\n/batal\n3\n:press +2\n:press 6\n:press QRIS\n:pay\n/refund $INVOICE\n\
+         :press Ajukan Refund\nAkun tidak bisa login\n:as admin\n3\n:press Setujui\n"
+    );
+    let (out, t) = run_demo(&script);
+    assert!(out.status.success(), "exit {:?}:\n{t}", out.status);
+
+    // [Ubah Nama] sits on the account card, older than the product card.
+    let ask = answer_to(&t, ":press Ubah Nama").join("\n");
+    assert!(ask.contains("nama"), "{ask}");
+
+    // "+2" is the button labelled +2 (1 + 2 = 3), not button #2 ("+"), and the card is an edit.
+    let plus = answer_to(&t, ":press +2");
+    assert!(plus[0].starts_with("< (diubah) YouTube Premium 1 Bulan"), "{}", plus.join("\n"));
+    assert!(plus.contains(&"  Jumlah: 3"), "{}", plus.join("\n"));
+    // No label has a 6: button #6 of the newest message, [Lanjut ke pembayaran].
+    let summary = answer_to(&t, ":press 6").join("\n");
+    assert!(summary.contains("< (diubah) Ringkasan Pesanan"), "{summary}");
+
+    // `$INVOICE` is the newest invoice; the admin presses [Setujui] on the refund request although
+    // the product card they opened afterwards has buttons too.
+    let refund = answer_to(&t, "/refund $INVOICE").join("\n");
+    assert!(refund.contains("< Perhitungan Refund") && refund.contains("  Invoice: INV"), "{refund}");
+    let approved = answer_to(&t, ":press Setujui").join("\n");
+    assert!(!approved.is_empty() && !approved.contains("! "), "{approved}\n{t}");
+    assert!(approved.contains("[ke 1001]"), "the customer hears the decision:\n{approved}");
+}
+
+/// Issue 16: the QRIS invoice's code is drawn in the terminal; `:expire` lets the newest unpaid
+/// invoice expire the way the scheduler does.
+#[test]
+fn qris_code_is_drawn_and_expire_fast_forwards_the_invoice() {
+    let script = format!("{ONBOARD}3\n:press Lanjut ke\n:press QRIS\n:expire\n:expire\n");
+    let (out, t) = run_demo(&script);
+    let qris = answer_to(&t, ":press QRIS");
+    let joined = qris.join("\n");
+    assert!(joined.contains("< (gambar) Tagihan QRIS"), "{joined}");
+    let drawn: Vec<&&str> = qris.iter().filter(|l| l.starts_with("  ") && l.contains('█')).collect();
+    assert!(drawn.len() > 15, "no QR code drawn:\n{joined}");
+    assert!(qris.iter().any(|l| l.contains('▄') || l.contains('▀')), "{joined}");
+
+    let expired = answer_to(&t, ":expire").join("\n");
+    assert!(expired.contains("kedaluwarsa"), "{expired}");
+    // Nothing left to expire: the second one fails the script and says why.
+    assert!(!out.status.success(), "{t}");
+    assert!(t.contains("! tidak ada tagihan yang menunggu pembayaran"), "{t}");
+}
+
+/// Issue 16: `:reply` answers a KIRIM PESAN relay, `:upload` sends a document (an /addstock
+/// file), `:help` lists the demo commands.
+#[test]
+fn reply_upload_and_help() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stok.txt"), "kode-baru-1\nkode-baru-2\n").unwrap();
+    let script = format!(
+        ":help\n{ONBOARD}KIRIM PESAN\nHalo admin, akun saya tidak bisa login\n:as admin\n:reply Siap kak, kami cek\n\
+         :upload {} /addstock 3\n",
+        dir.path().join("stok.txt").display()
+    );
+    let (out, t) = run_demo(&script);
+    assert!(out.status.success(), "exit {:?}:\n{t}", out.status);
+
+    let help = answer_to(&t, ":help").join("\n");
+    for cmd in [":press LABEL", ":as admin", ":pay", ":expire", ":reply", ":upload", "$INVOICE", ":quit"] {
+        assert!(help.contains(cmd), "{cmd} missing from :help:\n{help}");
+    }
+
+    let reply = answer_to(&t, ":reply Siap kak, kami cek").join("\n");
+    assert!(reply.contains("< ✅ Balasan terkirim."), "{reply}");
+    assert!(reply.contains("< [ke 1001] 💬 Balasan admin") && reply.contains("  Siap kak, kami cek"), "{reply}");
+
+    let upload = answer_to(&t, &format!(":upload {} /addstock 3", dir.path().join("stok.txt").display())).join("\n");
+    assert!(upload.contains("  Ditambahkan: 2"), "{upload}");
+    assert!(upload.contains("  Total stok tersedia: 5"), "{upload}");
+
+    // Without a relayed message there is nothing to reply to.
+    let (out, t) = run_demo(":as admin\n:reply halo\n");
+    assert!(!out.status.success() && t.contains("! "), "{t}");
+}
+
+/// Issue 16: the interactive banner lists the demo commands.
+#[test]
+fn interactive_banner_lists_the_commands() {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("demo").env_clear().stdin(Stdio::piped()).stdout(Stdio::piped());
+    cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
+    let mut child = cmd.spawn().unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b":quit\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    for cmd in [":press", ":expire", ":reply", ":upload", "$INVOICE", ":help"] {
+        assert!(t.contains(cmd), "{cmd}:\n{t}");
+    }
+}
+
+/// Issue 16: on a terminal the interactive demo edits lines and keeps a history: ↑ then Enter
+/// sends the previous line again. Runs under util-linux `script` for a pseudo-terminal; each input
+/// goes only once the demo has answered the one before.
+#[test]
+fn interactive_mode_recalls_the_previous_line() {
+    use std::io::{Read, Write};
+    use std::sync::mpsc;
+    use std::time::Duration;
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: no /usr/bin/script for a pseudo-terminal");
+        return;
+    }
+    let mut child = Command::new("/usr/bin/script")
+        .args(["-qec", &format!("{BIN} demo"), "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    let mut wait_for = |needle: &str, count: usize| {
+        while seen.matches(needle).count() < count {
+            let chunk =
+                rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("no {needle:?} in:\n{seen}"));
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        seen.clone()
+    };
+    let mut stdin = child.stdin.take().unwrap();
+    wait_for("> ", 1);
+    stdin.write_all(b"/start\n").unwrap();
+    wait_for("Siapa nama Anda", 1);
+    wait_for("> ", 2);
+    // Arrow up, then Enter: /start again, answered again.
+    stdin.write_all(b"\x1b[A\n").unwrap();
+    let t = wait_for("Siapa nama Anda", 2);
+    stdin.write_all(b":quit\n").unwrap();
+    drop(stdin);
+    let _ = child.wait();
+    assert_eq!(t.matches("(stiker)").count(), 2, "{t}");
 }
