@@ -83,6 +83,12 @@ pub const BAD_WHATSAPP: &str =
 pub const BAD_EMAIL: &str = "Alamat email tidak valid. Contoh: nama@email.com. Silakan ketik lagi, atau /skip.";
 pub const ONBOARDED: &str = "Terima kasih, data Anda sudah tersimpan.";
 pub const MENU_HINT: &str = "Pilih menu di bawah, atau ketik nomor produk.";
+// Leaving a text-entry step (/batal, /skip).
+pub const FLOW_LEFT: &str = "Dibatalkan. Pilih menu di bawah, atau ketik nomor produk.";
+pub const NOTHING_TO_CANCEL: &str =
+    "Tidak ada langkah yang sedang berjalan. Pilih menu di bawah, atau ketik nomor produk.";
+pub const NOTHING_TO_SKIP: &str = "Tidak ada langkah yang bisa dilewati. Pilih menu di bawah, atau ketik nomor produk.";
+pub const NOT_CHANGED: &str = "Tidak diubah.";
 
 pub fn welcome(store: &str, name: &str, users: i64, transactions: i64) -> String {
     format!(

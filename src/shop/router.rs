@@ -132,9 +132,11 @@ impl Shop {
             return self.deny(actor, name, reason).await;
         }
         let row = commands::find(name);
-        // /skip answers the onboarding step on screen, so it keeps the flow.
-        if let Some(Run::Public(Public::Skip)) = row.map(|r| r.run) {
-            return self.skip(actor).await;
+        // /skip and /batal answer the step on screen, so they read the flow before it is dropped.
+        match row.map(|r| r.run) {
+            Some(Run::Public(Public::Skip)) => return self.skip(actor).await,
+            Some(Run::Public(Public::Cancel)) => return self.leave_flow(actor).await,
+            _ => {}
         }
         // Any other command starts afresh: the old flow's state is dropped (flexible navigation).
         self.sessions.clear(actor.user.id);
@@ -156,6 +158,7 @@ impl Shop {
             Public::EraseData => self.ask_erase(actor).await,
             Public::Skip => self.skip(actor).await,
             Public::Help => self.help(actor).await,
+            Public::Cancel => self.leave_flow(actor).await,
         }
     }
 

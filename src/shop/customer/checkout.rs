@@ -146,6 +146,22 @@ impl Shop {
         self.render_summary(actor, flow, true).await
     }
 
+    /// Leaves the voucher step of a checkout: its summary again, as a new message (the old one
+    /// is above the prompt), without the voucher step.
+    pub(super) async fn without_voucher(
+        &self,
+        actor: &Actor,
+        product_id: i64,
+        qty: i64,
+        message_id: i64,
+    ) -> Result<()> {
+        let flow = Flow::Checkout { product_id, qty, message_id, voucher: None, offer_voucher: false };
+        if let Some(notice) = self.render_summary(actor, flow, false).await? {
+            self.say(actor, &notice).await?;
+        }
+        Ok(())
+    }
+
     /// `[Gunakan Voucher]`: asks for the code.
     pub(in crate::shop) async fn use_voucher(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
         let Some((product_id, qty, m, _)) = self.current_checkout(actor, message_id) else {

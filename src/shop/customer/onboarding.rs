@@ -26,15 +26,8 @@ impl Shop {
         self.say(actor, texts::ASK_NAME).await
     }
 
-    /// `/skip`: keeps the default for the current onboarding step.
-    pub(in crate::shop) async fn skip(&self, actor: &Actor) -> Result<()> {
-        match self.sessions.get(actor.user.id) {
-            Some(Flow::Onboarding(step)) => self.next_step(actor, step).await,
-            _ => self.say(actor, texts::UNKNOWN_INPUT).await,
-        }
-    }
-
-    async fn next_step(&self, actor: &Actor, done: OnboardStep) -> Result<()> {
+    /// The step after `done` (its value typed or `/skip`ped).
+    pub(super) async fn next_step(&self, actor: &Actor, done: OnboardStep) -> Result<()> {
         let (next, prompt) = match done {
             OnboardStep::Name => (OnboardStep::Whatsapp, texts::ASK_WHATSAPP),
             OnboardStep::Whatsapp => (OnboardStep::Email, texts::ASK_EMAIL),
