@@ -834,11 +834,14 @@ pub const REPLY_FAILED: &str = "Balasan gagal dikirim: pengguna memblokir bot.";
 // Vouchers.
 pub const BTN_USE_VOUCHER: &str = "Gunakan Voucher";
 pub const BTN_SKIP: &str = "Skip";
+pub const BTN_NO_VOUCHER: &str = "Lanjut tanpa voucher";
+pub const BTN_RETRY: &str = "Coba Lagi";
 pub const ASK_VOUCHER: &str = "Ketik kode voucher Anda (8 karakter):";
-pub const VOUCHER_INVALID: &str = "Kode voucher tidak valid atau sudah dipakai.";
+pub const VOUCHER_INVALID: &str =
+    "Kode voucher tidak valid atau sudah dipakai. Ketik kode lain, atau lanjutkan tanpa voucher.";
 pub const VOUCHER_EXPIRED: &str = "Voucher ini sudah kedaluwarsa.";
 pub const VOUCHER_TOO_MANY: &str =
-    "Terlalu banyak kode voucher yang salah. Coba lagi nanti, atau lanjutkan tanpa voucher.";
+    "Terlalu banyak kode voucher yang salah. Coba lagi nanti; pesanan ini dilanjutkan tanpa voucher.";
 
 pub fn voucher_cooldown(minutes: i64) -> String {
     format!("Anda baru saja memakai voucher. Tunggu {minutes} menit lagi sebelum memakai voucher berikutnya.")

@@ -102,3 +102,48 @@ async fn skip_is_understood_in_every_step() {
     assert!(!m.text.contains(UNKNOWN), "{}", m.text);
     app.finish().await;
 }
+
+/// After a refused voucher code the customer can try again or go on without a voucher, by button.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_voucher_code_offers_to_go_on_without_one() {
+    let mut app = App::start().await;
+    app.add_product("1", "Netflix Premium", "Streaming", "30000").await;
+    app.add_stock(1, &["a"]).await;
+    let u = 16_003;
+    app.onboard(u).await;
+    app.say(u, "1");
+    app.wait_text(u, "Netflix Premium").await;
+    app.press(u, "Lanjut ke pembayaran");
+    app.wait_text(u, "Ringkasan").await;
+    app.press(u, "Gunakan Voucher");
+    let prompt = app.wait_text(u, "kode voucher").await;
+    assert!(flat_labels(&prompt).contains(&"Lanjut tanpa voucher".to_string()), "{:?}", flat_labels(&prompt));
+
+    app.say(u, "SALAH123");
+    let bad = app.wait_text(u, "tidak valid").await;
+    assert_eq!(flat_labels(&bad), ["Coba Lagi", "Lanjut tanpa voucher", "Batalkan"]);
+    app.press(u, "Coba Lagi");
+    app.wait_text(u, "kode voucher").await;
+    app.say(u, "SALAH456");
+    app.wait_text(u, "tidak valid").await;
+    app.press(u, "Lanjut tanpa voucher");
+    let s = app.wait_text(u, "Ringkasan").await;
+    assert!(s.text.contains("Total: Rp30.000"), "{}", s.text);
+    let buttons = flat_labels(&s);
+    assert!(buttons.contains(&"QRIS".to_string()) && !buttons.contains(&"Gunakan Voucher".to_string()), "{buttons:?}");
+    // The step is over: text is no longer taken as a code.
+    app.say(u, "SALAH789");
+    app.wait_text(u, "Perintah tidak dikenali").await;
+
+    // [Batalkan] under the prompt leaves it, with the menu.
+    app.say(u, "1");
+    app.wait_text(u, "Netflix Premium").await;
+    app.press(u, "Lanjut ke pembayaran");
+    app.wait_text(u, "Ringkasan").await;
+    app.press(u, "Gunakan Voucher");
+    app.wait_text(u, "kode voucher").await;
+    app.press(u, "Batalkan");
+    app.wait_text(u, "Dibatalkan").await;
+    app.wait_text(u, "Selamat datang").await;
+    app.finish().await;
+}
