@@ -182,10 +182,21 @@ impl Shop {
                 Menu::Message => self.ask_message(actor).await,
             };
         }
+        let product = commands::product_id(trimmed).filter(|_| trimmed.bytes().all(|b| b.is_ascii_digit()));
         if let Some(flow) = self.sessions.get(actor.user.id).filter(Flow::wants_text) {
-            return self.flow_input(actor, flow, trimmed).await;
+            // The number of a product on sale (a reply-keyboard button) is never a valid phone
+            // number, e-mail or voucher code: there it leaves the step and opens the product.
+            // Any other number stays the step's input (and is refused with the formats).
+            let on_sale = match product.filter(|_| trimmed.len() <= 6 && flow.refuses_product_numbers()) {
+                Some(id) => self.db.lookup(move |c| store::products::get_active(c, id)).await?.is_some(),
+                None => false,
+            };
+            if !on_sale {
+                return self.flow_input(actor, flow, trimmed).await;
+            }
+            self.sessions.clear(actor.user.id);
         }
-        if let Some(id) = commands::product_id(trimmed).filter(|_| trimmed.bytes().all(|b| b.is_ascii_digit())) {
+        if let Some(id) = product {
             return self.open_card(actor, id).await;
         }
         self.say(actor, texts::UNKNOWN_INPUT).await
@@ -263,6 +274,7 @@ impl Shop {
             Callback::BackToCard => self.back_to_card(actor, m).await,
             Callback::UseVoucher => self.use_voucher(actor, m).await,
             Callback::SkipVoucher => self.skip_voucher(actor, m).await,
+            Callback::SkipStep => shown(self.skip(actor).await),
             Callback::PayQris => self.pay_qris(actor, m).await,
             Callback::PaySaldo => self.pay_saldo(actor, m).await,
             Callback::ConfirmSaldo(total) => self.confirm_saldo(actor, m, total).await,

@@ -2,7 +2,7 @@
 //! short confirmation and the menu, `/skip` is understood wherever a prompt offers it, a menu
 //! button or command leaves the step and does what it says.
 
-use crate::common::{flat_labels, App};
+use crate::common::{flat_labels, has_all, App};
 
 const LEFT: &str = "Dibatalkan. Pilih menu di bawah";
 const UNKNOWN: &str = "Perintah tidak dikenali";
@@ -145,5 +145,110 @@ async fn a_bad_voucher_code_offers_to_go_on_without_one() {
     app.press(u, "Batalkan");
     app.wait_text(u, "Dibatalkan").await;
     app.wait_text(u, "Selamat datang").await;
+    app.finish().await;
+}
+
+/// The WhatsApp step: the hint names both forms, onboarding and the account edit accept the same
+/// formats, a product number or menu button leaves the step and does what it says, and the
+/// prompt's buttons skip or cancel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whatsapp_entry_takes_the_same_formats_and_lets_go() {
+    let mut app = App::start().await;
+    app.add_product("3", "Netflix Premium", "Streaming", "30000").await;
+    app.add_stock(3, &["a"]).await;
+    let u = 16_004;
+
+    // Onboarding: the hint shows +62, which is accepted; every prompt says how to leave.
+    app.say(u, "/start");
+    let p = app.wait_text(u, "Siapa nama Anda").await;
+    assert!(p.text.contains("/batal"), "{}", p.text);
+    assert_eq!(flat_labels(&p), ["Lewati", "Batalkan"]);
+    app.say(u, "Budi");
+    let p = app.wait_text(u, "Nomor WhatsApp Anda").await;
+    assert!(p.text.contains("+62") && p.text.contains("/batal"), "{}", p.text);
+    app.say(u, "+62 812-1111-2222");
+    app.wait_text(u, "Alamat email Anda").await;
+    app.press(u, "Lewati");
+    app.wait_text(u, "Selamat datang").await;
+    app.say(u, "AKUN");
+    let acc = app.wait_text(u, "Akun Saya").await;
+    assert!(acc.text.contains("6281211112222"), "{}", acc.text);
+
+    // The account edit: same hint, same formats.
+    app.press(u, "Ubah Whatsapp");
+    let p = app.wait_text(u, "WhatsApp baru").await;
+    assert!(has_all(&p.text, &["081234567890", "+6281234567890", "/skip", "/batal"]), "{}", p.text);
+    assert_eq!(flat_labels(&p), ["Lewati", "Batalkan"]);
+    app.say(u, "+62 813-3333-4444");
+    app.wait_text(u, "Tersimpan").await;
+    let acc = app.wait_text(u, "Akun Saya").await;
+    assert!(acc.text.contains("6281333334444"), "{}", acc.text);
+
+    // A product number (a reply-keyboard button) leaves the step and opens the product.
+    app.press(u, "Ubah Whatsapp");
+    app.wait_text(u, "WhatsApp baru").await;
+    app.say(u, "3");
+    let card = app.wait_text(u, "Netflix Premium").await;
+    assert!(!card.text.contains("tidak valid"), "{}", card.text);
+    app.say(u, "081299998888");
+    app.wait_text(u, "Perintah tidak dikenali").await;
+
+    // A menu button leaves it and does what it says.
+    app.say(u, "AKUN");
+    app.wait_text(u, "Akun Saya").await;
+    app.press(u, "Ubah Whatsapp");
+    app.wait_text(u, "WhatsApp baru").await;
+    app.say(u, "STOK");
+    app.wait_text(u, "Stok Produk").await;
+
+    // [Lewati] keeps the number; [Batalkan] leaves with the menu.
+    app.say(u, "AKUN");
+    app.wait_text(u, "Akun Saya").await;
+    app.press(u, "Ubah Whatsapp");
+    app.wait_text(u, "WhatsApp baru").await;
+    app.press(u, "Lewati");
+    app.wait_text(u, "Tidak diubah").await;
+    let acc = app.wait_text(u, "Akun Saya").await;
+    assert!(acc.text.contains("6281333334444"), "{}", acc.text);
+    app.press(u, "Ubah Whatsapp");
+    app.wait_text(u, "WhatsApp baru").await;
+    app.press(u, "Batalkan");
+    app.wait_text(u, "Dibatalkan").await;
+    app.wait_text(u, "Selamat datang").await;
+
+    // A wrong number: said what is accepted and how to leave, with the same buttons.
+    app.say(u, "AKUN");
+    app.wait_text(u, "Akun Saya").await;
+    app.press(u, "Ubah Whatsapp");
+    app.wait_text(u, "WhatsApp baru").await;
+    app.say(u, "0812");
+    let bad = app.wait_text(u, "tidak valid").await;
+    assert!(has_all(&bad.text, &["08xxxxxxxxxx", "+628xxxxxxxxxx", "/batal"]), "{}", bad.text);
+    assert_eq!(flat_labels(&bad), ["Lewati", "Batalkan"]);
+    app.finish().await;
+}
+
+/// The deposit and KIRIM PESAN prompts say how to leave and carry a [Batalkan] button.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_prompt_says_how_to_leave() {
+    let mut app = App::start().await;
+    let u = 16_005;
+    app.onboard(u).await;
+    app.say(u, "AKUN");
+    app.wait_text(u, "Akun Saya").await;
+    app.press(u, "Deposit");
+    let p = app.wait_text(u, "Ketik jumlah deposit").await;
+    assert!(p.text.contains("/batal"), "{}", p.text);
+    assert_eq!(flat_labels(&p), ["Batalkan"]);
+    app.press(u, "Batalkan");
+    app.wait_text(u, "Dibatalkan").await;
+    // Left: the amount is no longer taken as a deposit.
+    app.say(u, "50000");
+    app.wait_text(u, "Produk tidak ditemukan").await;
+
+    app.say(u, "KIRIM PESAN");
+    let p = app.wait_text(u, "Tulis pesan untuk admin").await;
+    assert!(p.text.contains("/batal"), "{}", p.text);
+    assert_eq!(flat_labels(&p), ["Batalkan"]);
     app.finish().await;
 }

@@ -577,12 +577,12 @@ impl Shop {
             return self.say(actor, texts::QRIS_UNAVAILABLE).await;
         }
         self.sessions.set(actor.user.id, Flow::DepositAmount);
-        self.say(actor, texts::ASK_DEPOSIT).await
+        self.prompt(actor, texts::ASK_DEPOSIT, false).await
     }
 
     pub(in crate::shop) async fn deposit_amount(&self, actor: &Actor, text: &str) -> Result<()> {
         let Some(amount) = parse_amount(text).filter(|a| (MIN_DEPOSIT..=MAX_DEPOSIT).contains(a)) else {
-            return self.say(actor, texts::BAD_DEPOSIT).await;
+            return self.prompt(actor, texts::BAD_DEPOSIT, false).await;
         };
         self.sessions.clear(actor.user.id);
         self.create_invoice(actor, Purchase::Deposit { amount }, texts::DEPOSIT_WHAT).await?;

@@ -1,10 +1,16 @@
 //! Leaving a text-entry step: `/batal` anywhere, `/skip` where a prompt offers it. No step traps
 //! anyone: a menu button or any other command also leaves it (see the router).
 
-use crate::shop::{session::Flow, Actor, Result, Shop};
+use crate::shop::{keyboards, ports::Out, session::Flow, Actor, Result, Shop};
 use crate::texts;
 
 impl Shop {
+    /// A text-entry prompt (or its "ketik lagi" answer) with the next steps as buttons.
+    pub(in crate::shop) async fn prompt(&self, actor: &Actor, text: &str, skippable: bool) -> Result<()> {
+        self.tg.send(actor.chat, Out::inline(text, keyboards::step(skippable))).await?;
+        Ok(())
+    }
+
     /// `/batal`: the step on screen ends; a short confirmation and the menu.
     pub(in crate::shop) async fn leave_flow(&self, actor: &Actor) -> Result<()> {
         let was = self.sessions.get(actor.user.id);
