@@ -1,6 +1,13 @@
 //! The one Indonesian message catalogue. Every word a customer or admin reads comes from here.
 //! Messages are Telegram HTML: anything a person typed goes through [`esc`].
 
+/// How to leave any text-entry step (SPEC §12), the last line of every prompt.
+macro_rules! leave_hint {
+    () => {
+        "Ketik /batal atau pilih menu di bawah untuk keluar."
+    };
+}
+
 use crate::domain::{
     catalog::Product,
     money::rupiah,
@@ -74,15 +81,29 @@ pub fn qty_label(step: i64) -> String {
 }
 
 // Onboarding.
-pub const ASK_NAME: &str = "Siapa nama Anda? Ketik nama Anda, atau /skip untuk memakai nama Telegram.";
-pub const ASK_WHATSAPP: &str = "Nomor WhatsApp Anda? Contoh: 081234567890. Ketik /skip untuk melewati.";
-pub const ASK_EMAIL: &str = "Alamat email Anda? Contoh: nama@email.com. Ketik /skip untuk melewati.";
-pub const BAD_NAME: &str = "Nama harus 1–64 karakter yang terlihat. Silakan ketik lagi, atau /skip.";
+pub const ASK_NAME: &str = concat!(
+    "Siapa nama Anda? Ketik nama Anda, atau /skip untuk memakai nama Telegram.\n",
+    "Ketik /batal untuk keluar."
+);
+pub const ASK_WHATSAPP: &str = concat!(
+    "Nomor WhatsApp Anda? Contoh: 081234567890 atau +6281234567890. Ketik /skip untuk melewati.\n",
+    "Ketik /batal untuk keluar."
+);
+pub const ASK_EMAIL: &str =
+    concat!("Alamat email Anda? Contoh: nama@email.com. Ketik /skip untuk melewati.\n", "Ketik /batal untuk keluar.");
+pub const BAD_NAME: &str = "Nama harus 1–64 karakter yang terlihat. Silakan ketik lagi, /skip, atau /batal.";
 pub const BAD_WHATSAPP: &str =
-    "Nomor WhatsApp tidak valid. Gunakan format 08xxxxxxxxxx atau +628xxxxxxxxxx. Silakan ketik lagi, atau /skip.";
-pub const BAD_EMAIL: &str = "Alamat email tidak valid. Contoh: nama@email.com. Silakan ketik lagi, atau /skip.";
+    "Nomor WhatsApp tidak valid. Gunakan format 08xxxxxxxxxx atau +628xxxxxxxxxx. Silakan ketik lagi, /skip, atau /batal.";
+pub const BAD_EMAIL: &str = "Alamat email tidak valid. Contoh: nama@email.com. Silakan ketik lagi, /skip, atau /batal.";
 pub const ONBOARDED: &str = "Terima kasih, data Anda sudah tersimpan.";
 pub const MENU_HINT: &str = "Pilih menu di bawah, atau ketik nomor produk.";
+// Leaving a text-entry step (/batal, /skip).
+pub const FLOW_LEFT: &str = "Dibatalkan. Pilih menu di bawah, atau ketik nomor produk.";
+pub const NOTHING_TO_CANCEL: &str =
+    "Tidak ada langkah yang sedang berjalan. Pilih menu di bawah, atau ketik nomor produk.";
+pub const NOTHING_TO_SKIP: &str = "Tidak ada langkah yang bisa dilewati. Pilih menu di bawah, atau ketik nomor produk.";
+pub const NOT_CHANGED: &str = "Tidak diubah.";
+pub const BTN_SKIP_STEP: &str = "Lewati";
 
 pub fn welcome(store: &str, name: &str, users: i64, transactions: i64) -> String {
     format!(
@@ -236,13 +257,18 @@ pub fn member_status(role: crate::domain::role::Role) -> &'static str {
     }
 }
 
-pub const ASK_NEW_NAME: &str = "Ketik nama baru Anda:";
-pub const ASK_NEW_EMAIL: &str = "Ketik alamat email baru Anda (contoh: nama@email.com):";
-pub const ASK_NEW_WA: &str = "Ketik nomor WhatsApp baru Anda (contoh: 081234567890):";
+pub const ASK_NEW_NAME: &str = concat!("Ketik nama baru Anda, atau /skip agar tidak diubah.\n", leave_hint!());
+pub const ASK_NEW_EMAIL: &str =
+    concat!("Ketik alamat email baru Anda (contoh: nama@email.com), atau /skip agar tidak diubah.\n", leave_hint!());
+pub const ASK_NEW_WA: &str = concat!(
+    "Ketik nomor WhatsApp baru Anda (contoh: 081234567890 atau +6281234567890), atau /skip agar tidak diubah.\n",
+    leave_hint!()
+);
 pub const SAVED: &str = "Tersimpan.";
-pub const BAD_NAME_EDIT: &str = "Nama harus 1–64 karakter yang terlihat. Silakan ketik lagi.";
-pub const BAD_EMAIL_EDIT: &str = "Alamat email tidak valid. Contoh: nama@email.com. Silakan ketik lagi.";
-pub const BAD_WA_EDIT: &str = "Nomor WhatsApp tidak valid. Gunakan format 08xxxxxxxxxx. Silakan ketik lagi.";
+pub const BAD_NAME_EDIT: &str = "Nama harus 1–64 karakter yang terlihat. Silakan ketik lagi, atau /batal.";
+pub const BAD_EMAIL_EDIT: &str = "Alamat email tidak valid. Contoh: nama@email.com. Silakan ketik lagi, atau /batal.";
+pub const BAD_WA_EDIT: &str =
+    "Nomor WhatsApp tidak valid. Gunakan format 08xxxxxxxxxx atau +628xxxxxxxxxx. Silakan ketik lagi, atau /batal.";
 pub const NO_HISTORY: &str = "Belum ada transaksi.";
 
 // Commands. The usage (format + example) and `/` menu description of every command are in its
@@ -497,8 +523,9 @@ pub fn late_payment_admin(invoice: &str, user_id: i64, amount: i64) -> String {
 }
 
 // Deposit and history.
-pub const ASK_DEPOSIT: &str = "Ketik jumlah deposit (minimal Rp10.000, maksimal Rp10.000.000). Contoh: 50000";
-pub const BAD_DEPOSIT: &str = "Jumlah deposit harus antara Rp10.000 dan Rp10.000.000. Silakan ketik lagi.";
+pub const ASK_DEPOSIT: &str =
+    concat!("Ketik jumlah deposit (minimal Rp10.000, maksimal Rp10.000.000). Contoh: 50000\n", leave_hint!());
+pub const BAD_DEPOSIT: &str = "Jumlah deposit harus antara Rp10.000 dan Rp10.000.000. Silakan ketik lagi, atau /batal.";
 pub const DEPOSIT_WHAT: &str = "Deposit saldo";
 pub const HISTORY_TITLE: &str = "Riwayat Transaksi";
 
@@ -785,7 +812,8 @@ pub fn version(
 }
 
 // KIRIM PESAN.
-pub const ASK_MESSAGE: &str = "Tulis pesan untuk admin (teks, atau satu foto dengan keterangan):";
+pub const ASK_MESSAGE: &str =
+    concat!("Tulis pesan untuk admin (teks, atau satu foto dengan keterangan).\n", leave_hint!());
 pub const MESSAGE_SENT: &str = "✅ Pesan Anda sudah diteruskan ke admin. Balasan admin akan muncul di sini.";
 pub const MESSAGE_EMPTY: &str = "Pesan tidak boleh kosong. Tulis pesan Anda, atau /start untuk batal.";
 
@@ -828,11 +856,15 @@ pub const REPLY_FAILED: &str = "Balasan gagal dikirim: pengguna memblokir bot.";
 // Vouchers.
 pub const BTN_USE_VOUCHER: &str = "Gunakan Voucher";
 pub const BTN_SKIP: &str = "Skip";
-pub const ASK_VOUCHER: &str = "Ketik kode voucher Anda (8 karakter):";
-pub const VOUCHER_INVALID: &str = "Kode voucher tidak valid atau sudah dipakai.";
+pub const BTN_NO_VOUCHER: &str = "Lanjut tanpa voucher";
+pub const BTN_RETRY: &str = "Coba Lagi";
+pub const ASK_VOUCHER: &str = "Ketik kode voucher Anda (8 karakter), atau /skip untuk lanjut tanpa voucher. \
+     Ketik /batal untuk membatalkan pesanan.";
+pub const VOUCHER_INVALID: &str =
+    "Kode voucher tidak valid atau sudah dipakai. Ketik kode lain, atau lanjutkan tanpa voucher.";
 pub const VOUCHER_EXPIRED: &str = "Voucher ini sudah kedaluwarsa.";
 pub const VOUCHER_TOO_MANY: &str =
-    "Terlalu banyak kode voucher yang salah. Coba lagi nanti, atau lanjutkan tanpa voucher.";
+    "Terlalu banyak kode voucher yang salah. Coba lagi nanti; pesanan ini dilanjutkan tanpa voucher.";
 
 pub fn voucher_cooldown(minutes: i64) -> String {
     format!("Anda baru saja memakai voucher. Tunggu {minutes} menit lagi sebelum memakai voucher berikutnya.")

@@ -40,6 +40,8 @@ pub enum Callback {
     UseVoucher,
     /// `[Skip]` the voucher step.
     SkipVoucher,
+    /// `[Lewati]` under a text-entry prompt that offers skipping: the same as typing `/skip`.
+    SkipStep,
     /// `[QRIS]` on the checkout summary.
     PayQris,
     /// `[SALDO]` on the checkout summary.
@@ -107,6 +109,7 @@ impl Callback {
             Callback::Checkout(id) => format!("buy:{id}"),
             Callback::UseVoucher => "uv".into(),
             Callback::SkipVoucher => "sv".into(),
+            Callback::SkipStep => "skp".into(),
             Callback::PayQris => "pq".into(),
             Callback::PaySaldo => "ps".into(),
             Callback::ConfirmSaldo(total) => format!("psc:{total}"),
@@ -159,6 +162,7 @@ impl Callback {
             ("buy", Some(_), None) => Callback::Checkout(id(a)?),
             ("uv", None, None) => Callback::UseVoucher,
             ("sv", None, None) => Callback::SkipVoucher,
+            ("skp", None, None) => Callback::SkipStep,
             ("pq", None, None) => Callback::PayQris,
             ("ps", None, None) => Callback::PaySaldo,
             ("psc", Some(t), None) => Callback::ConfirmSaldo(t.parse::<i64>().ok().filter(|t| *t >= 0)?),
@@ -214,6 +218,7 @@ mod tests {
             Just(Callback::PayQris),
             Just(Callback::UseVoucher),
             Just(Callback::SkipVoucher),
+            Just(Callback::SkipStep),
             Just(Callback::PaySaldo),
             (0i64..=i64::MAX).prop_map(Callback::ConfirmSaldo),
             Just(Callback::BackToCard),

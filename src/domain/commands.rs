@@ -29,9 +29,11 @@ pub enum Public {
     Refund,
     MyData,
     EraseData,
-    /// Keeps the default of the current onboarding step.
+    /// Keeps the default of the current onboarding step (or leaves the step on screen).
     Skip,
     Help,
+    /// `/batal`: leaves the current text-entry step (SPEC §12).
+    Cancel,
 }
 
 /// The strict parser of an admin command's arguments (and of a `.txt` sent with it); `None` =
@@ -123,6 +125,7 @@ pub const COMMANDS: &[Command] = &[
     public("mydata", "Unduh data saya", Public::MyData),
     public("hapusdata", "Hapus data pribadi saya", Public::EraseData),
     public("help", "Daftar perintah", Public::Help),
+    Command { aliases: &["cancel"], ..public("batal", "Batalkan langkah yang sedang berjalan", Public::Cancel) },
     // Only meaningful inside onboarding, which names it; not worth a menu line.
     Command { menu: None, ..public("skip", "", Public::Skip) },
     admin(

@@ -181,6 +181,18 @@ mod tests {
         }
     }
 
+    /// A product number (up to 6 digits) is never a WhatsApp number or an e-mail, so typing one
+    /// in those steps can leave them and open the product (issue 16).
+    #[test]
+    fn no_product_number_is_a_phone_number_or_email() {
+        for n in (1..=999_999_i64).step_by(7).chain([1, 9, 81, 812, 8123, 81234, 812345, 628123, 999_999]) {
+            for s in [n.to_string(), format!("0{n}")].iter().filter(|s| s.len() <= 6) {
+                assert_eq!(whatsapp(s), None, "{s}");
+                assert_eq!(email(s), None, "{s}");
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn validators_never_panic(s in "\\PC{0,300}") {

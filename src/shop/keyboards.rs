@@ -22,6 +22,16 @@ pub fn main_menu(product_ids: &[i64]) -> Vec<Vec<String>> {
     rows
 }
 
+/// Under a text-entry prompt: `[Lewati]` where the step may be skipped, and `[Batalkan]`.
+pub fn step(skippable: bool) -> Vec<Vec<Button>> {
+    let mut row = Vec::new();
+    if skippable {
+        row.push(Button::cb(texts::BTN_SKIP_STEP, Callback::SkipStep));
+    }
+    row.push(Button::cb(texts::BTN_CANCEL, Callback::Cancel));
+    vec![row]
+}
+
 pub fn welcome() -> Vec<Vec<Button>> {
     vec![vec![
         Button::cb(texts::BTN_CATEGORIES, Callback::Categories(1)),

@@ -132,9 +132,11 @@ impl Shop {
             return self.deny(actor, name, reason).await;
         }
         let row = commands::find(name);
-        // /skip answers the onboarding step on screen, so it keeps the flow.
-        if let Some(Run::Public(Public::Skip)) = row.map(|r| r.run) {
-            return self.skip(actor).await;
+        // /skip and /batal answer the step on screen, so they read the flow before it is dropped.
+        match row.map(|r| r.run) {
+            Some(Run::Public(Public::Skip)) => return self.skip(actor).await,
+            Some(Run::Public(Public::Cancel)) => return self.leave_flow(actor).await,
+            _ => {}
         }
         // Any other command starts afresh: the old flow's state is dropped (flexible navigation).
         self.sessions.clear(actor.user.id);
@@ -156,6 +158,7 @@ impl Shop {
             Public::EraseData => self.ask_erase(actor).await,
             Public::Skip => self.skip(actor).await,
             Public::Help => self.help(actor).await,
+            Public::Cancel => self.leave_flow(actor).await,
         }
     }
 
@@ -179,10 +182,21 @@ impl Shop {
                 Menu::Message => self.ask_message(actor).await,
             };
         }
+        let product = commands::product_id(trimmed).filter(|_| trimmed.bytes().all(|b| b.is_ascii_digit()));
         if let Some(flow) = self.sessions.get(actor.user.id).filter(Flow::wants_text) {
-            return self.flow_input(actor, flow, trimmed).await;
+            // The number of a product on sale (a reply-keyboard button) is never a valid phone
+            // number, e-mail or voucher code: there it leaves the step and opens the product.
+            // Any other number stays the step's input (and is refused with the formats).
+            let on_sale = match product.filter(|_| trimmed.len() <= 6 && flow.refuses_product_numbers()) {
+                Some(id) => self.db.lookup(move |c| store::products::get_active(c, id)).await?.is_some(),
+                None => false,
+            };
+            if !on_sale {
+                return self.flow_input(actor, flow, trimmed).await;
+            }
+            self.sessions.clear(actor.user.id);
         }
-        if let Some(id) = commands::product_id(trimmed).filter(|_| trimmed.bytes().all(|b| b.is_ascii_digit())) {
+        if let Some(id) = product {
             return self.open_card(actor, id).await;
         }
         self.say(actor, texts::UNKNOWN_INPUT).await
@@ -260,6 +274,7 @@ impl Shop {
             Callback::BackToCard => self.back_to_card(actor, m).await,
             Callback::UseVoucher => self.use_voucher(actor, m).await,
             Callback::SkipVoucher => self.skip_voucher(actor, m).await,
+            Callback::SkipStep => shown(self.skip(actor).await),
             Callback::PayQris => self.pay_qris(actor, m).await,
             Callback::PaySaldo => self.pay_saldo(actor, m).await,
             Callback::ConfirmSaldo(total) => self.confirm_saldo(actor, m, total).await,

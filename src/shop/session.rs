@@ -58,6 +58,20 @@ impl Flow {
     pub fn wants_text(&self) -> bool {
         !matches!(self, Flow::Card { .. } | Flow::Checkout { .. })
     }
+
+    /// Steps whose input can never be a product number (up to 6 digits): a WhatsApp number has at
+    /// least 8 digits, an e-mail an `@`, a voucher code 8 characters. The number of a product on
+    /// sale typed (or pressed on the reply keyboard) there leaves the step. Names, deposit
+    /// amounts and messages to the admins may be bare numbers, so they keep them.
+    pub fn refuses_product_numbers(&self) -> bool {
+        matches!(
+            self,
+            Flow::Onboarding(OnboardStep::Whatsapp | OnboardStep::Email)
+                | Flow::EditWhatsapp
+                | Flow::EditEmail
+                | Flow::VoucherCode { .. }
+        )
+    }
 }
 
 #[derive(Clone)]

@@ -449,6 +449,9 @@ async fn repeated_wrong_codes_are_refused_and_recorded() {
     to_summary(&mut app, u, 1).await;
     let m = enter_voucher(&mut app, u, &code).await;
     assert!(m.text.contains("Terlalu banyak"), "{}", m.text);
+    // The summary again below the refusal, without the voucher step.
+    let s = app.wait_text(u, SUMMARY).await;
+    assert!(!flat_labels(&s).contains(&"Gunakan Voucher".to_string()), "{:?}", flat_labels(&s));
     let (inv, _) = qris_invoice(&mut app, u).await;
     assert_eq!(app.pakasir.txn_by_order(&inv).expect("txn").amount, 15_000);
     wait_msg(&app, u, &["Tagihan QRIS dibuat"]).await;

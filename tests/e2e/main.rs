@@ -14,6 +14,7 @@ mod browsing;
 mod campaigns;
 mod demo;
 mod fault_matrix;
+mod flows;
 mod help;
 mod hostile_input;
 mod http_hardening;

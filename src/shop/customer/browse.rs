@@ -57,13 +57,18 @@ fn list_page(title: &str, p: Page, items: &[Product], role: Role, best: bool) ->
 impl Shop {
     /// The main menu: the reply keyboard, then the welcome message with its inline buttons.
     pub(super) async fn main_menu(&self, actor: &Actor) -> Result<()> {
+        self.main_menu_after(actor, texts::MENU_HINT).await
+    }
+
+    /// The reply keyboard under `hint`, then the welcome screen.
+    pub(super) async fn main_menu_after(&self, actor: &Actor, hint: &str) -> Result<()> {
         let ids = self
             .db
             .call(|c| {
                 Ok(store::products::list(c, Listing::InStock, 0, 24)?.into_iter().map(|p| p.id).collect::<Vec<_>>())
             })
             .await?;
-        self.tg.send(actor.chat, Out::reply(texts::MENU_HINT, keyboards::main_menu(&ids))).await?;
+        self.tg.send(actor.chat, Out::reply(hint, keyboards::main_menu(&ids))).await?;
         self.welcome(actor, None).await
     }
 

@@ -33,6 +33,16 @@ const HISTORY_PER_PAGE: u32 = 5;
 const MAX_VOUCHER_GUESSES: i64 = 5;
 const VOUCHER_GUESS_WINDOW: i64 = 15 * 60;
 
+/// Under the voucher prompt and a refused code: go on without a voucher (or try again), or cancel.
+fn voucher_step_buttons(retry: bool) -> Vec<Vec<Button>> {
+    let mut first = Vec::new();
+    if retry {
+        first.push(Button::cb(texts::BTN_RETRY, Callback::UseVoucher));
+    }
+    first.push(Button::cb(texts::BTN_NO_VOUCHER, Callback::SkipVoucher));
+    vec![first, vec![Button::cb(texts::BTN_CANCEL, Callback::Cancel)]]
+}
+
 impl Shop {
     /// `[Lanjut ke pembayaran]` on a card: the card becomes the summary.
     pub(in crate::shop) async fn checkout(
@@ -120,12 +130,9 @@ impl Shop {
     /// `[Batalkan]` on a card, summary or voucher prompt. Only the flow on screen can be
     /// cancelled: an older card's button is stale.
     pub(in crate::shop) async fn cancel_flow(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
-        let current = match self.sessions.get(actor.user.id) {
-            Some(
-                Flow::Card { message_id: m, .. }
-                | Flow::Checkout { message_id: m, .. }
-                | Flow::VoucherCode { message_id: m, .. },
-            ) => Some(m),
+        let flow = self.sessions.get(actor.user.id);
+        let current = match flow {
+            Some(Flow::Card { message_id: m, .. } | Flow::Checkout { message_id: m, .. }) => Some(m),
             _ => None,
         };
         if current.is_some_and(|m| Some(m) != message_id) {
@@ -135,10 +142,20 @@ impl Shop {
         if let Some(m) = message_id {
             self.edit_or_send(actor, Some(m), Out::text(texts::CANCELLED)).await?;
         }
+        // A text-entry step (its prompt had the button): the menu, as after /batal.
+        if flow.as_ref().is_some_and(Flow::wants_text) {
+            self.main_menu_after(actor, texts::MENU_HINT).await?;
+        }
         Ok(None)
     }
 
+    /// `[Skip]` on the summary, or `[Lanjut tanpa voucher]` under the voucher prompt or a refused
+    /// code (those are new messages below the summary: the summary comes again below them).
     pub(in crate::shop) async fn skip_voucher(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+        if let Some(Flow::VoucherCode { product_id, qty, message_id: m }) = self.sessions.get(actor.user.id) {
+            self.without_voucher(actor, product_id, qty, m).await?;
+            return Ok(None);
+        }
         let Some((product_id, qty, m, voucher)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
@@ -146,13 +163,34 @@ impl Shop {
         self.render_summary(actor, flow, true).await
     }
 
+    /// Leaves the voucher step of a checkout: its summary again, as a new message (the old one
+    /// is above the prompt), without the voucher step.
+    pub(super) async fn without_voucher(
+        &self,
+        actor: &Actor,
+        product_id: i64,
+        qty: i64,
+        message_id: i64,
+    ) -> Result<()> {
+        let flow = Flow::Checkout { product_id, qty, message_id, voucher: None, offer_voucher: false };
+        if let Some(notice) = self.render_summary(actor, flow, false).await? {
+            self.say(actor, &notice).await?;
+        }
+        Ok(())
+    }
+
     /// `[Gunakan Voucher]`: asks for the code.
+    /// `[Coba Lagi]` after a refused code asks again.
     pub(in crate::shop) async fn use_voucher(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
-        let Some((product_id, qty, m, _)) = self.current_checkout(actor, message_id) else {
-            return Ok(Some(texts::STALE_BUTTON.into()));
+        let (product_id, qty, m) = match self.sessions.get(actor.user.id) {
+            Some(Flow::VoucherCode { product_id, qty, message_id: m }) => (product_id, qty, m),
+            _ => match self.current_checkout(actor, message_id) {
+                Some((product_id, qty, m, _)) => (product_id, qty, m),
+                None => return Ok(Some(texts::STALE_BUTTON.into())),
+            },
         };
         self.sessions.set(actor.user.id, Flow::VoucherCode { product_id, qty, message_id: m });
-        self.say(actor, texts::ASK_VOUCHER).await?;
+        self.tg.send(actor.chat, Out::inline(texts::ASK_VOUCHER, voucher_step_buttons(false))).await?;
         Ok(None)
     }
 
@@ -168,11 +206,9 @@ impl Shop {
             })
             .await?;
         if recent >= MAX_VOUCHER_GUESSES {
-            self.sessions.set(
-                actor.user.id,
-                Flow::Checkout { product_id, qty, message_id, voucher: None, offer_voucher: false },
-            );
-            return self.say(actor, texts::VOUCHER_TOO_MANY).await;
+            // The checkout goes on without a voucher: its summary again, below the refusal.
+            self.say(actor, texts::VOUCHER_TOO_MANY).await?;
+            return self.without_voucher(actor, product_id, qty, message_id).await;
         }
         let check = match normalize_code(text) {
             None => Check::Invalid,
@@ -200,7 +236,9 @@ impl Shop {
                 texts::VOUCHER_INVALID.to_string()
             }
         };
-        self.say(actor, &text).await
+        // The step stays open (another code may be typed); the buttons go on without one.
+        self.tg.send(actor.chat, Out::inline(text, voucher_step_buttons(true))).await?;
+        Ok(())
     }
 
     pub(in crate::shop) async fn back_to_card(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
@@ -539,12 +577,12 @@ impl Shop {
             return self.say(actor, texts::QRIS_UNAVAILABLE).await;
         }
         self.sessions.set(actor.user.id, Flow::DepositAmount);
-        self.say(actor, texts::ASK_DEPOSIT).await
+        self.prompt(actor, texts::ASK_DEPOSIT, false).await
     }
 
     pub(in crate::shop) async fn deposit_amount(&self, actor: &Actor, text: &str) -> Result<()> {
         let Some(amount) = parse_amount(text).filter(|a| (MIN_DEPOSIT..=MAX_DEPOSIT).contains(a)) else {
-            return self.say(actor, texts::BAD_DEPOSIT).await;
+            return self.prompt(actor, texts::BAD_DEPOSIT, false).await;
         };
         self.sessions.clear(actor.user.id);
         self.create_invoice(actor, Purchase::Deposit { amount }, texts::DEPOSIT_WHAT).await?;

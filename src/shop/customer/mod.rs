@@ -3,6 +3,7 @@
 
 pub mod browse;
 pub mod checkout;
+pub mod leave;
 pub mod onboarding;
 pub mod privacy;
 pub mod refund;

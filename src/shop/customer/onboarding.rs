@@ -23,18 +23,11 @@ impl Shop {
         }
         self.sticker(actor.chat).await?;
         self.sessions.set(actor.user.id, Flow::Onboarding(OnboardStep::Name));
-        self.say(actor, texts::ASK_NAME).await
+        self.prompt(actor, texts::ASK_NAME, true).await
     }
 
-    /// `/skip`: keeps the default for the current onboarding step.
-    pub(in crate::shop) async fn skip(&self, actor: &Actor) -> Result<()> {
-        match self.sessions.get(actor.user.id) {
-            Some(Flow::Onboarding(step)) => self.next_step(actor, step).await,
-            _ => self.say(actor, texts::UNKNOWN_INPUT).await,
-        }
-    }
-
-    async fn next_step(&self, actor: &Actor, done: OnboardStep) -> Result<()> {
+    /// The step after `done` (its value typed or `/skip`ped).
+    pub(super) async fn next_step(&self, actor: &Actor, done: OnboardStep) -> Result<()> {
         let (next, prompt) = match done {
             OnboardStep::Name => (OnboardStep::Whatsapp, texts::ASK_WHATSAPP),
             OnboardStep::Whatsapp => (OnboardStep::Email, texts::ASK_EMAIL),
@@ -51,7 +44,7 @@ impl Shop {
             }
         };
         self.sessions.set(actor.user.id, Flow::Onboarding(next));
-        self.say(actor, prompt).await
+        self.prompt(actor, prompt, true).await
     }
 
     /// A name, WhatsApp number or e-mail typed during onboarding or an account edit.
@@ -75,7 +68,7 @@ impl Shop {
             _ => return self.say(actor, texts::UNKNOWN_INPUT).await,
         };
         // Invalid input: say what is wrong and ask again (the flow stays).
-        let Some(value) = value else { return self.say(actor, bad).await };
+        let Some(value) = value else { return self.prompt(actor, bad, true).await };
         let id = actor.user.id;
         self.db.write(move |c| store::users::set_field(c, id, field, Some(&value))).await?;
         match flow {
@@ -103,6 +96,6 @@ impl Shop {
             _ => (Flow::EditName, texts::ASK_NEW_NAME),
         };
         self.sessions.set(actor.user.id, flow);
-        self.say(actor, prompt).await
+        self.prompt(actor, prompt, true).await
     }
 }

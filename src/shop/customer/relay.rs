@@ -18,7 +18,7 @@ fn fits_caption(html: &str) -> bool {
 impl Shop {
     pub(in crate::shop) async fn ask_message(&self, actor: &Actor) -> Result<()> {
         self.sessions.set(actor.user.id, Flow::SendMessage);
-        self.say(actor, texts::ASK_MESSAGE).await
+        self.prompt(actor, texts::ASK_MESSAGE, false).await
     }
 
     /// The customer's message (text, or a photo with `photo_message` set) goes to every admin.
