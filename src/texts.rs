@@ -346,9 +346,22 @@ pub fn summary(product: &str, unit: i64, qty: i64, subtotal: i64, discount: i64,
     )
 }
 
-pub fn qris_caption(invoice: &str, total: i64, fee: i64, payable: i64, expires_wib: &str, what: &str) -> String {
+pub fn qris_caption(
+    invoice: &str,
+    total: i64,
+    fee: i64,
+    payable: i64,
+    expires_wib: &str,
+    what: &str,
+    deposit: bool,
+) -> String {
+    let after = if deposit {
+        "Saldo bertambah otomatis setelah pembayaran diterima."
+    } else {
+        "Produk dikirim otomatis setelah pembayaran diterima."
+    };
     format!(
-        "<b>Tagihan QRIS</b>\n{}\n\nInvoice: <code>{invoice}</code>\nTotal pesanan: {}\nBiaya pembayaran: {}\nTotal tagihan: <b>{}</b>\n\nBayar sebelum {expires_wib} WIB dengan memindai QR ini dari aplikasi bank atau e-wallet. Produk dikirim otomatis setelah pembayaran diterima.",
+        "<b>Tagihan QRIS</b>\n{}\n\nInvoice: <code>{invoice}</code>\nTotal pesanan: {}\nBiaya pembayaran: {}\nTotal tagihan: <b>{}</b>\n\nBayar sebelum {expires_wib} WIB dengan memindai QR ini dari aplikasi bank atau e-wallet. {after}",
         esc(what),
         rupiah(total),
         rupiah(fee),
@@ -407,12 +420,32 @@ pub fn cancelled_notice(invoice: &str) -> String {
     format!("Pesanan <code>{invoice}</code> dibatalkan. Stok dikembalikan.")
 }
 
-pub fn delivery(invoice: &str, product: &str, qty: i64, total: i64) -> String {
-    format!(
-        "✅ <b>Pembayaran berhasil!</b>\n\nInvoice: <code>{invoice}</code>\nProduk: {}\nJumlah: {qty}\nTotal: {}\n\nTerima kasih telah berbelanja.",
+/// The amounts of a paid order as its receipt shows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Paid {
+    pub subtotal: i64,
+    pub voucher_discount: i64,
+    /// Pakasir's fee (QRIS), paid on top of the total.
+    pub fee: i64,
+    /// The order total before the fee.
+    pub total: i64,
+}
+
+/// The receipt: what was bought and what the customer actually paid (the fee included).
+pub fn delivery(invoice: &str, product: &str, qty: i64, paid: Paid) -> String {
+    let mut s = format!(
+        "✅ <b>Pembayaran berhasil!</b>\n\nInvoice: <code>{invoice}</code>\nProduk: {}\nJumlah: {qty}\nSubtotal: {}",
         esc(product),
-        rupiah(total)
-    )
+        rupiah(paid.subtotal)
+    );
+    if paid.voucher_discount > 0 {
+        s.push_str(&format!("\nDiskon voucher: {}", rupiah(paid.voucher_discount)));
+    }
+    if paid.fee > 0 {
+        s.push_str(&format!("\nBiaya pembayaran: {}", rupiah(paid.fee)));
+    }
+    s.push_str(&format!("\n<b>Dibayar: {}</b>\n\nTerima kasih telah berbelanja.", rupiah(paid.total + paid.fee)));
+    s
 }
 
 pub fn delivery_items(items: &[String]) -> String {
@@ -478,8 +511,13 @@ pub fn admin_digest(d: &crate::domain::digest::Digest) -> String {
     s
 }
 
-pub fn deposit_done(invoice: &str, amount: i64) -> String {
-    format!("✅ <b>Deposit berhasil!</b>\nInvoice: <code>{invoice}</code>\nSaldo bertambah {}.", rupiah(amount))
+pub fn deposit_done(invoice: &str, amount: i64, balance: Option<i64>) -> String {
+    let mut s =
+        format!("✅ <b>Deposit berhasil!</b>\nInvoice: <code>{invoice}</code>\nSaldo bertambah {}.", rupiah(amount));
+    if let Some(b) = balance {
+        s.push_str(&format!("\nSaldo Anda sekarang: <b>{}</b>", rupiah(b)));
+    }
+    s
 }
 
 pub fn late_payment_user(invoice: &str, amount: i64) -> String {
@@ -520,6 +558,8 @@ pub const PAYMENT_RECEIVED: &str = "Pembayaran diterima. Produk segera dikirim."
 
 pub const SUMMARY_QRIS: &str = "Tagihan QRIS dibuat. Silakan bayar dengan QR di bawah.";
 pub const SUMMARY_SALDO: &str = "Dibayar dengan saldo. Produk dikirim di bawah.";
+/// A total fully covered by a voucher: nothing was paid, by QRIS or from the balance.
+pub const SUMMARY_VOUCHER: &str = "Lunas dengan voucher, tidak ada yang perlu dibayar. Produk dikirim di bawah.";
 
 // Admin results.
 pub fn user_missing(id: i64) -> String {

@@ -294,6 +294,12 @@ async fn giveaway_announced_to_everyone_but_banned_and_codes_work_once() {
     app.press(d, "QRIS");
     let delivered = wait_msg(&app, d, &[DELIVERED]).await;
     assert!(delivered.text.contains("game-1") || messages_with(&app, d, &["game-1"]).len() == 1);
+    assert!(delivered.text.contains("Dibayar: Rp0"), "{}", delivered.text);
+    // The summary says how it was paid: by the voucher, not "from the balance".
+    let paid_by = |m: &BotMessage| m.message_id == free.message_id && !m.text.contains(SUMMARY);
+    let summary_now = app.tg.wait_for(d, paid_by, SLOW).await.map(|m| m.text).unwrap_or_default();
+    assert!(summary_now.contains("Lunas dengan voucher"), "{summary_now}");
+    assert!(!summary_now.contains("saldo"), "{summary_now}");
     assert_eq!(app.pakasir.txns().len(), pakasir_txns, "a zero total never reaches Pakasir");
     assert!(app.pakasir.txn_by_order(&inv_c).is_some());
 
@@ -412,7 +418,7 @@ async fn two_users_racing_for_one_voucher_exactly_one_wins() {
     app.wait_text(loser, "Bayar dengan SALDO").await;
     app.press(loser, "Konfirmasi");
     let delivered = wait_msg(&app, loser, &[DELIVERED]).await;
-    assert!(delivered.text.contains("Total: Rp0"), "{}", delivered.text);
+    assert!(delivered.text.contains("Dibayar: Rp0"), "{}", delivered.text);
     wait_msg(&app, loser, &["sp-"]).await;
     assert_eq!(app.pakasir.txns().len(), 1, "a zero total never reaches Pakasir");
     let s = stats(&app).await;

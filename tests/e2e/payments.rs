@@ -121,7 +121,16 @@ async fn qris_purchase_end_to_end() {
     // Webhook → delivery with exactly the two reserved items.
     pay(&app, &inv.id).await;
     let delivery = wait_msg(&app, u, &[DELIVERED, &inv.id]).await;
-    for needle in ["Netflix Premium", "Jumlah: 2", "nf-a@mail.test:p1", "nf-b@mail.test:p2"] {
+    // The receipt shows what was paid, Pakasir's fee included.
+    for needle in [
+        "Netflix Premium",
+        "Jumlah: 2",
+        "Subtotal: Rp30.000",
+        "Biaya pembayaran: Rp520",
+        "Dibayar: Rp30.520",
+        "nf-a@mail.test:p1",
+        "nf-b@mail.test:p2",
+    ] {
         assert!(delivery.text.contains(needle), "{needle:?} in {}", delivery.text);
     }
     assert!(
@@ -241,11 +250,15 @@ async fn deposit_bounds_credit_and_paginated_history() {
     for needle in ["Deposit saldo", "Total pesanan: Rp50.000", "Biaya pembayaran: Rp660", "Total tagihan: Rp50.660"] {
         assert!(dep.message.text.contains(needle), "{needle:?} in {}", dep.message.text);
     }
+    // A deposit delivers no product: its invoice says what happens instead.
+    assert!(!dep.message.text.contains("Produk dikirim"), "{}", dep.message.text);
+    assert!(dep.message.text.contains("Saldo bertambah otomatis"), "{}", dep.message.text);
     // Not credited before it is paid.
     assert!(balance_text(&mut app, u).await.contains("Rp0"));
     pay(&app, &dep.id).await;
     let done = wait_msg(&app, u, &[DEPOSIT_DONE, &dep.id]).await;
     assert!(done.text.contains("Rp50.000"), "{}", done.text);
+    assert!(done.text.contains("Saldo Anda sekarang: Rp50.000"), "{}", done.text);
     wait_msg(&app, ADMIN, &["Deposit masuk", &dep.id]).await;
     assert!(balance_text(&mut app, u).await.contains("Rp50.000"));
     // Replayed: credited once.
