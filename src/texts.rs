@@ -187,11 +187,26 @@ Ketik /stock untuk melihat stok.";
 /// units, and the card (name, prices, quantity) must stay one message of at most 4,096.
 pub const CARD_DESCRIPTION_UNITS: usize = 3_400;
 
-pub fn product_card(p: &Product, price: i64, qty: i64) -> String {
+/// A price as the card shows it: with a discount, the price before it struck through and how
+/// much is off, e.g. `Rp30.000 (diskon 25% dari ~Rp40.000~)`.
+pub fn price_text(price: i64, original: i64) -> String {
+    if original <= price || original <= 0 {
+        return format!("<b>{}</b>", rupiah(price));
+    }
+    let off = original - price;
+    let percent = i64::try_from(i128::from(off) * 100 / i128::from(original)).unwrap_or(0);
+    let how_much = if percent >= 1 { format!("{percent}%") } else { rupiah(off) };
+    format!("<b>{}</b> (diskon {how_much} dari <s>{}</s>)", rupiah(price), rupiah(original))
+}
+
+/// The product card for a person of `role` (their price, and the price before a discount).
+pub fn product_card(p: &Product, role: crate::domain::role::Role, qty: i64) -> String {
+    let price = crate::domain::pricing::unit_price(p, role);
+    let original = crate::domain::pricing::undiscounted_price(p, role);
     let mut s = format!(
         "<b>{}</b>\n\n💰 Harga: {}\n📦 Stok: {}\n🔥 Terjual: {}\n🏷 Kategori: {}",
         esc(&p.name),
-        rupiah(price),
+        price_text(price, original),
         p.stock,
         p.sold_count,
         esc(p.category_name())
@@ -1158,6 +1173,15 @@ mod tests {
         }
         assert!(!customer.contains("skip") && !customer.contains("Format:"));
         assert!(admin.iter().all(|m| m.encode_utf16().count() <= MAX_MESSAGE_UNITS));
+    }
+
+    #[test]
+    fn a_discounted_price_shows_the_price_before_it() {
+        assert_eq!(price_text(30_000, 30_000), "<b>Rp30.000</b>");
+        assert_eq!(price_text(30_000, 40_000), "<b>Rp30.000</b> (diskon 25% dari <s>Rp40.000</s>)");
+        assert_eq!(plain(&price_text(25_000, 30_000)), "Rp25.000 (diskon 16% dari Rp30.000)");
+        // Less than 1% off: the rupiah amount instead of "0%".
+        assert_eq!(plain(&price_text(999_900, 1_000_000)), "Rp999.900 (diskon Rp100 dari Rp1.000.000)");
     }
 
     #[test]

@@ -162,11 +162,12 @@ async fn catalogue_commands_change_cards_lists_and_exports() {
 
     // /disc: percent, nominal, removal.
     admin_says(&mut app, "/disc 1|10%", "Diskon produk 1", &["10%"]).await;
-    card_shows(&mut app, c, 1, &["Harga: Rp27.000", "Total: Rp27.000"]).await;
+    // The card shows the price before the discount (struck through) and how much is off.
+    card_shows(&mut app, c, 1, &["Harga: Rp27.000 (diskon 10% dari Rp30.000)", "Total: Rp27.000"]).await;
     admin_says(&mut app, "/disc 1|5000", "Diskon produk 1", &["Rp5.000"]).await;
-    card_shows(&mut app, c, 1, &["Harga: Rp25.000"]).await;
+    card_shows(&mut app, c, 1, &["Harga: Rp25.000 (diskon 16% dari Rp30.000)"]).await;
     admin_says(&mut app, "/disc 1|0", "Diskon produk 1", &["tanpa diskon"]).await;
-    card_shows(&mut app, c, 1, &["Harga: Rp30.000"]).await;
+    card_shows(&mut app, c, 1, &["Harga: Rp30.000\n"]).await;
 
     // /discat applies where the product has no discount of its own.
     admin_says(&mut app, "/disc 1|10%", "Diskon produk 1", &[]).await;

@@ -211,10 +211,8 @@ impl Shop {
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };
         let qty = qty.min(product.stock).max(1);
-        let out = Out::inline(
-            texts::product_card(&product, unit_price(&product, actor.role), qty),
-            keyboards::card(product_id, product.stock > 0),
-        );
+        let out =
+            Out::inline(texts::product_card(&product, actor.role, qty), keyboards::card(product_id, product.stock > 0));
         let m = self.edit_or_send(actor, Some(m), out).await?;
         self.sessions.set(actor.user.id, Flow::Card { product_id, qty, message_id: m });
         Ok(None)
