@@ -957,6 +957,13 @@ pub const BTN_APPROVE: &str = "Setujui";
 pub const BTN_REJECT: &str = "Tolak";
 pub const REFUND_USAGE: &str = "Format: /refund INVOICE\nContoh: /refund INV20261123K7Q2XM";
 pub const INVOICE_NOT_FOUND: &str = "Invoice tidak ditemukan.";
+pub fn deposit_not_refundable(invoice: &str) -> String {
+    format!(
+        "Invoice <code>{}</code> adalah deposit saldo, bukan pesanan produk. Refund hanya untuk pesanan produk; saldo deposit tetap bisa dipakai untuk membeli produk (bayar dengan SALDO). Butuh bantuan? Hubungi admin lewat KIRIM PESAN.",
+        esc(invoice)
+    )
+}
+
 pub const ALREADY_REFUNDED: &str = "Pesanan ini sudah direfund.";
 pub const REFUND_ONLY_PAID: &str = "Refund hanya untuk pesanan yang sudah lunas.";
 pub const REFUND_REQUESTED: &str = "✅ Permintaan refund dikirim ke admin. Anda akan diberi tahu hasilnya.";

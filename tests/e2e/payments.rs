@@ -259,6 +259,13 @@ async fn deposit_bounds_credit_and_paginated_history() {
     let done = wait_msg(&app, u, &[DEPOSIT_DONE, &dep.id]).await;
     assert!(done.text.contains("Rp50.000"), "{}", done.text);
     assert!(done.text.contains("Saldo Anda sekarang: Rp50.000"), "{}", done.text);
+    // A deposit cannot be refunded: /reff says so instead of "not found" (to its owner only).
+    app.say(u, &format!("/reff {}", dep.id));
+    let m = app.wait_text(u, "deposit saldo").await;
+    assert!(m.text.contains(&dep.id) && m.text.contains("Refund hanya untuk pesanan produk"), "{}", m.text);
+    app.onboard(5399).await;
+    app.say(5399, &format!("/reff {}", dep.id));
+    app.wait_text(5399, "Invoice tidak ditemukan").await;
     wait_msg(&app, ADMIN, &["Deposit masuk", &dep.id]).await;
     assert!(balance_text(&mut app, u).await.contains("Rp50.000"));
     // Replayed: credited once.
