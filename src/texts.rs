@@ -155,9 +155,13 @@ pub fn list_line(p: &Product, price: i64) -> String {
     format!("<b>{}</b>. {} — {} ({stock})", p.id, list_name(p), rupiah(price))
 }
 
-pub fn best_line(rank: usize, p: &Product, price: i64) -> String {
-    format!("{rank}. [{}] {} — {} · terjual {}", p.id, list_name(p), rupiah(price), p.sold_count)
+/// A best seller, ranked by its place in the list; the bold number is the product's, as in every
+/// list (type it to open the card).
+pub fn best_line(p: &Product, price: i64) -> String {
+    format!("<b>{}</b>. {} — {} · terjual {}", p.id, list_name(p), rupiah(price), p.sold_count)
 }
+
+pub const NO_BEST_SELLERS: &str = "Belum ada produk yang terjual.";
 
 pub const BEST_TITLE: &str = "Terlaris";
 pub const ALL_TITLE: &str = "Semua Produk";

@@ -40,16 +40,12 @@ fn list_page(title: &str, p: Page, items: &[Product], role: Role, best: bool) ->
     let mut text = texts::list_title(title, p.page, p.pages);
     if items.is_empty() {
         text.push_str("\n\n");
-        text.push_str(texts::NO_PRODUCTS);
+        text.push_str(if best { texts::NO_BEST_SELLERS } else { texts::NO_PRODUCTS });
     }
-    for (i, prod) in items.iter().enumerate() {
+    for prod in items {
         text.push('\n');
         let price = unit_price(prod, role);
-        text.push_str(&if best {
-            texts::best_line(usize::try_from(p.offset()).unwrap_or(0) + i + 1, prod, price)
-        } else {
-            texts::list_line(prod, price)
-        });
+        text.push_str(&if best { texts::best_line(prod, price) } else { texts::list_line(prod, price) });
     }
     text
 }
