@@ -232,18 +232,19 @@ pub fn product_card(p: &Product, role: crate::domain::role::Role, qty: i64) -> S
 }
 
 // Account.
+/// The account card (SPEC §2: id, name, username, email, WhatsApp, balance, member status). The
+/// internal bank id is not shown: nothing a customer does uses it.
 pub fn account(u: &crate::store::users::User) -> String {
     let opt = |v: &Option<String>| v.as_deref().map(esc).unwrap_or_else(|| "-".into());
     format!(
-        "<b>Akun Saya</b>\n\n🆔 ID: <code>{}</code>\n👤 Nama: {}\n🔖 Username: {}\n📧 Email: {}\n📱 WhatsApp: {}\n💰 Saldo: {}\n⭐ Status: {}\n🏦 ID Bank: <code>{}</code>",
+        "<b>Akun Saya</b>\n\n🆔 ID: <code>{}</code>\n👤 Nama: {}\n🔖 Username: {}\n📧 Email: {}\n📱 WhatsApp: {}\n💰 Saldo: {}\n⭐ Status: {}",
         u.id,
         esc(&display_name(&u.name)),
         shown_username(u.username.as_deref()),
         opt(&u.email),
         opt(&u.whatsapp),
         rupiah(u.balance),
-        member_status(u.role),
-        u.bank_id
+        member_status(u.role)
     )
 }
 

@@ -235,8 +235,9 @@ async fn customers_at_the_same_time_each_keep_their_own_flow() {
             "{}",
             acc.text
         );
-        // Nothing of anyone else (their name, username or number; a bare id could also appear
-        // inside the random 6-digit bank id).
+        // No unexplained internal "ID Bank" on the card.
+        assert!(!acc.text.contains("Bank"), "{}", acc.text);
+        // Nothing of anyone else (their name, username or number).
         for &other in users.iter().filter(|o| **o != u) {
             for theirs in [format!("Pelanggan {other}"), format!("@user{other}"), format!("812{other}0000")] {
                 assert!(!acc.text.contains(&theirs), "{}", acc.text);
