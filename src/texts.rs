@@ -487,20 +487,32 @@ pub fn delivery_file(invoice: &str, product: &str, items: &[String]) -> String {
     s
 }
 
-pub fn admin_new_order(invoice: &str, user_id: i64, product: &str, qty: i64, total: i64, method: &str) -> String {
+/// Who bought, for admins: `Nama (@username, <code>id</code>)`; the id alone when the user row
+/// is gone.
+pub fn buyer(id: i64, user: Option<&crate::store::users::User>) -> String {
+    match user {
+        Some(u) => format!(
+            "{} ({}<code>{id}</code>)",
+            esc(&display_name(&u.name)),
+            u.username.as_deref().and_then(display_username).map(|n| format!("@{}, ", esc(&n))).unwrap_or_default()
+        ),
+        None => format!("<code>{id}</code>"),
+    }
+}
+
+/// `buyer` is [`buyer`]'s HTML.
+pub fn admin_new_order(invoice: &str, buyer: &str, product: &str, qty: i64, total: i64, method: &str) -> String {
     format!(
-        "🛒 <b>Pesanan baru</b>\nInvoice: <code>{invoice}</code>\nPembeli: <code>{user_id}</code>\nProduk: {} × {qty}\nTotal: {}\nMetode: {}",
+        "🛒 <b>Pesanan baru</b>\nInvoice: <code>{invoice}</code>\nPembeli: {buyer}\nProduk: {} × {qty}\nTotal: {}\nMetode: {}",
         esc(product),
         rupiah(total),
         method.to_uppercase()
     )
 }
 
-pub fn admin_deposit(invoice: &str, user_id: i64, amount: i64) -> String {
-    format!(
-        "💰 <b>Deposit masuk</b>\nInvoice: <code>{invoice}</code>\nPengguna: <code>{user_id}</code>\nJumlah: {}",
-        rupiah(amount)
-    )
+/// `buyer` is [`buyer`]'s HTML.
+pub fn admin_deposit(invoice: &str, buyer: &str, amount: i64) -> String {
+    format!("💰 <b>Deposit masuk</b>\nInvoice: <code>{invoice}</code>\nPengguna: {buyer}\nJumlah: {}", rupiah(amount))
 }
 
 /// A paid order's line in an admin digest.

@@ -64,13 +64,14 @@ impl Shop {
             return Self::held_messages(order, admins);
         }
         let mut out: Vec<Message> = Self::invoice_removal(order).into_iter().collect();
+        let who = texts::buyer(order.user_id, buyer);
         match order.kind {
             Kind::Deposit => {
                 out.push(Message::text(
                     order.user_id,
                     texts::deposit_done(&order.invoice_id, order.total, buyer.map(|u| u.balance)),
                 ));
-                let notice = texts::admin_deposit(&order.invoice_id, order.user_id, order.total);
+                let notice = texts::admin_deposit(&order.invoice_id, &who, order.total);
                 let tally = Tally {
                     kind: TallyKind::Deposit,
                     amount: order.total,
@@ -100,14 +101,8 @@ impl Shop {
                         },
                     ));
                 }
-                let notice = texts::admin_new_order(
-                    &order.invoice_id,
-                    order.user_id,
-                    name,
-                    qty,
-                    order.total,
-                    order.method.as_str(),
-                );
+                let notice =
+                    texts::admin_new_order(&order.invoice_id, &who, name, qty, order.total, order.method.as_str());
                 let tally = Tally {
                     kind: TallyKind::Order,
                     amount: order.total,

@@ -140,7 +140,8 @@ async fn qris_purchase_end_to_end() {
     );
     let notice = wait_msg(&app, ADMIN, &[ADMIN_NEW_ORDER, &inv.id]).await;
     assert!(notice.text.contains("QRIS"), "{}", notice.text);
-    assert!(notice.text.contains(&u.to_string()), "{}", notice.text);
+    // The admin sees who bought: name, @username and id, not only a number.
+    assert!(notice.text.contains(&format!("Pembeli: User{u} (@user{u}, {u})")), "{}", notice.text);
     wait_until("the QR photo to be deleted", SLOW, || message(&app, u, inv.message.message_id).deleted).await;
 
     // The card shows the sale.
@@ -266,7 +267,8 @@ async fn deposit_bounds_credit_and_paginated_history() {
     app.onboard(5399).await;
     app.say(5399, &format!("/reff {}", dep.id));
     app.wait_text(5399, "Invoice tidak ditemukan").await;
-    wait_msg(&app, ADMIN, &["Deposit masuk", &dep.id]).await;
+    let notice = wait_msg(&app, ADMIN, &["Deposit masuk", &dep.id]).await;
+    assert!(notice.text.contains(&format!("Pengguna: User{u} (@user{u}, {u})")), "{}", notice.text);
     assert!(balance_text(&mut app, u).await.contains("Rp50.000"));
     // Replayed: credited once.
     let (code, body) = hook(&app, genuine(&app, &dep.id)).await;
