@@ -836,6 +836,25 @@ pub fn group_missing(id: i64) -> String {
     format!("Grup {id} tidak ada di whitelist.")
 }
 
+/// How long the bot has run, the two largest units: "45 detik", "6 menit", "2 jam 5 menit",
+/// "3 hari 4 jam".
+pub fn uptime(seconds: u64) -> String {
+    let (days, hours, minutes) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60);
+    let pair = |big: u64, big_unit: &str, small: u64, small_unit: &str| {
+        if small == 0 {
+            format!("{big} {big_unit}")
+        } else {
+            format!("{big} {big_unit} {small} {small_unit}")
+        }
+    };
+    match seconds {
+        s if s < 60 => format!("{s} detik"),
+        s if s < 3600 => format!("{minutes} menit"),
+        s if s < 86_400 => pair(hours, "jam", minutes, "menit"),
+        _ => pair(days, "hari", hours, "jam"),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn version(
     version: &str,
@@ -1206,6 +1225,16 @@ mod tests {
         assert_eq!(plain(&price_text(25_000, 30_000)), "Rp25.000 (diskon 16% dari Rp30.000)");
         // Less than 1% off: the rupiah amount instead of "0%".
         assert_eq!(plain(&price_text(999_900, 1_000_000)), "Rp999.900 (diskon Rp100 dari Rp1.000.000)");
+    }
+
+    #[test]
+    fn uptime_reads_like_a_person_says_it() {
+        assert_eq!(uptime(45), "45 detik");
+        assert_eq!(uptime(6 * 60 + 59), "6 menit");
+        assert_eq!(uptime(2 * 3600 + 5 * 60 + 7), "2 jam 5 menit");
+        assert_eq!(uptime(3600), "1 jam");
+        assert_eq!(uptime(3 * 86_400 + 4 * 3600 + 59), "3 hari 4 jam");
+        assert_eq!(uptime(86_400 + 59 * 60), "1 hari");
     }
 
     #[test]

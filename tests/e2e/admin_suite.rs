@@ -472,8 +472,8 @@ async fn roles_prices_bans_pm_info_and_version() {
     app.wait_text(cust, "Stok Produk").await;
     admin_says(&mut app, "/ban 424242", NOT_FOUND, &[]).await;
 
-    // /version.
-    admin_says(
+    // /version; the uptime in words ("45 detik", "6 menit"), not "0h 6m 3s".
+    let v = admin_says(
         &mut app,
         "/version",
         "QuickCart",
@@ -488,6 +488,9 @@ async fn roles_prices_bans_pm_info_and_version() {
         ],
     )
     .await;
+    let up = v.text.lines().find(|l| l.starts_with("Uptime: ")).unwrap_or_default();
+    let words = up.trim_start_matches("Uptime: ").split(' ').collect::<Vec<_>>();
+    assert!(words.len() == 2 && words[0].parse::<u64>().is_ok() && ["detik", "menit"].contains(&words[1]), "{up:?}");
     app.finish().await;
 }
 

@@ -135,8 +135,7 @@ impl Shop {
             .map(|m| m.len())
             .sum();
         let counts = self.db.call(store::stats::version_counts).await?;
-        let up = self.started.elapsed().as_secs();
-        let uptime = format!("{}h {}m {}s", up / 3600, up % 3600 / 60, up % 60);
+        let uptime = texts::uptime(self.started.elapsed().as_secs());
         let build = format!(
             "{} ({})",
             option_env!("QUICKCART_BUILD").unwrap_or("lokal"),
