@@ -321,6 +321,29 @@ pub fn usage(u: crate::domain::admin::Usage) -> String {
     format!("{FORMAT_WRONG}\n<code>{}</code>\n\nContoh:\n<code>{}</code>", esc(u.format), esc(u.example))
 }
 
+/// One argument out of range (`domain::admin::BadField`): named, with what is allowed, then the
+/// format as a reminder.
+pub fn bad_field(b: &crate::domain::admin::BadField, u: crate::domain::admin::Usage) -> String {
+    let shown = |n: i64| if b.money { rupiah(n) } else { n.to_string() };
+    let what = if b.money { "angka rupiah" } else { "bilangan bulat" };
+    let hint = if b.money { " Tulis angkanya saja, contoh 40000 atau 40.000 (tanpa \"rb\"/\"k\")." } else { "" };
+    format!(
+        "❌ {} tidak valid: <code>{}</code>. {} harus {what} dari {} sampai {}.{hint}\n\nFormat: <code>{}</code>\nContoh:\n<code>{}</code>",
+        capitalized(b.field),
+        esc(&b.given),
+        capitalized(b.field),
+        shown(b.min),
+        shown(b.max),
+        esc(u.format),
+        esc(u.example)
+    )
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
 pub fn product_added(id: i64, name: &str, price: i64, category: &str) -> String {
     format!(
         "✅ Produk ditambahkan.\nID: <b>{id}</b>\nNama: {}\nKategori: {}\nHarga: {}\n\nTambah stok dengan /addstock {id}|item",
@@ -1235,6 +1258,24 @@ mod tests {
         assert_eq!(uptime(3600), "1 jam");
         assert_eq!(uptime(3 * 86_400 + 4 * 3600 + 59), "3 hari 4 jam");
         assert_eq!(uptime(86_400 + 59 * 60), "1 hari");
+    }
+
+    #[test]
+    fn a_bad_field_is_named_with_its_limits() {
+        let b = crate::domain::campaign::explain_giveaway("500|3").unwrap();
+        let text = plain(&bad_field(&b, crate::domain::campaign::GIVEAWAY_USAGE));
+        assert!(
+            text.starts_with(
+                "❌ Nominal tidak valid: 500. Nominal harus angka rupiah dari Rp1.000 sampai Rp1.000.000."
+            ),
+            "{text}"
+        );
+        assert!(!text.contains(FORMAT_WRONG), "{text}");
+        let b = crate::domain::campaign::explain_giveaway("5000|0").unwrap();
+        assert!(plain(&bad_field(&b, crate::domain::campaign::GIVEAWAY_USAGE))
+            .contains("Jumlah harus bilangan bulat dari 1 sampai 100."));
+        assert_eq!(crate::domain::campaign::explain_giveaway("5000|3"), None);
+        assert_eq!(crate::domain::campaign::explain_giveaway("5000"), None);
     }
 
     #[test]

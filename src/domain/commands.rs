@@ -244,6 +244,15 @@ pub const COMMANDS: &[Command] = &[
     admin("giveaway", "Buat voucher giveaway", GIVEAWAY_USAGE, |a, _| Some(campaign(CampaignKind::Giveaway, a))),
 ];
 
+/// Why a command its grammar refused failed, when one argument alone is wrong (the rest is
+/// well formed): named instead of answering with the whole usage.
+pub fn explain(name: &str, args: &str) -> Option<super::admin::BadField> {
+    match name {
+        "add" => super::admin::explain_add(args),
+        _ => None,
+    }
+}
+
 const fn count_admin() -> usize {
     let mut rest: &[Command] = COMMANDS;
     let mut n = 0;

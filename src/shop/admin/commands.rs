@@ -59,7 +59,13 @@ impl Shop {
         };
         let cmd = match grammar.parse(args, content.as_deref()) {
             Ok(c) => c,
-            Err(usage) => return self.say(actor, &texts::usage(usage)).await,
+            Err(usage) => {
+                let text = match crate::domain::commands::explain(name, args) {
+                    Some(bad) => texts::bad_field(&bad, usage),
+                    None => texts::usage(usage),
+                };
+                return self.say(actor, &text).await;
+            }
         };
         let command = audited_command(name, args, &cmd);
         tracing::info!(event = "admin_command", admin = actor.user.id, command = name, "admin command");
