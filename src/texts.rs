@@ -353,8 +353,14 @@ pub fn product_added(id: i64, name: &str, price: i64, category: &str) -> String 
     )
 }
 
+/// `/add` with a taken id (`-` picks a free one there).
 pub fn product_id_taken(id: i64) -> String {
     format!("ID produk {id} sudah dipakai. Pilih id lain atau pakai - untuk id otomatis.")
+}
+
+/// `/editid` to a taken id (it has no automatic id).
+pub fn edit_id_taken(old: i64, new: i64) -> String {
+    format!("ID produk {new} sudah dipakai produk lain. Pilih id baru yang belum dipakai untuk produk {old}; tidak ada yang diubah.")
 }
 
 pub const NO_FREE_PRODUCT_ID: &str = "Tidak ada id produk yang kosong.";

@@ -295,7 +295,8 @@ async fn editid_and_del_keep_history_balances_follow_the_ledger_groups_get_notic
     admin_says(&mut app, "/delstock 5|1", "tidak dapat dihapus", &[]).await;
 
     // /editid: refused when taken or missing; otherwise the card opens under the new id.
-    admin_says(&mut app, "/editid 5|6", "sudah dipakai", &["6"]).await;
+    let taken = admin_says(&mut app, "/editid 5|6", "sudah dipakai", &["6", "tidak ada yang diubah"]).await;
+    assert!(!taken.text.contains("otomatis"), "/editid has no automatic id: {}", taken.text);
     admin_says(&mut app, "/editid 99|100", NOT_FOUND, &["99"]).await;
     admin_says(&mut app, "/editid 5|8", "diubah", &["ID produk 5 diubah menjadi 8"]).await;
     card_shows(&mut app, c, 8, &["Canva Pro", "Stok: 1"]).await;
