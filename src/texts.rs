@@ -749,6 +749,23 @@ pub fn export_caption(id: i64, n: usize) -> String {
     format!("Stok tersedia produk {id}: {n} item.")
 }
 
+/// How many items `/liststock` shows in one message (each line at most ~60 characters).
+pub const STOCK_IDS_SHOWN: usize = 50;
+
+/// `/liststock id`: stock id and the start of each unsold item.
+pub fn stock_ids(id: i64, items: &[(i64, String)]) -> String {
+    let mut s = format!("<b>Item stok tersedia produk {id}</b> ({} item)\nid stok · isi", items.len());
+    for (stock_id, content) in items.iter().take(STOCK_IDS_SHOWN) {
+        s.push_str(&format!("\n<code>{stock_id}</code> · {}", esc(&shorten(content, 40))));
+    }
+    if items.len() > STOCK_IDS_SHOWN {
+        s.push_str(&format!("\n… dan {} item lainnya (isi lengkap: /exportstock {id})", items.len() - STOCK_IDS_SHOWN));
+    }
+    let first = items.first().map_or(0, |(s, _)| *s);
+    s.push_str(&format!("\n\nHapus satu item: <code>/delstock {id}|{first}</code>"));
+    s
+}
+
 pub fn export_empty(id: i64) -> String {
     format!("Produk {id} tidak punya stok tersedia.")
 }

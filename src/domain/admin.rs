@@ -86,6 +86,8 @@ pub enum AdminCommand {
         price: Option<i64>,
     },
     ExportStock(i64),
+    /// `/liststock id`: the unsold items with their stock ids (for `/delstock`).
+    ListStock(i64),
     Info(i64),
     Pm {
         user_id: i64,

@@ -184,6 +184,9 @@ pub const COMMANDS: &[Command] = &[
     admin("exportstock", "Ekspor stok ke berkas .txt", usage("/exportstock id", "/exportstock 3"), |a, _| {
         args::one(a, args::product_id).map(C::ExportStock)
     }),
+    admin("liststock", "Lihat id item stok (untuk /delstock)", usage("/liststock id", "/liststock 3"), |a, _| {
+        args::one(a, args::product_id).map(C::ListStock)
+    }),
     admin("info", "Info pengguna", usage("/info user_id", "/info 123456789"), |a, _| {
         args::one(a, args::user_id).map(C::Info)
     }),

@@ -197,6 +197,16 @@ async fn catalogue_commands_change_cards_lists_and_exports() {
     // /exportstock: a .txt document with the available items.
     assert_eq!(export(&mut app, 1).await, ["nf-1", "nf-2", "nf-3"]);
 
+    // /liststock: the stock ids /delstock needs, next to each item.
+    admin_says(
+        &mut app,
+        "/liststock 1",
+        "Item stok tersedia produk 1",
+        &["(3 item)", "1 · nf-1", "2 · nf-2", "3 · nf-3", "/delstock 1|1"],
+    )
+    .await;
+    admin_says(&mut app, "/liststock 99", NOT_FOUND, &["99"]).await;
+
     // /delstock: one unsold item, by its stock id; other ids say it is not there.
     admin_says(&mut app, "/delstock 1|1", "dihapus", &["Item stok 1 dari produk 1 dihapus"]).await;
     admin_says(&mut app, "/delstock 1|1", "tidak ada", &["Item stok 1"]).await;
