@@ -330,7 +330,7 @@ pub fn bad_field(b: &crate::domain::admin::BadField, u: crate::domain::admin::Us
     format!(
         "❌ {} tidak valid: <code>{}</code>. {} harus {what} dari {} sampai {}.{hint}\n\nFormat: <code>{}</code>\nContoh:\n<code>{}</code>",
         capitalized(b.field),
-        esc(&b.given),
+        esc(&shorten(&b.given, 40)),
         capitalized(b.field),
         shown(b.min),
         shown(b.max),
