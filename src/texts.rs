@@ -176,9 +176,13 @@ pub fn list_line(p: &Product, price: i64) -> String {
     format!("<b>{}</b>. {} — {} ({stock})", p.id, list_name(p), rupiah(price))
 }
 
-pub fn best_line(rank: usize, p: &Product, price: i64) -> String {
-    format!("{rank}. [{}] {} — {} · terjual {}", p.id, list_name(p), rupiah(price), p.sold_count)
+/// A best seller, ranked by its place in the list; the bold number is the product's, as in every
+/// list (type it to open the card).
+pub fn best_line(p: &Product, price: i64) -> String {
+    format!("<b>{}</b>. {} — {} · terjual {}", p.id, list_name(p), rupiah(price), p.sold_count)
 }
+
+pub const NO_BEST_SELLERS: &str = "Belum ada produk yang terjual.";
 
 pub const BEST_TITLE: &str = "Terlaris";
 pub const ALL_TITLE: &str = "Semua Produk";
@@ -208,11 +212,26 @@ Ketik /stock untuk melihat stok.";
 /// units, and the card (name, prices, quantity) must stay one message of at most 4,096.
 pub const CARD_DESCRIPTION_UNITS: usize = 3_400;
 
-pub fn product_card(p: &Product, price: i64, qty: i64) -> String {
+/// A price as the card shows it: with a discount, the price before it struck through and how
+/// much is off, e.g. `Rp30.000 (diskon 25% dari ~Rp40.000~)`.
+pub fn price_text(price: i64, original: i64) -> String {
+    if original <= price || original <= 0 {
+        return format!("<b>{}</b>", rupiah(price));
+    }
+    let off = original - price;
+    let percent = i64::try_from(i128::from(off) * 100 / i128::from(original)).unwrap_or(0);
+    let how_much = if percent >= 1 { format!("{percent}%") } else { rupiah(off) };
+    format!("<b>{}</b> (diskon {how_much} dari <s>{}</s>)", rupiah(price), rupiah(original))
+}
+
+/// The product card for a person of `role` (their price, and the price before a discount).
+pub fn product_card(p: &Product, role: crate::domain::role::Role, qty: i64) -> String {
+    let price = crate::domain::pricing::unit_price(p, role);
+    let original = crate::domain::pricing::undiscounted_price(p, role);
     let mut s = format!(
         "<b>{}</b>\n\n💰 Harga: {}\n📦 Stok: {}\n🔥 Terjual: {}\n🏷 Kategori: {}",
         esc(&p.name),
-        rupiah(price),
+        price_text(price, original),
         p.stock,
         p.sold_count,
         esc(p.category_name())
@@ -234,18 +253,19 @@ pub fn product_card(p: &Product, price: i64, qty: i64) -> String {
 }
 
 // Account.
+/// The account card (SPEC §2: id, name, username, email, WhatsApp, balance, member status). The
+/// internal bank id is not shown: nothing a customer does uses it.
 pub fn account(u: &crate::store::users::User) -> String {
     let opt = |v: &Option<String>| v.as_deref().map(esc).unwrap_or_else(|| "-".into());
     format!(
-        "<b>Akun Saya</b>\n\n🆔 ID: <code>{}</code>\n👤 Nama: {}\n🔖 Username: {}\n📧 Email: {}\n📱 WhatsApp: {}\n💰 Saldo: {}\n⭐ Status: {}\n🏦 ID Bank: <code>{}</code>",
+        "<b>Akun Saya</b>\n\n🆔 ID: <code>{}</code>\n👤 Nama: {}\n🔖 Username: {}\n📧 Email: {}\n📱 WhatsApp: {}\n💰 Saldo: {}\n⭐ Status: {}",
         u.id,
         esc(&display_name(&u.name)),
         shown_username(u.username.as_deref()),
         opt(&u.email),
         opt(&u.whatsapp),
         rupiah(u.balance),
-        member_status(u.role),
-        u.bank_id
+        member_status(u.role)
     )
 }
 
@@ -327,6 +347,29 @@ pub fn usage(u: crate::domain::admin::Usage) -> String {
     format!("{FORMAT_WRONG}\n<code>{}</code>\n\nContoh:\n<code>{}</code>", esc(u.format), esc(u.example))
 }
 
+/// One argument out of range (`domain::admin::BadField`): named, with what is allowed, then the
+/// format as a reminder.
+pub fn bad_field(b: &crate::domain::admin::BadField, u: crate::domain::admin::Usage) -> String {
+    let shown = |n: i64| if b.money { rupiah(n) } else { n.to_string() };
+    let what = if b.money { "angka rupiah" } else { "bilangan bulat" };
+    let hint = if b.money { " Tulis angkanya saja, contoh 40000 atau 40.000 (tanpa \"rb\"/\"k\")." } else { "" };
+    format!(
+        "❌ {} tidak valid: <code>{}</code>. {} harus {what} dari {} sampai {}.{hint}\n\nFormat: <code>{}</code>\nContoh:\n<code>{}</code>",
+        capitalized(b.field),
+        esc(&shorten(&b.given, 40)),
+        capitalized(b.field),
+        shown(b.min),
+        shown(b.max),
+        esc(u.format),
+        esc(u.example)
+    )
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
 pub fn product_added(id: i64, name: &str, price: i64, category: &str) -> String {
     format!(
         "✅ Produk ditambahkan.\nID: <b>{id}</b>\nNama: {}\nKategori: {}\nHarga: {}\n\nTambah stok dengan /addstock {id}|item",
@@ -336,8 +379,14 @@ pub fn product_added(id: i64, name: &str, price: i64, category: &str) -> String 
     )
 }
 
+/// `/add` with a taken id (`-` picks a free one there).
 pub fn product_id_taken(id: i64) -> String {
     format!("ID produk {id} sudah dipakai. Pilih id lain atau pakai - untuk id otomatis.")
+}
+
+/// `/editid` to a taken id (it has no automatic id).
+pub fn edit_id_taken(old: i64, new: i64) -> String {
+    format!("ID produk {new} sudah dipakai produk lain. Pilih id baru yang belum dipakai untuk produk {old}; tidak ada yang diubah.")
 }
 
 pub const NO_FREE_PRODUCT_ID: &str = "Tidak ada id produk yang kosong.";
@@ -372,9 +421,22 @@ pub fn summary(product: &str, unit: i64, qty: i64, subtotal: i64, discount: i64,
     )
 }
 
-pub fn qris_caption(invoice: &str, total: i64, fee: i64, payable: i64, expires_wib: &str, what: &str) -> String {
+pub fn qris_caption(
+    invoice: &str,
+    total: i64,
+    fee: i64,
+    payable: i64,
+    expires_wib: &str,
+    what: &str,
+    deposit: bool,
+) -> String {
+    let after = if deposit {
+        "Saldo bertambah otomatis setelah pembayaran diterima."
+    } else {
+        "Produk dikirim otomatis setelah pembayaran diterima."
+    };
     format!(
-        "<b>Tagihan QRIS</b>\n{}\n\nInvoice: <code>{invoice}</code>\nTotal pesanan: {}\nBiaya pembayaran: {}\nTotal tagihan: <b>{}</b>\n\nBayar sebelum {expires_wib} WIB dengan memindai QR ini dari aplikasi bank atau e-wallet. Produk dikirim otomatis setelah pembayaran diterima.",
+        "<b>Tagihan QRIS</b>\n{}\n\nInvoice: <code>{invoice}</code>\nTotal pesanan: {}\nBiaya pembayaran: {}\nTotal tagihan: <b>{}</b>\n\nBayar sebelum {expires_wib} WIB dengan memindai QR ini dari aplikasi bank atau e-wallet. {after}",
         esc(what),
         rupiah(total),
         rupiah(fee),
@@ -433,12 +495,32 @@ pub fn cancelled_notice(invoice: &str) -> String {
     format!("Pesanan <code>{invoice}</code> dibatalkan. Stok dikembalikan.")
 }
 
-pub fn delivery(invoice: &str, product: &str, qty: i64, total: i64) -> String {
-    format!(
-        "✅ <b>Pembayaran berhasil!</b>\n\nInvoice: <code>{invoice}</code>\nProduk: {}\nJumlah: {qty}\nTotal: {}\n\nTerima kasih telah berbelanja.",
+/// The amounts of a paid order as its receipt shows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Paid {
+    pub subtotal: i64,
+    pub voucher_discount: i64,
+    /// Pakasir's fee (QRIS), paid on top of the total.
+    pub fee: i64,
+    /// The order total before the fee.
+    pub total: i64,
+}
+
+/// The receipt: what was bought and what the customer actually paid (the fee included).
+pub fn delivery(invoice: &str, product: &str, qty: i64, paid: Paid) -> String {
+    let mut s = format!(
+        "✅ <b>Pembayaran berhasil!</b>\n\nInvoice: <code>{invoice}</code>\nProduk: {}\nJumlah: {qty}\nSubtotal: {}",
         esc(product),
-        rupiah(total)
-    )
+        rupiah(paid.subtotal)
+    );
+    if paid.voucher_discount > 0 {
+        s.push_str(&format!("\nDiskon voucher: {}", rupiah(paid.voucher_discount)));
+    }
+    if paid.fee > 0 {
+        s.push_str(&format!("\nBiaya pembayaran: {}", rupiah(paid.fee)));
+    }
+    s.push_str(&format!("\n<b>Dibayar: {}</b>\n\nTerima kasih telah berbelanja.", rupiah(paid.total + paid.fee)));
+    s
 }
 
 pub fn delivery_items(items: &[String]) -> String {
@@ -460,20 +542,32 @@ pub fn delivery_file(invoice: &str, product: &str, items: &[String]) -> String {
     s
 }
 
-pub fn admin_new_order(invoice: &str, user_id: i64, product: &str, qty: i64, total: i64, method: &str) -> String {
+/// Who bought, for admins: `Nama (@username, <code>id</code>)`; the id alone when the user row
+/// is gone.
+pub fn buyer(id: i64, user: Option<&crate::store::users::User>) -> String {
+    match user {
+        Some(u) => format!(
+            "{} ({}<code>{id}</code>)",
+            esc(&display_name(&u.name)),
+            u.username.as_deref().and_then(display_username).map(|n| format!("@{}, ", esc(&n))).unwrap_or_default()
+        ),
+        None => format!("<code>{id}</code>"),
+    }
+}
+
+/// `buyer` is [`buyer`]'s HTML.
+pub fn admin_new_order(invoice: &str, buyer: &str, product: &str, qty: i64, total: i64, method: &str) -> String {
     format!(
-        "🛒 <b>Pesanan baru</b>\nInvoice: <code>{invoice}</code>\nPembeli: <code>{user_id}</code>\nProduk: {} × {qty}\nTotal: {}\nMetode: {}",
+        "🛒 <b>Pesanan baru</b>\nInvoice: <code>{invoice}</code>\nPembeli: {buyer}\nProduk: {} × {qty}\nTotal: {}\nMetode: {}",
         esc(product),
         rupiah(total),
         method.to_uppercase()
     )
 }
 
-pub fn admin_deposit(invoice: &str, user_id: i64, amount: i64) -> String {
-    format!(
-        "💰 <b>Deposit masuk</b>\nInvoice: <code>{invoice}</code>\nPengguna: <code>{user_id}</code>\nJumlah: {}",
-        rupiah(amount)
-    )
+/// `buyer` is [`buyer`]'s HTML.
+pub fn admin_deposit(invoice: &str, buyer: &str, amount: i64) -> String {
+    format!("💰 <b>Deposit masuk</b>\nInvoice: <code>{invoice}</code>\nPengguna: {buyer}\nJumlah: {}", rupiah(amount))
 }
 
 /// A paid order's line in an admin digest.
@@ -504,8 +598,13 @@ pub fn admin_digest(d: &crate::domain::digest::Digest) -> String {
     s
 }
 
-pub fn deposit_done(invoice: &str, amount: i64) -> String {
-    format!("✅ <b>Deposit berhasil!</b>\nInvoice: <code>{invoice}</code>\nSaldo bertambah {}.", rupiah(amount))
+pub fn deposit_done(invoice: &str, amount: i64, balance: Option<i64>) -> String {
+    let mut s =
+        format!("✅ <b>Deposit berhasil!</b>\nInvoice: <code>{invoice}</code>\nSaldo bertambah {}.", rupiah(amount));
+    if let Some(b) = balance {
+        s.push_str(&format!("\nSaldo Anda sekarang: <b>{}</b>", rupiah(b)));
+    }
+    s
 }
 
 pub fn late_payment_user(invoice: &str, amount: i64) -> String {
@@ -547,6 +646,8 @@ pub const PAYMENT_RECEIVED: &str = "Pembayaran diterima. Produk segera dikirim."
 
 pub const SUMMARY_QRIS: &str = "Tagihan QRIS dibuat. Silakan bayar dengan QR di bawah.";
 pub const SUMMARY_SALDO: &str = "Dibayar dengan saldo. Produk dikirim di bawah.";
+/// A total fully covered by a voucher: nothing was paid, by QRIS or from the balance.
+pub const SUMMARY_VOUCHER: &str = "Lunas dengan voucher, tidak ada yang perlu dibayar. Produk dikirim di bawah.";
 
 // Admin results.
 pub fn user_missing(id: i64) -> String {
@@ -675,6 +776,23 @@ pub fn export_caption(id: i64, n: usize) -> String {
     format!("Stok tersedia produk {id}: {n} item.")
 }
 
+/// How many items `/liststock` shows in one message (each line at most ~60 characters).
+pub const STOCK_IDS_SHOWN: usize = 50;
+
+/// `/liststock id`: stock id and the start of each unsold item.
+pub fn stock_ids(id: i64, items: &[(i64, String)]) -> String {
+    let mut s = format!("<b>Item stok tersedia produk {id}</b> ({} item)\nid stok · isi", items.len());
+    for (stock_id, content) in items.iter().take(STOCK_IDS_SHOWN) {
+        s.push_str(&format!("\n<code>{stock_id}</code> · {}", esc(&shorten(content, 40))));
+    }
+    if items.len() > STOCK_IDS_SHOWN {
+        s.push_str(&format!("\n… dan {} item lainnya (isi lengkap: /exportstock {id})", items.len() - STOCK_IDS_SHOWN));
+    }
+    let first = items.first().map_or(0, |(s, _)| *s);
+    s.push_str(&format!("\n\nHapus satu item: <code>/delstock {id}|{first}</code>"));
+    s
+}
+
 pub fn export_empty(id: i64) -> String {
     format!("Produk {id} tidak punya stok tersedia.")
 }
@@ -789,6 +907,25 @@ pub fn group_removed(id: i64) -> String {
 
 pub fn group_missing(id: i64) -> String {
     format!("Grup {id} tidak ada di whitelist.")
+}
+
+/// How long the bot has run, the two largest units: "45 detik", "6 menit", "2 jam 5 menit",
+/// "3 hari 4 jam".
+pub fn uptime(seconds: u64) -> String {
+    let (days, hours, minutes) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60);
+    let pair = |big: u64, big_unit: &str, small: u64, small_unit: &str| {
+        if small == 0 {
+            format!("{big} {big_unit}")
+        } else {
+            format!("{big} {big_unit} {small} {small_unit}")
+        }
+    };
+    match seconds {
+        s if s < 60 => format!("{s} detik"),
+        s if s < 3600 => format!("{minutes} menit"),
+        s if s < 86_400 => pair(hours, "jam", minutes, "menit"),
+        _ => pair(days, "hari", hours, "jam"),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -934,6 +1071,13 @@ pub const BTN_APPROVE: &str = "Setujui";
 pub const BTN_REJECT: &str = "Tolak";
 pub const REFUND_USAGE: &str = "Format: /refund INVOICE\nContoh: /refund INV20261123K7Q2XM";
 pub const INVOICE_NOT_FOUND: &str = "Invoice tidak ditemukan.";
+pub fn deposit_not_refundable(invoice: &str) -> String {
+    format!(
+        "Invoice <code>{}</code> adalah deposit saldo, bukan pesanan produk. Refund hanya untuk pesanan produk; saldo deposit tetap bisa dipakai untuk membeli produk (bayar dengan SALDO). Butuh bantuan? Hubungi admin lewat KIRIM PESAN.",
+        esc(invoice)
+    )
+}
+
 pub const ALREADY_REFUNDED: &str = "Pesanan ini sudah direfund.";
 pub const REFUND_ONLY_PAID: &str = "Refund hanya untuk pesanan yang sudah lunas.";
 pub const REFUND_REQUESTED: &str = "✅ Permintaan refund dikirim ke admin. Anda akan diberi tahu hasilnya.";
@@ -1150,6 +1294,43 @@ mod tests {
         }
         assert!(!customer.contains("skip") && !customer.contains("Format:"));
         assert!(admin.iter().all(|m| m.encode_utf16().count() <= MAX_MESSAGE_UNITS));
+    }
+
+    #[test]
+    fn a_discounted_price_shows_the_price_before_it() {
+        assert_eq!(price_text(30_000, 30_000), "<b>Rp30.000</b>");
+        assert_eq!(price_text(30_000, 40_000), "<b>Rp30.000</b> (diskon 25% dari <s>Rp40.000</s>)");
+        assert_eq!(plain(&price_text(25_000, 30_000)), "Rp25.000 (diskon 16% dari Rp30.000)");
+        // Less than 1% off: the rupiah amount instead of "0%".
+        assert_eq!(plain(&price_text(999_900, 1_000_000)), "Rp999.900 (diskon Rp100 dari Rp1.000.000)");
+    }
+
+    #[test]
+    fn uptime_reads_like_a_person_says_it() {
+        assert_eq!(uptime(45), "45 detik");
+        assert_eq!(uptime(6 * 60 + 59), "6 menit");
+        assert_eq!(uptime(2 * 3600 + 5 * 60 + 7), "2 jam 5 menit");
+        assert_eq!(uptime(3600), "1 jam");
+        assert_eq!(uptime(3 * 86_400 + 4 * 3600 + 59), "3 hari 4 jam");
+        assert_eq!(uptime(86_400 + 59 * 60), "1 hari");
+    }
+
+    #[test]
+    fn a_bad_field_is_named_with_its_limits() {
+        let b = crate::domain::campaign::explain_giveaway("500|3").unwrap();
+        let text = plain(&bad_field(&b, crate::domain::campaign::GIVEAWAY_USAGE));
+        assert!(
+            text.starts_with(
+                "❌ Nominal tidak valid: 500. Nominal harus angka rupiah dari Rp1.000 sampai Rp1.000.000."
+            ),
+            "{text}"
+        );
+        assert!(!text.contains(FORMAT_WRONG), "{text}");
+        let b = crate::domain::campaign::explain_giveaway("5000|0").unwrap();
+        assert!(plain(&bad_field(&b, crate::domain::campaign::GIVEAWAY_USAGE))
+            .contains("Jumlah harus bilangan bulat dari 1 sampai 100."));
+        assert_eq!(crate::domain::campaign::explain_giveaway("5000|3"), None);
+        assert_eq!(crate::domain::campaign::explain_giveaway("5000"), None);
     }
 
     #[test]

@@ -86,6 +86,8 @@ pub enum AdminCommand {
         price: Option<i64>,
     },
     ExportStock(i64),
+    /// `/liststock id`: the unsold items with their stock ids (for `/delstock`).
+    ListStock(i64),
     Info(i64),
     Pm {
         user_id: i64,
@@ -122,6 +124,28 @@ pub enum CampaignKind {
     Broadcast,
     Giveaway,
     SetFormula,
+}
+
+/// One argument of an otherwise well-formed command that is out of its allowed range or not a
+/// number: named, with what is allowed, instead of the whole usage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadField {
+    /// The argument's name as the usage writes it (`harga`, `nominal`, `jumlah`).
+    pub field: &'static str,
+    /// What the admin typed there (trimmed).
+    pub given: String,
+    pub min: i64,
+    pub max: i64,
+    /// A rupiah amount (shown as `Rp1.000`), else a count.
+    pub money: bool,
+}
+
+/// Why `/add` failed when only its price is wrong (right number of fields, valid id and name).
+pub fn explain_add(args: &str) -> Option<BadField> {
+    let parts: Vec<&str> = args.splitn(5, '|').collect();
+    let [_, _, _, price, _] = parts.as_slice() else { return None };
+    let ok = parse_amount(price).is_some_and(|p| (1..=MAX_PRICE).contains(&p));
+    (!ok).then(|| BadField { field: "harga", given: price.trim().to_string(), min: 1, max: MAX_PRICE, money: true })
 }
 
 // ------------------------------------------------------------------ values
@@ -368,6 +392,14 @@ mod tests {
         ] {
             assert_eq!(parse_add(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn add_names_a_bad_price() {
+        let bad = explain_add("1|Netflix|Streaming|40rb|-").unwrap();
+        assert_eq!((bad.field, bad.given.as_str(), bad.min, bad.max), ("harga", "40rb", 1, MAX_PRICE));
+        assert_eq!(explain_add("1|Netflix|Streaming|40000|-"), None);
+        assert_eq!(explain_add("1|x"), None, "a truly malformed command gets the usage");
     }
 
     #[test]

@@ -22,6 +22,31 @@ pub fn parse_giveaway(args: &str) -> Result<(i64, i64), Usage> {
     Ok((nominal, count))
 }
 
+/// Which `/giveaway` argument is out of range, when the command has its two fields.
+pub fn explain_giveaway(args: &str) -> Option<super::admin::BadField> {
+    use super::admin::BadField;
+    let (a, b) = args.split_once('|')?;
+    if !super::money::parse_amount(a).is_some_and(|n| (MIN_GIVEAWAY..=MAX_GIVEAWAY).contains(&n)) {
+        return Some(BadField {
+            field: "nominal",
+            given: a.trim().to_string(),
+            min: MIN_GIVEAWAY,
+            max: MAX_GIVEAWAY,
+            money: true,
+        });
+    }
+    if !b.trim().parse::<i64>().is_ok_and(|n| (1..=MAX_GIVEAWAY_COUNT).contains(&n)) {
+        return Some(BadField {
+            field: "jumlah",
+            given: b.trim().to_string(),
+            min: 1,
+            max: MAX_GIVEAWAY_COUNT,
+            money: false,
+        });
+    }
+    None
+}
+
 /// An 8-character code from random bytes (callers pass bytes from a CSPRNG). Rejection sampling
 /// keeps every character equally likely.
 pub fn voucher_code(mut random: impl FnMut() -> u8) -> String {

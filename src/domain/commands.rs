@@ -187,6 +187,9 @@ pub const COMMANDS: &[Command] = &[
     admin("exportstock", "Ekspor stok ke berkas .txt", usage("/exportstock id", "/exportstock 3"), |a, _| {
         args::one(a, args::product_id).map(C::ExportStock)
     }),
+    admin("liststock", "Lihat id item stok (untuk /delstock)", usage("/liststock id", "/liststock 3"), |a, _| {
+        args::one(a, args::product_id).map(C::ListStock)
+    }),
     admin("info", "Info pengguna", usage("/info user_id", "/info 123456789"), |a, _| {
         args::one(a, args::user_id).map(C::Info)
     }),
@@ -246,6 +249,15 @@ pub const COMMANDS: &[Command] = &[
     }),
     admin("giveaway", "Buat voucher giveaway", GIVEAWAY_USAGE, |a, _| Some(campaign(CampaignKind::Giveaway, a))),
 ];
+
+/// Why a command its grammar refused failed, when one argument alone is wrong (the rest is
+/// well formed): named instead of answering with the whole usage.
+pub fn explain(name: &str, args: &str) -> Option<super::admin::BadField> {
+    match name {
+        "add" => super::admin::explain_add(args),
+        _ => None,
+    }
+}
 
 const fn count_admin() -> usize {
     let mut rest: &[Command] = COMMANDS;

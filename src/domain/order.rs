@@ -115,8 +115,15 @@ pub const MAX_ORDER_TOTAL: i64 = 100_000_000;
 
 const INVOICE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
-/// `INV` + UTC date + 6 random characters, e.g. `INV20261123K7Q2XM`: URL-safe for Pakasir's
+/// The invoice id of an order created at `unix`: its date is the WIB day the customer sees.
+pub fn invoice_id_at(unix: i64, random: [u8; 6]) -> String {
+    let date = super::time::wib_date(unix).unwrap_or_default();
+    invoice_id(date, random)
+}
+
+/// `INV` + date + 6 random characters, e.g. `INV20261123K7Q2XM`: URL-safe for Pakasir's
 /// order id path segment, unguessable enough that ids are no handle on other people's orders.
+/// (Ids made before issue 16 carry the UTC date; the shape is the same.)
 pub fn invoice_id(date: chrono::NaiveDate, random: [u8; 6]) -> String {
     let mut s = format!("INV{}", date.format("%Y%m%d"));
     for b in random {
@@ -188,6 +195,16 @@ mod tests {
         fn invoice_check_never_panics(s in "\\PC{0,40}") {
             let _ = is_invoice_id(&s);
         }
+    }
+
+    #[test]
+    fn invoice_ids_carry_the_wib_date() {
+        // 2026-11-23 18:30 UTC is 24/11/2026 01:30 WIB.
+        let id = invoice_id_at(1_795_458_600, [0; 6]);
+        assert!(id.starts_with("INV20261124"), "{id}");
+        assert!(is_invoice_id(&id), "{id}");
+        // Ids made with the UTC date (before) are still ours.
+        assert!(is_invoice_id("INV20261123K7Q2XM"));
     }
 
     #[test]

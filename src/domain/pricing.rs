@@ -18,6 +18,16 @@ pub fn unit_price(product: &Product, role: Role) -> i64 {
     }
 }
 
+/// The unit price `role` would pay without any discount: what a discounted price is shown
+/// against ("was").
+pub fn undiscounted_price(product: &Product, role: Role) -> i64 {
+    let customer = product.price.max(0);
+    match (role, product.reseller_price) {
+        (Role::Reseller, Some(reseller)) => reseller.max(0).min(customer),
+        _ => customer,
+    }
+}
+
 fn apply(base: i64, discount: Option<Discount>) -> i64 {
     let base = base.max(0);
     let price = match discount {

@@ -118,8 +118,8 @@ mod tests {
         // 2026-11-25 18:00 UTC is already the 26th in WIB.
         let now = 1_795_629_600;
         let w = Window::last(7, now);
-        assert_eq!(super::super::time::wib_date(w.last_day()), "26/11/2026");
-        assert_eq!(super::super::time::wib_date(w.first_day), "20/11/2026");
+        assert_eq!(super::super::time::wib_day_label(w.last_day()), "26/11/2026");
+        assert_eq!(super::super::time::wib_day_label(w.first_day), "20/11/2026");
         assert_eq!(w.until() - w.since(), 7 * 86_400);
         assert!(w.since() <= now && now < w.until());
         assert_eq!(Window::last(0, now).days, 1);

@@ -36,12 +36,24 @@ pub fn wib_day_start(day: i64) -> i64 {
 }
 
 /// `23/11/2026` for WIB day `day`.
-pub fn wib_date(day: i64) -> String {
+pub fn wib_day_label(day: i64) -> String {
     wib(wib_day_start(day)).split(' ').next().unwrap_or("-").to_string()
+}
+
+/// The WIB calendar day of a unix timestamp (the day people see; it starts at 17:00 UTC).
+pub fn wib_date(unix: i64) -> Option<chrono::NaiveDate> {
+    DateTime::<Utc>::from_timestamp(unix, 0).map(|t| t.with_timezone(&wib_zone()).date_naive())
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn wib_day_starts_at_17_utc() {
+        // 2026-11-23 16:59:59 UTC is still the 23rd in WIB; 17:00:00 UTC is the 24th.
+        assert_eq!(super::wib_date(1_795_453_199).map(|d| d.to_string()).as_deref(), Some("2026-11-23"));
+        assert_eq!(super::wib_date(1_795_453_200).map(|d| d.to_string()).as_deref(), Some("2026-11-24"));
+    }
+
     #[test]
     fn shows_wib() {
         // 2026-11-23 03:15:00 UTC = 10:15 WIB
@@ -57,6 +69,6 @@ mod tests {
         let day = super::wib_day(midnight);
         assert_eq!(super::wib_day(midnight - 1), day - 1);
         assert_eq!(super::wib_day_start(day), midnight);
-        assert_eq!(super::wib_date(day), "23/11/2026");
+        assert_eq!(super::wib_day_label(day), "23/11/2026");
     }
 }

@@ -7,7 +7,7 @@ use crate::{
     domain::{
         money::rupiah,
         report::{Report, Window},
-        time::wib_date,
+        time::wib_day_label,
     },
     store,
 };
@@ -27,12 +27,12 @@ pub fn table(r: &Report) -> String {
         out,
         "Laporan penjualan {} hari: {} – {} (WIB)\n",
         w.days,
-        wib_date(w.first_day),
-        wib_date(w.last_day())
+        wib_day_label(w.first_day),
+        wib_day_label(w.last_day())
     );
     let _ = writeln!(out, "{:<12} {:>8} {:>16}", "Tanggal", "Pesanan", "Pendapatan");
     for d in &r.days {
-        let _ = writeln!(out, "{:<12} {:>8} {:>16}", wib_date(d.day), d.orders, rupiah(d.revenue));
+        let _ = writeln!(out, "{:<12} {:>8} {:>16}", wib_day_label(d.day), d.orders, rupiah(d.revenue));
     }
     let _ = writeln!(out, "{:<12} {:>8} {:>16}", "Jumlah", r.sales.count, rupiah(r.sales.amount));
     let _ = writeln!(

@@ -21,6 +21,7 @@ use crate::{
         self,
         orders::{Order, Paid},
         outbox::{Message, Payload},
+        users::User,
     },
     texts,
 };
@@ -57,15 +58,20 @@ impl Shop {
     }
 
     /// The messages a paid order or deposit sends: the delivery and the admin notices.
-    fn paid_messages(order: &Order, items: &[String], admins: &[i64]) -> Vec<Message> {
+    /// `buyer` is read in the same transaction (the balance a deposit left).
+    fn paid_messages(order: &Order, items: &[String], buyer: Option<&User>, admins: &[i64]) -> Vec<Message> {
         if order.held {
             return Self::held_messages(order, admins);
         }
         let mut out: Vec<Message> = Self::invoice_removal(order).into_iter().collect();
+        let who = texts::buyer(order.user_id, buyer);
         match order.kind {
             Kind::Deposit => {
-                out.push(Message::text(order.user_id, texts::deposit_done(&order.invoice_id, order.total)));
-                let notice = texts::admin_deposit(&order.invoice_id, order.user_id, order.total);
+                out.push(Message::text(
+                    order.user_id,
+                    texts::deposit_done(&order.invoice_id, order.total, buyer.map(|u| u.balance)),
+                ));
+                let notice = texts::admin_deposit(&order.invoice_id, &who, order.total);
                 let tally = Tally {
                     kind: TallyKind::Deposit,
                     amount: order.total,
@@ -75,7 +81,13 @@ impl Shop {
             }
             Kind::Order => {
                 let (name, qty) = order.items.first().map_or(("-", 0), |l| (l.product_name.as_str(), l.quantity));
-                let head = texts::delivery(&order.invoice_id, name, qty, order.total);
+                let paid = texts::Paid {
+                    subtotal: order.subtotal,
+                    voucher_discount: order.voucher_discount,
+                    fee: order.fee,
+                    total: order.total,
+                };
+                let head = texts::delivery(&order.invoice_id, name, qty, paid);
                 let inline = format!("{head}{}", texts::delivery_items(items));
                 if inline.chars().count() <= MAX_INLINE_DELIVERY {
                     out.push(Message::delivery(order.user_id, Payload::Text { text: inline, buttons: Vec::new() }));
@@ -89,14 +101,8 @@ impl Shop {
                         },
                     ));
                 }
-                let notice = texts::admin_new_order(
-                    &order.invoice_id,
-                    order.user_id,
-                    name,
-                    qty,
-                    order.total,
-                    order.method.as_str(),
-                );
+                let notice =
+                    texts::admin_new_order(&order.invoice_id, &who, name, qty, order.total, order.method.as_str());
                 let tally = Tally {
                     kind: TallyKind::Order,
                     amount: order.total,
@@ -119,7 +125,8 @@ impl Shop {
         } else {
             Vec::new()
         };
-        Ok(Self::paid_messages(order, &items, admins))
+        let buyer = store::users::get(tx, order.user_id)?;
+        Ok(Self::paid_messages(order, &items, buyer.as_ref(), admins))
     }
 
     fn late_messages(order: &Order, admins: &[i64]) -> Vec<Message> {

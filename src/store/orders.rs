@@ -209,7 +209,7 @@ impl From<rusqlite::Error> for CheckoutError {
 }
 
 fn invoice() -> String {
-    order::invoice_id(chrono::Utc::now().date_naive(), rand::random())
+    order::invoice_id_at(now(), rand::random())
 }
 
 /// Inserts a pending order and reserves its stock; the caller's transaction commits it.

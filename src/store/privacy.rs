@@ -52,6 +52,17 @@ pub fn export(conn: &Connection, id: i64) -> Result<Option<Value>, StoreError> {
     })))
 }
 
+/// A notice's "Pembeli: …" / "Pengguna: …" line reduced to the buyer's id.
+fn anonymous_buyer(text: &str, id: i64) -> String {
+    text.lines()
+        .map(|l| match ["Pembeli: ", "Pengguna: "].iter().find(|p| l.starts_with(*p)) {
+            Some(prefix) => format!("{prefix}<code>{id}</code>"),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Anonymises a user: name, username, email and WhatsApp go; orders, ledger and ids stay.
 /// Returns false if the user is unknown.
 pub fn erase(conn: &mut Connection, id: i64) -> Result<bool, StoreError> {
@@ -64,6 +75,24 @@ pub fn erase(conn: &mut Connection, id: i64) -> Result<bool, StoreError> {
     // Relayed messages and pending notices may carry what the person wrote.
     tx.execute("DELETE FROM relay WHERE user_id = ?1", [id])?;
     tx.execute("DELETE FROM outbox WHERE chat_id = ?1 AND sent_at IS NULL AND order_id IS NULL", [id])?;
+    // Admin notices of the person's orders and deposits name the buyer: keep only the id.
+    let notices: Vec<(i64, String)> = tx
+        .prepare(
+            "SELECT id, payload FROM outbox WHERE chat_id != ?1
+             AND order_id IN (SELECT id FROM orders WHERE user_id = ?1)",
+        )?
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (row, payload) in notices {
+        let Ok(mut value) = serde_json::from_str::<Value>(&payload) else { continue };
+        let Some(text) = value.get("text").and_then(Value::as_str).map(|t| anonymous_buyer(t, id)) else {
+            continue;
+        };
+        if let Some(slot) = value.get_mut("text") {
+            *slot = Value::String(text);
+        }
+        tx.execute("UPDATE outbox SET payload = ?2 WHERE id = ?1", params![row, value.to_string()])?;
+    }
     tx.commit()?;
     Ok(n == 1)
 }

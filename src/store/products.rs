@@ -131,7 +131,7 @@ pub enum Listing {
     All,
     /// Active products of one category (0 = none), by id.
     Category(i64),
-    /// Active products by sold count.
+    /// Active products that sold at least once, by sold count.
     BestSellers,
     /// Active products with stock, by id.
     InStock,
@@ -141,7 +141,7 @@ fn listing_where(l: Listing) -> (&'static str, &'static str) {
     match l {
         Listing::All => ("p.active = 1 AND ?1 = ?1", "p.id"),
         Listing::Category(_) => ("p.active = 1 AND coalesce(p.category_id, 0) = ?1", "p.id"),
-        Listing::BestSellers => ("p.active = 1 AND ?1 = ?1", "p.sold_count DESC, p.id"),
+        Listing::BestSellers => ("p.active = 1 AND p.sold_count > 0 AND ?1 = ?1", "p.sold_count DESC, p.id"),
         Listing::InStock => (
             "p.active = 1 AND ?1 = ?1 AND EXISTS (SELECT 1 FROM stock_items s WHERE s.product_id = p.id AND s.status = 'available')",
             "p.id",

@@ -30,20 +30,20 @@ async fn add_with_explicit_and_placeholder_ids() {
     assert!(m.text.contains('5'), "{}", m.text);
 
     // Malformed: the format and an example.
-    for bad in [
-        "/add",
-        "/add 1|x",
-        "/add x|A|B|1000|-",
-        "/add 0|A|B|1000|-",
-        "/add 7||B|1000|-",
-        "/add 7|A|B|abc|-",
-        "/add 7|A|B|0|-",
-        "/add 7|A|B|-5|-",
-        "/add 7|A|B|999999999999|-",
-        "/add 1000000|A|B|1000|-",
-    ] {
+    for bad in
+        ["/add", "/add 1|x", "/add x|A|B|1000|-", "/add 0|A|B|1000|-", "/add 7||B|1000|-", "/add 1000000|A|B|1000|-"]
+    {
         let m = app.admin(bad, FORMAT_WRONG).await;
         assert!(has_all(&m.text, &["/add id|nama|kategori|harga|deskripsi", "Contoh"]), "{bad}: {}", m.text);
+    }
+    // Only the price wrong: the price is named with its limits, and the format follows.
+    for bad in ["/add 7|A|B|abc|-", "/add 7|A|B|0|-", "/add 7|A|B|-5|-", "/add 7|A|B|999999999999|-"] {
+        let m = app.admin(bad, "Harga tidak valid").await;
+        assert!(
+            has_all(&m.text, &["Rp1 sampai Rp100.000.000", "/add id|nama|kategori|harga|deskripsi"]),
+            "{bad}: {}",
+            m.text
+        );
     }
 
     // Names are shown as typed, never interpreted as HTML.

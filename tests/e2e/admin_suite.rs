@@ -162,11 +162,12 @@ async fn catalogue_commands_change_cards_lists_and_exports() {
 
     // /disc: percent, nominal, removal.
     admin_says(&mut app, "/disc 1|10%", "Diskon produk 1", &["10%"]).await;
-    card_shows(&mut app, c, 1, &["Harga: Rp27.000", "Total: Rp27.000"]).await;
+    // The card shows the price before the discount (struck through) and how much is off.
+    card_shows(&mut app, c, 1, &["Harga: Rp27.000 (diskon 10% dari Rp30.000)", "Total: Rp27.000"]).await;
     admin_says(&mut app, "/disc 1|5000", "Diskon produk 1", &["Rp5.000"]).await;
-    card_shows(&mut app, c, 1, &["Harga: Rp25.000"]).await;
+    card_shows(&mut app, c, 1, &["Harga: Rp25.000 (diskon 16% dari Rp30.000)"]).await;
     admin_says(&mut app, "/disc 1|0", "Diskon produk 1", &["tanpa diskon"]).await;
-    card_shows(&mut app, c, 1, &["Harga: Rp30.000"]).await;
+    card_shows(&mut app, c, 1, &["Harga: Rp30.000\n"]).await;
 
     // /discat applies where the product has no discount of its own.
     admin_says(&mut app, "/disc 1|10%", "Diskon produk 1", &[]).await;
@@ -195,6 +196,16 @@ async fn catalogue_commands_change_cards_lists_and_exports() {
 
     // /exportstock: a .txt document with the available items.
     assert_eq!(export(&mut app, 1).await, ["nf-1", "nf-2", "nf-3"]);
+
+    // /liststock: the stock ids /delstock needs, next to each item.
+    admin_says(
+        &mut app,
+        "/liststock 1",
+        "Item stok tersedia produk 1",
+        &["(3 item)", "1 · nf-1", "2 · nf-2", "3 · nf-3", "/delstock 1|1"],
+    )
+    .await;
+    admin_says(&mut app, "/liststock 99", NOT_FOUND, &["99"]).await;
 
     // /delstock: one unsold item, by its stock id; other ids say it is not there.
     admin_says(&mut app, "/delstock 1|1", "dihapus", &["Item stok 1 dari produk 1 dihapus"]).await;
@@ -294,7 +305,8 @@ async fn editid_and_del_keep_history_balances_follow_the_ledger_groups_get_notic
     admin_says(&mut app, "/delstock 5|1", "tidak dapat dihapus", &[]).await;
 
     // /editid: refused when taken or missing; otherwise the card opens under the new id.
-    admin_says(&mut app, "/editid 5|6", "sudah dipakai", &["6"]).await;
+    let taken = admin_says(&mut app, "/editid 5|6", "sudah dipakai", &["6", "tidak ada yang diubah"]).await;
+    assert!(!taken.text.contains("otomatis"), "/editid has no automatic id: {}", taken.text);
     admin_says(&mut app, "/editid 99|100", NOT_FOUND, &["99"]).await;
     admin_says(&mut app, "/editid 5|8", "diubah", &["ID produk 5 diubah menjadi 8"]).await;
     card_shows(&mut app, c, 8, &["Canva Pro", "Stok: 1"]).await;
@@ -471,8 +483,8 @@ async fn roles_prices_bans_pm_info_and_version() {
     app.wait_text(cust, "Stok Produk").await;
     admin_says(&mut app, "/ban 424242", NOT_FOUND, &[]).await;
 
-    // /version.
-    admin_says(
+    // /version; the uptime in words ("45 detik", "6 menit"), not "0h 6m 3s".
+    let v = admin_says(
         &mut app,
         "/version",
         "QuickCart",
@@ -487,6 +499,9 @@ async fn roles_prices_bans_pm_info_and_version() {
         ],
     )
     .await;
+    let up = v.text.lines().find(|l| l.starts_with("Uptime: ")).unwrap_or_default();
+    let words = up.trim_start_matches("Uptime: ").split(' ').collect::<Vec<_>>();
+    assert!(words.len() == 2 && words[0].parse::<u64>().is_ok() && ["detik", "menit"].contains(&words[1]), "{up:?}");
     app.finish().await;
 }
 
@@ -503,9 +518,6 @@ fn malformed(u: i64) -> Vec<String> {
         "/add 9|Nama",
         "/add 9;Nama;Kat;1000;-",
         "/add x|Nama|Kat|1000|-",
-        "/add 9|Nama|Kat|Rp-5|-",
-        "/add 9|Nama|Kat|0|-",
-        "/add 9|Nama|Kat|100000001|-",
         "/add ٩|Nama|Kat|1000|-",
         "/add <b>9</b>|Nama|Kat|1000|-",
         "/add 9'; DROP TABLE products;--|Nama|Kat|1000|-",
@@ -740,6 +752,19 @@ async fn malformed_commands_get_the_usage_and_missing_targets_say_so() {
     }
     card_shows(&mut app, c, 1, &["Harga: Rp30.000", "Stok: 2", "Terjual: 0"]).await;
     assert!(balance_line(&mut app, c).await.contains("Rp0"));
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_price_is_named_with_its_limits() {
+    let mut app = App::start().await;
+    for (price, shown) in [("40rb", "40rb"), ("Rp-5", "Rp-5"), ("0", "0"), ("100000001", "100000001"), ("40k", "40k")] {
+        let m = ask(&mut app, ADMIN, &format!("/add 9|Nama|Kat|{price}|-")).await;
+        assert!(!m.text.contains(FORMAT_WRONG), "{price}: {}", m.text);
+        let want = format!("Harga tidak valid: {shown}. Harga harus angka rupiah dari Rp1 sampai Rp100.000.000.");
+        assert!(m.text.contains(&want), "{price}: {}", m.text);
+        assert!(m.text.contains("Format: /add id|nama|kategori|harga|deskripsi"), "{}", m.text);
+    }
     app.finish().await;
 }
 

@@ -235,8 +235,9 @@ async fn customers_at_the_same_time_each_keep_their_own_flow() {
             "{}",
             acc.text
         );
-        // Nothing of anyone else (their name, username or number; a bare id could also appear
-        // inside the random 6-digit bank id).
+        // No unexplained internal "ID Bank" on the card.
+        assert!(!acc.text.contains("Bank"), "{}", acc.text);
+        // Nothing of anyone else (their name, username or number).
         for &other in users.iter().filter(|o| **o != u) {
             for theirs in [format!("Pelanggan {other}"), format!("@user{other}"), format!("812{other}0000")] {
                 assert!(!acc.text.contains(&theirs), "{}", acc.text);
@@ -283,13 +284,30 @@ async fn categories_best_sellers_and_all_products() {
 
     app.press(u, "Terlaris");
     let best = app.wait_text(u, "Terlaris (halaman 1/1)").await;
-    assert!(best.text.contains("terjual 0"), "{}", best.text);
+    // Nothing sold yet: no list of "terjual 0".
+    assert!(best.text.contains("Belum ada produk yang terjual"), "{}", best.text);
+    assert!(!best.text.contains("terjual 0"), "{}", best.text);
     assert!(flat_labels(&best).contains(&"Top Buyers".to_string()));
     app.press(u, "Top Buyers");
     let top = app.wait_text(u, "Top Buyers").await;
     assert!(top.text.contains("Belum ada pembeli"), "{}", top.text);
     app.press(u, "Kembali");
     app.wait_text(u, "Terlaris (halaman").await;
+    app.press(u, "Kembali");
+    app.wait_text(u, "Selamat datang").await;
+
+    // With sales: the products that sold, most first, each numbered once (its product number).
+    app.admin("/editsold 2|5", "Jumlah terjual").await;
+    app.admin("/editsold 4|9", "produk 4").await;
+    app.press(u, "Terlaris");
+    let best = app.wait_text(u, "terjual 9").await;
+    let lines: Vec<&str> = best.text.lines().skip(1).collect();
+    assert_eq!(
+        lines,
+        vec!["4. Canva Pro — Rp45.000 · terjual 9", "2. Spotify Premium — Rp20.000 · terjual 5"],
+        "{}",
+        best.text
+    );
     app.press(u, "Kembali");
     app.wait_text(u, "Selamat datang").await;
 

@@ -214,12 +214,22 @@ async fn giveaway_announced_to_everyone_but_banned_and_codes_work_once() {
     app.admin(&format!("/ban {banned}"), "diblokir").await;
 
     // Malformed forms: the usage, never an internal error, and no vouchers.
-    let bad: Vec<String> = ["999|1", "1000001|1", "1000|0", "1000|101", "sepuluh ribu|3", "", "1000"]
-        .iter()
-        .map(|a| format!("/giveaway {a}").trim_end().to_string())
-        .collect();
+    let bad: Vec<String> = ["", "1000"].iter().map(|a| format!("/giveaway {a}").trim_end().to_string()).collect();
     let answers = app.admin_batch(&bad, FORMAT_WRONG).await;
     assert!(answers.iter().all(|m| m.text.contains("/giveaway nominal|jumlah")), "{answers:#?}");
+    // One field out of range: named, with its limits, instead of the whole "Format salah" block.
+    for (args, needle) in [
+        ("500|3", "Nominal tidak valid: 500. Nominal harus angka rupiah dari Rp1.000 sampai Rp1.000.000."),
+        ("999|1", "Nominal tidak valid: 999."),
+        ("1000001|1", "Nominal tidak valid: 1000001."),
+        ("sepuluh ribu|3", "Nominal tidak valid: sepuluh ribu."),
+        ("1000|0", "Jumlah tidak valid: 0. Jumlah harus bilangan bulat dari 1 sampai 100."),
+        ("1000|101", "Jumlah tidak valid: 101."),
+    ] {
+        let m = app.admin(&format!("/giveaway {args}"), "tidak valid").await;
+        assert!(m.text.contains(needle) && !m.text.contains(FORMAT_WRONG), "{args}: {}", m.text);
+        assert!(m.text.contains("/giveaway nominal|jumlah"), "{}", m.text);
+    }
 
     let since = app.calls_len();
     let codes = giveaway(&mut app, 10_000, 3).await;
@@ -294,6 +304,12 @@ async fn giveaway_announced_to_everyone_but_banned_and_codes_work_once() {
     app.press(d, "QRIS");
     let delivered = wait_msg(&app, d, &[DELIVERED]).await;
     assert!(delivered.text.contains("game-1") || messages_with(&app, d, &["game-1"]).len() == 1);
+    assert!(delivered.text.contains("Dibayar: Rp0"), "{}", delivered.text);
+    // The summary says how it was paid: by the voucher, not "from the balance".
+    let paid_by = |m: &BotMessage| m.message_id == free.message_id && !m.text.contains(SUMMARY);
+    let summary_now = app.tg.wait_for(d, paid_by, SLOW).await.map(|m| m.text).unwrap_or_default();
+    assert!(summary_now.contains("Lunas dengan voucher"), "{summary_now}");
+    assert!(!summary_now.contains("saldo"), "{summary_now}");
     assert_eq!(app.pakasir.txns().len(), pakasir_txns, "a zero total never reaches Pakasir");
     assert!(app.pakasir.txn_by_order(&inv_c).is_some());
 
@@ -412,7 +428,7 @@ async fn two_users_racing_for_one_voucher_exactly_one_wins() {
     app.wait_text(loser, "Bayar dengan SALDO").await;
     app.press(loser, "Konfirmasi");
     let delivered = wait_msg(&app, loser, &[DELIVERED]).await;
-    assert!(delivered.text.contains("Total: Rp0"), "{}", delivered.text);
+    assert!(delivered.text.contains("Dibayar: Rp0"), "{}", delivered.text);
     wait_msg(&app, loser, &["sp-"]).await;
     assert_eq!(app.pakasir.txns().len(), 1, "a zero total never reaches Pakasir");
     let s = stats(&app).await;

@@ -121,7 +121,16 @@ async fn qris_purchase_end_to_end() {
     // Webhook → delivery with exactly the two reserved items.
     pay(&app, &inv.id).await;
     let delivery = wait_msg(&app, u, &[DELIVERED, &inv.id]).await;
-    for needle in ["Netflix Premium", "Jumlah: 2", "nf-a@mail.test:p1", "nf-b@mail.test:p2"] {
+    // The receipt shows what was paid, Pakasir's fee included.
+    for needle in [
+        "Netflix Premium",
+        "Jumlah: 2",
+        "Subtotal: Rp30.000",
+        "Biaya pembayaran: Rp520",
+        "Dibayar: Rp30.520",
+        "nf-a@mail.test:p1",
+        "nf-b@mail.test:p2",
+    ] {
         assert!(delivery.text.contains(needle), "{needle:?} in {}", delivery.text);
     }
     assert!(
@@ -131,7 +140,8 @@ async fn qris_purchase_end_to_end() {
     );
     let notice = wait_msg(&app, ADMIN, &[ADMIN_NEW_ORDER, &inv.id]).await;
     assert!(notice.text.contains("QRIS"), "{}", notice.text);
-    assert!(notice.text.contains(&u.to_string()), "{}", notice.text);
+    // The admin sees who bought: name, @username and id, not only a number.
+    assert!(notice.text.contains(&format!("Pembeli: User{u} (@user{u}, {u})")), "{}", notice.text);
     wait_until("the QR photo to be deleted", SLOW, || message(&app, u, inv.message.message_id).deleted).await;
 
     // The card shows the sale.
@@ -241,12 +251,24 @@ async fn deposit_bounds_credit_and_paginated_history() {
     for needle in ["Deposit saldo", "Total pesanan: Rp50.000", "Biaya pembayaran: Rp660", "Total tagihan: Rp50.660"] {
         assert!(dep.message.text.contains(needle), "{needle:?} in {}", dep.message.text);
     }
+    // A deposit delivers no product: its invoice says what happens instead.
+    assert!(!dep.message.text.contains("Produk dikirim"), "{}", dep.message.text);
+    assert!(dep.message.text.contains("Saldo bertambah otomatis"), "{}", dep.message.text);
     // Not credited before it is paid.
     assert!(balance_text(&mut app, u).await.contains("Rp0"));
     pay(&app, &dep.id).await;
     let done = wait_msg(&app, u, &[DEPOSIT_DONE, &dep.id]).await;
     assert!(done.text.contains("Rp50.000"), "{}", done.text);
-    wait_msg(&app, ADMIN, &["Deposit masuk", &dep.id]).await;
+    assert!(done.text.contains("Saldo Anda sekarang: Rp50.000"), "{}", done.text);
+    // A deposit cannot be refunded: /reff says so instead of "not found" (to its owner only).
+    app.say(u, &format!("/reff {}", dep.id));
+    let m = app.wait_text(u, "deposit saldo").await;
+    assert!(m.text.contains(&dep.id) && m.text.contains("Refund hanya untuk pesanan produk"), "{}", m.text);
+    app.onboard(5399).await;
+    app.say(5399, &format!("/reff {}", dep.id));
+    app.wait_text(5399, "Invoice tidak ditemukan").await;
+    let notice = wait_msg(&app, ADMIN, &["Deposit masuk", &dep.id]).await;
+    assert!(notice.text.contains(&format!("Pengguna: User{u} (@user{u}, {u})")), "{}", notice.text);
     assert!(balance_text(&mut app, u).await.contains("Rp50.000"));
     // Replayed: credited once.
     let (code, body) = hook(&app, genuine(&app, &dep.id)).await;

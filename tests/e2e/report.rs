@@ -3,7 +3,7 @@
 
 use crate::common::App;
 use crate::pay_support::*;
-use quickcart::domain::time::{wib_date, wib_day};
+use quickcart::domain::time::{wib_day, wib_day_label};
 
 fn report(app: &App, args: &[&str]) -> String {
     let out = app.cli(&[&["report"][..], args].concat());
@@ -41,7 +41,7 @@ async fn the_report_sums_up_sales_deposits_buyers_and_stock_as_the_database_does
 
     let text = report(&app, &["--days", "7"]);
     // One line per WIB day, today's with both sales.
-    let today = wib_date(wib_day(chrono::Utc::now().timestamp()));
+    let today = wib_day_label(wib_day(chrono::Utc::now().timestamp()));
     assert!(text.starts_with("Laporan penjualan 7 hari:"), "{text}");
     assert!(text.contains(&format!("– {today} (WIB)")), "{text}");
     let day_lines = text.lines().filter(|l| l.len() > 10 && l.chars().nth(2) == Some('/')).count();

@@ -137,7 +137,7 @@ async fn discounts_and_reseller_prices_never_make_a_product_free() {
     assert!(card.text.contains("Harga: Rp30.000"), "{}", card.text);
     admin_says(&mut app, &format!("/transfer {c}|50000"), "Saldo", &[]).await;
     let delivered = buy_with_saldo(&mut app, c, 1).await;
-    assert!(delivered.text.contains("Total: Rp30.000"), "{}", delivered.text);
+    assert!(delivered.text.contains("Dibayar: Rp30.000"), "{}", delivered.text);
     assert!(!delivered.text.contains("Rp0"), "{}", delivered.text);
     assert_eq!(balance_line(&mut app, c).await, "💰 Saldo: Rp20.000");
 

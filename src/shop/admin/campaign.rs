@@ -70,7 +70,13 @@ impl Shop {
     async fn giveaway(&self, actor: &Actor, args: &str) -> Result<Option<Entry>> {
         let (amount, count) = match parse_giveaway(args) {
             Ok(v) => v,
-            Err(u) => return self.usage(actor, u).await,
+            Err(u) => {
+                if let Some(bad) = crate::domain::campaign::explain_giveaway(args) {
+                    self.say(actor, &texts::bad_field(&bad, u)).await?;
+                    return Ok(None);
+                }
+                return self.usage(actor, u).await;
+            }
         };
         let admin = actor.user.id;
         let expires_at = store::now() + VOUCHER_DAYS * 86_400;

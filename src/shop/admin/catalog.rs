@@ -115,7 +115,7 @@ impl Shop {
         match outcome {
             EditIdOutcome::Missing => self.missing_product(actor, old).await,
             EditIdOutcome::Taken => {
-                self.say(actor, &texts::product_id_taken(new)).await?;
+                self.say(actor, &texts::edit_id_taken(old, new)).await?;
                 Ok(None)
             }
             EditIdOutcome::Done => {

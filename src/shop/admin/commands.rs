@@ -59,7 +59,13 @@ impl Shop {
         };
         let cmd = match grammar.parse(args, content.as_deref()) {
             Ok(c) => c,
-            Err(usage) => return self.say(actor, &texts::usage(usage)).await,
+            Err(usage) => {
+                let text = match crate::domain::commands::explain(name, args) {
+                    Some(bad) => texts::bad_field(&bad, usage),
+                    None => texts::usage(usage),
+                };
+                return self.say(actor, &text).await;
+            }
         };
         let command = audited_command(name, args, &cmd);
         tracing::info!(event = "admin_command", admin = actor.user.id, command = name, "admin command");
@@ -93,6 +99,7 @@ impl Shop {
             AdminCommand::DisCat { category, discount } => self.set_category_discount(actor, category, discount).await,
             AdminCommand::PriceRess { product_id, price } => self.set_reseller_price(actor, product_id, price).await,
             AdminCommand::ExportStock(id) => self.export_stock(actor, id).await,
+            AdminCommand::ListStock(id) => self.list_stock(actor, id).await,
             AdminCommand::Info(id) => self.user_info(actor, id).await,
             AdminCommand::Pm { user_id, text } => self.pm(actor, user_id, text).await,
             AdminCommand::Transfer { user_id, amount } => self.adjust_balance(actor, user_id, amount, false).await,
@@ -135,8 +142,7 @@ impl Shop {
             .map(|m| m.len())
             .sum();
         let counts = self.db.call(store::stats::version_counts).await?;
-        let up = self.started.elapsed().as_secs();
-        let uptime = format!("{}h {}m {}s", up / 3600, up % 3600 / 60, up % 60);
+        let uptime = texts::uptime(self.started.elapsed().as_secs());
         let build = format!(
             "{} ({})",
             option_env!("QUICKCART_BUILD").unwrap_or("lokal"),

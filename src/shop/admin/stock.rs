@@ -70,6 +70,29 @@ impl Shop {
     }
 
     /// `/exportstock`: the available items as a `.txt` document (the audit keeps only the count).
+    /// `/liststock id`: the unsold items with their stock ids, so one can be deleted with
+    /// `/delstock`. Audited like an export (it shows the items).
+    pub(super) async fn list_stock(&self, actor: &Actor, id: i64) -> Result<Option<Entry>> {
+        let items = self
+            .db
+            .call(move |c| match store::products::get(c, id)? {
+                None => Ok(None),
+                Some(_) => Ok(Some(store::stock::export_available(c, id)?)),
+            })
+            .await?;
+        let Some(items) = items else { return self.missing_product(actor, id).await };
+        if items.is_empty() {
+            self.say(actor, &texts::export_empty(id)).await?;
+            return Ok(None);
+        }
+        self.say(actor, &texts::stock_ids(id, &items)).await?;
+        Ok(Some(
+            admin_entry(actor, AuditAction::StockExported)
+                .entity("product", id)
+                .meta(json!({"items": items.len(), "listed": true})),
+        ))
+    }
+
     pub(super) async fn export_stock(&self, actor: &Actor, id: i64) -> Result<Option<Entry>> {
         let items = self
             .db

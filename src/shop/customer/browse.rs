@@ -40,16 +40,12 @@ fn list_page(title: &str, p: Page, items: &[Product], role: Role, best: bool) ->
     let mut text = texts::list_title(title, p.page, p.pages);
     if items.is_empty() {
         text.push_str("\n\n");
-        text.push_str(texts::NO_PRODUCTS);
+        text.push_str(if best { texts::NO_BEST_SELLERS } else { texts::NO_PRODUCTS });
     }
-    for (i, prod) in items.iter().enumerate() {
+    for prod in items {
         text.push('\n');
         let price = unit_price(prod, role);
-        text.push_str(&if best {
-            texts::best_line(usize::try_from(p.offset()).unwrap_or(0) + i + 1, prod, price)
-        } else {
-            texts::list_line(prod, price)
-        });
+        text.push_str(&if best { texts::best_line(prod, price) } else { texts::list_line(prod, price) });
     }
     text
 }
@@ -222,9 +218,8 @@ impl Shop {
         let Some(product) = self.db.lookup(move |c| store::products::get_active(c, id)).await? else {
             return self.say(actor, texts::PRODUCT_NOT_FOUND).await;
         };
-        let price = unit_price(&product, actor.role);
         let qty = 1;
-        let out = Out::inline(texts::product_card(&product, price, qty), keyboards::card(id, product.stock > 0));
+        let out = Out::inline(texts::product_card(&product, actor.role, qty), keyboards::card(id, product.stock > 0));
         let message_id = self.tg.send(actor.chat, out).await?;
         self.sessions.set(actor.user.id, Flow::Card { product_id: id, qty, message_id });
         Ok(())
@@ -259,11 +254,10 @@ impl Shop {
         } else {
             (wanted, None)
         };
-        let price = unit_price(&product, actor.role);
         // Re-render when the quantity changed or the stock moved under the card.
         if new_qty != qty || product.stock < qty {
             let out =
-                Out::inline(texts::product_card(&product, price, new_qty), keyboards::card(id, product.stock > 0));
+                Out::inline(texts::product_card(&product, actor.role, new_qty), keyboards::card(id, product.stock > 0));
             self.edit_or_send(actor, Some(card_msg), out).await?;
             self.sessions.set(actor.user.id, Flow::Card { product_id: id, qty: new_qty, message_id: card_msg });
         }
@@ -332,11 +326,11 @@ mod tests {
     fn the_longest_card_fits_in_one_message() {
         for c in ["🎮", "&", "W"] {
             let p = Product { description: c.repeat(2_000), stock: 5, ..longest(0, c) };
-            let card = texts::product_card(&p, MAX_PRICE, 999_999);
+            let card = texts::product_card(&p, Role::Reseller, 999_999);
             assert!(shown_units(&card) <= 4_096, "{c}: {} units", shown_units(&card));
         }
         let p = Product { description: "Akun sharing 1 profil".into(), ..longest(0, "x") };
-        assert!(texts::product_card(&p, 1, 1).contains("Akun sharing 1 profil"));
+        assert!(texts::product_card(&p, Role::Customer, 1).contains("Akun sharing 1 profil"));
     }
 
     #[test]

@@ -249,10 +249,8 @@ impl Shop {
             return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
         };
         let qty = qty.min(product.stock).max(1);
-        let out = Out::inline(
-            texts::product_card(&product, unit_price(&product, actor.role), qty),
-            keyboards::card(product_id, product.stock > 0),
-        );
+        let out =
+            Out::inline(texts::product_card(&product, actor.role, qty), keyboards::card(product_id, product.stock > 0));
         let m = self.edit_or_send(actor, Some(m), out).await?;
         self.sessions.set(actor.user.id, Flow::Card { product_id, qty, message_id: m });
         Ok(None)
@@ -375,6 +373,7 @@ impl Shop {
             txn.total_payment,
             &wib_time(order.expires_at),
             what,
+            deposit,
         );
         let rows = vec![
             vec![Button::Url { text: texts::BTN_CHECKOUT_PAGE.into(), url: pay.checkout_url(&txn.txn_id) }],
@@ -510,7 +509,8 @@ impl Shop {
             Ok(order) => {
                 tracing::info!(event = "order_paid", order = order.id, invoice = %order.invoice_id, method = "saldo", "balance purchase");
                 self.audit_order(&order, AuditAction::OrderPaid, ActorType::User).await;
-                self.edit_or_send(actor, Some(m), Out::text(texts::SUMMARY_SALDO)).await?;
+                let done = if total == 0 { texts::SUMMARY_VOUCHER } else { texts::SUMMARY_SALDO };
+                self.edit_or_send(actor, Some(m), Out::text(done)).await?;
                 self.outbox_wake.notify_one();
                 Ok(None)
             }

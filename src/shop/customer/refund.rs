@@ -31,9 +31,12 @@ impl Shop {
             None
         };
         // Someone else's invoice gets the same answer as an unknown one.
-        let Some(order) = order.filter(|o| o.user_id == actor.user.id && o.kind == Kind::Order) else {
+        let Some(order) = order.filter(|o| o.user_id == actor.user.id) else {
             return self.say(actor, texts::INVOICE_NOT_FOUND).await;
         };
+        if order.kind == Kind::Deposit {
+            return self.say(actor, &texts::deposit_not_refundable(&order.invoice_id)).await;
+        }
         match order.status {
             Status::Paid => {}
             Status::Refunded => return self.say(actor, texts::ALREADY_REFUNDED).await,
