@@ -69,10 +69,9 @@ impl Shop {
         Ok(Some(admin_entry(actor, AuditAction::StockDeleted).entity("product", id).meta(json!({"deleted": n}))))
     }
 
-    /// `/exportstock`: the available items as a `.txt` document (the audit keeps only the count).
-    /// `/liststock id`: the unsold items with their stock ids, so one can be deleted with
-    /// `/delstock`. Audited like an export (it shows the items).
-    pub(super) async fn list_stock(&self, actor: &Actor, id: i64) -> Result<Option<Entry>> {
+    /// The product's available items (stock id, content); `None` once the admin has been told
+    /// there is no such product or nothing in stock.
+    async fn available_items(&self, actor: &Actor, id: i64) -> Result<Option<Vec<(i64, String)>>> {
         let items = self
             .db
             .call(move |c| match store::products::get(c, id)? {
@@ -80,11 +79,21 @@ impl Shop {
                 Some(_) => Ok(Some(store::stock::export_available(c, id)?)),
             })
             .await?;
-        let Some(items) = items else { return self.missing_product(actor, id).await };
+        let Some(items) = items else {
+            self.missing_product(actor, id).await?;
+            return Ok(None);
+        };
         if items.is_empty() {
             self.say(actor, &texts::export_empty(id)).await?;
             return Ok(None);
         }
+        Ok(Some(items))
+    }
+
+    /// `/liststock id`: the unsold items with their stock ids, so one can be deleted with
+    /// `/delstock`. Audited like an export (it shows the items).
+    pub(super) async fn list_stock(&self, actor: &Actor, id: i64) -> Result<Option<Entry>> {
+        let Some(items) = self.available_items(actor, id).await? else { return Ok(None) };
         self.say(actor, &texts::stock_ids(id, &items)).await?;
         Ok(Some(
             admin_entry(actor, AuditAction::StockExported)
@@ -93,19 +102,9 @@ impl Shop {
         ))
     }
 
+    /// `/exportstock`: the available items as a `.txt` document (the audit keeps only the count).
     pub(super) async fn export_stock(&self, actor: &Actor, id: i64) -> Result<Option<Entry>> {
-        let items = self
-            .db
-            .call(move |c| match store::products::get(c, id)? {
-                None => Ok(None),
-                Some(_) => Ok(Some(store::stock::export_available(c, id)?)),
-            })
-            .await?;
-        let Some(items) = items else { return self.missing_product(actor, id).await };
-        if items.is_empty() {
-            self.say(actor, &texts::export_empty(id)).await?;
-            return Ok(None);
-        }
+        let Some(items) = self.available_items(actor, id).await? else { return Ok(None) };
         let mut body = String::new();
         for (_, content) in &items {
             body.push_str(content);
