@@ -316,11 +316,7 @@ impl Demo {
             .running
             .shop
             .db()
-            .call(|c| {
-                use rusqlite::OptionalExtension;
-                Ok(c.query_row("SELECT invoice_id FROM orders ORDER BY id DESC LIMIT 1", [], |r| r.get::<_, String>(0))
-                    .optional()?)
-            })
+            .call(|c| Ok(store::orders::newest(c, false)?.map(|o| o.invoice_id)))
             .await
             .map_err(|e| e.to_string())?
             .ok_or("belum ada invoice untuk $INVOICE")?;
@@ -353,12 +349,7 @@ impl Demo {
         let db = self.running.shop.db();
         let order_id = db
             .write(|c| {
-                use rusqlite::OptionalExtension;
-                let id: Option<i64> = c
-                    .query_row("SELECT id FROM orders WHERE status = 'pending' ORDER BY id DESC LIMIT 1", [], |r| {
-                        r.get(0)
-                    })
-                    .optional()?;
+                let id = store::orders::newest(c, true)?.map(|o| o.id);
                 if let Some(id) = id {
                     store::jobs::schedule(c, store::jobs::EXPIRE_ORDER, id, store::now())?;
                 }
@@ -371,9 +362,8 @@ impl Demo {
         loop {
             let pending = db
                 .call(move |c| {
-                    Ok(c.query_row("SELECT status = 'pending' FROM orders WHERE id = ?1", [order_id], |r| {
-                        r.get::<_, bool>(0)
-                    })?)
+                    Ok(store::orders::get(c, order_id)?
+                        .is_some_and(|o| o.status == crate::domain::order::Status::Pending))
                 })
                 .await
                 .map_err(|e| e.to_string())?;

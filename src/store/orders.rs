@@ -121,6 +121,16 @@ pub fn by_invoice(conn: &Connection, invoice_id: &str) -> Result<Option<Order>, 
     }
 }
 
+/// The newest order of the shop, pending ones only if `pending` (the demo's `$INVOICE` and
+/// `:expire`).
+pub fn newest(conn: &Connection, pending: bool) -> Result<Option<Order>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM orders WHERE ?1 = 0 OR status = 'pending' ORDER BY id DESC LIMIT 1");
+    match conn.prepare_cached(&sql)?.query_row([pending], from_row).optional()? {
+        Some(o) => Ok(Some(with_lines(conn, o)?)),
+        None => Ok(None),
+    }
+}
+
 pub fn pending_of(conn: &Connection, user_id: i64) -> Result<Option<Order>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM orders WHERE user_id = ?1 AND status = 'pending'");
     match conn.prepare_cached(&sql)?.query_row([user_id], from_row).optional()? {
