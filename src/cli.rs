@@ -123,8 +123,10 @@ pub struct SetupArgs {
     pub no_domain: bool,
     #[arg(long, value_name = "FILE", default_value = "/etc/quickcart/quickcart.env")]
     pub env_file: PathBuf,
-    #[arg(long, value_name = "FILE", default_value = "/etc/caddy/Caddyfile")]
-    pub caddyfile: PathBuf,
+    /// Where the Caddy site goes. Default: /etc/caddy/Caddyfile (for /etc/quickcart/NAME.env,
+    /// /etc/quickcart/NAME.Caddyfile, to be added to the first shop's Caddyfile by hand)
+    #[arg(long, value_name = "FILE")]
+    pub caddyfile: Option<PathBuf>,
     /// age recipients (public keys) for backups: kept if it has some, else created
     #[arg(long, value_name = "FILE", default_value = "/etc/quickcart/backup-recipients.txt")]
     pub recipients_file: PathBuf,

@@ -72,7 +72,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 domain: a.domain,
                 no_domain: a.no_domain,
                 env_file: a.env_file,
-                caddyfile: a.caddyfile,
+                caddyfile: a.caddyfile.unwrap_or_else(|| shop.caddyfile()),
                 recipients_file: a.recipients_file,
                 identity_file: a.identity_file,
                 data_dir: a.data_dir.unwrap_or_else(|| shop.data_dir()),

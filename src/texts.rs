@@ -10,6 +10,7 @@ macro_rules! leave_hint {
 
 use crate::domain::{
     catalog::Product,
+    digest::{BUYER_LABEL, DEPOSITOR_LABEL},
     money::rupiah,
     validate::{display_name, display_username},
 };
@@ -558,7 +559,7 @@ pub fn buyer(id: i64, user: Option<&crate::store::users::User>) -> String {
 /// `buyer` is [`buyer`]'s HTML.
 pub fn admin_new_order(invoice: &str, buyer: &str, product: &str, qty: i64, total: i64, method: &str) -> String {
     format!(
-        "🛒 <b>Pesanan baru</b>\nInvoice: <code>{invoice}</code>\nPembeli: {buyer}\nProduk: {} × {qty}\nTotal: {}\nMetode: {}",
+        "🛒 <b>Pesanan baru</b>\nInvoice: <code>{invoice}</code>\n{BUYER_LABEL}{buyer}\nProduk: {} × {qty}\nTotal: {}\nMetode: {}",
         esc(product),
         rupiah(total),
         method.to_uppercase()
@@ -567,7 +568,10 @@ pub fn admin_new_order(invoice: &str, buyer: &str, product: &str, qty: i64, tota
 
 /// `buyer` is [`buyer`]'s HTML.
 pub fn admin_deposit(invoice: &str, buyer: &str, amount: i64) -> String {
-    format!("💰 <b>Deposit masuk</b>\nInvoice: <code>{invoice}</code>\nPengguna: {buyer}\nJumlah: {}", rupiah(amount))
+    format!(
+        "💰 <b>Deposit masuk</b>\nInvoice: <code>{invoice}</code>\n{DEPOSITOR_LABEL}{buyer}\nJumlah: {}",
+        rupiah(amount)
+    )
 }
 
 /// A paid order's line in an admin digest.

@@ -144,8 +144,13 @@ pub struct BadField {
 pub fn explain_add(args: &str) -> Option<BadField> {
     let parts: Vec<&str> = args.splitn(5, '|').collect();
     let [_, _, _, price, _] = parts.as_slice() else { return None };
-    let ok = parse_amount(price).is_some_and(|p| (1..=MAX_PRICE).contains(&p));
-    (!ok).then(|| BadField { field: "harga", given: price.trim().to_string(), min: 1, max: MAX_PRICE, money: true })
+    price_of(price).is_none().then(|| BadField {
+        field: "harga",
+        given: price.trim().to_string(),
+        min: 1,
+        max: MAX_PRICE,
+        money: true,
+    })
 }
 
 // ------------------------------------------------------------------ values
@@ -153,6 +158,11 @@ pub fn explain_add(args: &str) -> Option<BadField> {
 fn clean_line(s: &str, max: usize) -> Option<String> {
     let s = s.trim();
     (!s.is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)).then(|| s.to_string())
+}
+
+/// A product price: a rupiah amount, Rp1–`MAX_PRICE`.
+fn price_of(s: &str) -> Option<i64> {
+    parse_amount(s).filter(|p| (1..=MAX_PRICE).contains(p))
 }
 
 /// A product id: plain digits (no sign), 1–999999.
@@ -247,7 +257,7 @@ pub fn parse_add(args: &str) -> Option<NewProduct> {
         c if c.eq_ignore_ascii_case(NO_CATEGORY) => None,
         c => Some(clean_line(c, 50)?),
     };
-    let price = parse_amount(price).filter(|p| (1..=MAX_PRICE).contains(p))?;
+    let price = price_of(price)?;
     let description = match description.trim() {
         "-" => String::new(),
         d if d.chars().count() <= 2_000 && !d.chars().any(|c| c.is_control() && c != '\n') => d.to_string(),
@@ -344,7 +354,7 @@ pub fn parse_priceress(args: &str) -> Option<AdminCommand> {
     let (a, b) = two(args)?;
     let price = match b.trim() {
         "-" => None,
-        p => Some(parse_amount(p).filter(|p| (1..=MAX_PRICE).contains(p))?),
+        p => Some(price_of(p)?),
     };
     Some(AdminCommand::PriceRess { product_id: product_id(a)?, price })
 }

@@ -15,36 +15,27 @@ pub const GIVEAWAY_USAGE: Usage = Usage { format: "/giveaway nominal|jumlah", ex
 
 /// `/giveaway nominal|jumlah`: nominal Rp1.000–Rp1.000.000, jumlah 1–100.
 pub fn parse_giveaway(args: &str) -> Result<(i64, i64), Usage> {
-    let (a, b) = args.split_once('|').ok_or(GIVEAWAY_USAGE)?;
-    let nominal =
-        super::money::parse_amount(a).filter(|n| (MIN_GIVEAWAY..=MAX_GIVEAWAY).contains(n)).ok_or(GIVEAWAY_USAGE)?;
-    let count = b.trim().parse::<i64>().ok().filter(|n| (1..=MAX_GIVEAWAY_COUNT).contains(n)).ok_or(GIVEAWAY_USAGE)?;
-    Ok((nominal, count))
+    giveaway_fields(args).and_then(Result::ok).ok_or(GIVEAWAY_USAGE)
 }
 
 /// Which `/giveaway` argument is out of range, when the command has its two fields.
 pub fn explain_giveaway(args: &str) -> Option<super::admin::BadField> {
+    giveaway_fields(args)?.err()
+}
+
+/// The two fields of `/giveaway`, or the first one out of range; `None`: not two fields.
+fn giveaway_fields(args: &str) -> Option<Result<(i64, i64), super::admin::BadField>> {
     use super::admin::BadField;
     let (a, b) = args.split_once('|')?;
-    if !super::money::parse_amount(a).is_some_and(|n| (MIN_GIVEAWAY..=MAX_GIVEAWAY).contains(&n)) {
-        return Some(BadField {
-            field: "nominal",
-            given: a.trim().to_string(),
-            min: MIN_GIVEAWAY,
-            max: MAX_GIVEAWAY,
-            money: true,
-        });
-    }
-    if !b.trim().parse::<i64>().is_ok_and(|n| (1..=MAX_GIVEAWAY_COUNT).contains(&n)) {
-        return Some(BadField {
-            field: "jumlah",
-            given: b.trim().to_string(),
-            min: 1,
-            max: MAX_GIVEAWAY_COUNT,
-            money: false,
-        });
-    }
-    None
+    let Some(nominal) = super::money::parse_amount(a).filter(|n| (MIN_GIVEAWAY..=MAX_GIVEAWAY).contains(n)) else {
+        let given = a.trim().to_string();
+        return Some(Err(BadField { field: "nominal", given, min: MIN_GIVEAWAY, max: MAX_GIVEAWAY, money: true }));
+    };
+    let Some(count) = b.trim().parse::<i64>().ok().filter(|n| (1..=MAX_GIVEAWAY_COUNT).contains(n)) else {
+        let given = b.trim().to_string();
+        return Some(Err(BadField { field: "jumlah", given, min: 1, max: MAX_GIVEAWAY_COUNT, money: false }));
+    };
+    Some(Ok((nominal, count)))
 }
 
 /// An 8-character code from random bytes (callers pass bytes from a CSPRNG). Rejection sampling

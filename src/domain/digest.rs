@@ -27,6 +27,11 @@ pub struct Tally {
 /// Lines a digest lists before "… dan N lainnya" (a Telegram message holds 4,096 characters).
 pub const MAX_LINES: usize = 15;
 
+/// The line of a single new-order notice that names the buyer, and of a deposit notice that
+/// names the depositor: the texts write them, erasure (`store::privacy`) keeps only the id there.
+pub const BUYER_LABEL: &str = "Pembeli: ";
+pub const DEPOSITOR_LABEL: &str = "Pengguna: ";
+
 /// Several notices summed up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Digest {

@@ -26,6 +26,14 @@ pub struct PakasirClient {
     slots: tokio::sync::Semaphore,
 }
 
+/// The header that carries `PAKASIR_API_KEY`.
+pub const API_KEY_HEADER: &str = "X-Api-Key";
+
+/// A Pakasir v2 endpoint about one transaction or order (`path`: `transaction-status`, …).
+pub fn endpoint(base_url: &str, project: &str, path: &str, id: &str) -> String {
+    format!("{base_url}/api/v2/{path}/{project}/{id}")
+}
+
 impl PakasirClient {
     pub fn new(config: PakasirConfig) -> Result<Self, GatewayError> {
         let http = reqwest::Client::builder()
@@ -37,7 +45,7 @@ impl PakasirClient {
     }
 
     fn url(&self, path: &str, id: &str) -> String {
-        format!("{}/api/v2/{path}/{}/{id}", self.config.base_url, self.config.project)
+        endpoint(&self.config.base_url, &self.config.project, path, id)
     }
 
     /// Sends with retries on timeouts, connection errors and 5xx (backoff 0.5 s, 1 s).
@@ -53,7 +61,7 @@ impl PakasirClient {
             }
             // Held until the body has been read; never closed, so `None` does not happen.
             let _slot = self.slots.acquire().await.ok();
-            let resp = match make().header("X-Api-Key", self.config.api_key.expose()).send().await {
+            let resp = match make().header(API_KEY_HEADER, self.config.api_key.expose()).send().await {
                 Ok(r) => r,
                 Err(e) => {
                     let kind = if e.is_timeout() {

@@ -52,10 +52,11 @@ pub fn export(conn: &Connection, id: i64) -> Result<Option<Value>, StoreError> {
     })))
 }
 
-/// A notice's "Pembeli: …" / "Pengguna: …" line reduced to the buyer's id.
+/// A notice's buyer line (`digest::BUYER_LABEL`, `digest::DEPOSITOR_LABEL`) reduced to the id.
 fn anonymous_buyer(text: &str, id: i64) -> String {
+    use crate::domain::digest::{BUYER_LABEL, DEPOSITOR_LABEL};
     text.lines()
-        .map(|l| match ["Pembeli: ", "Pengguna: "].iter().find(|p| l.starts_with(*p)) {
+        .map(|l| match [BUYER_LABEL, DEPOSITOR_LABEL].iter().find(|p| l.starts_with(*p)) {
             Some(prefix) => format!("{prefix}<code>{id}</code>"),
             None => l.to_string(),
         })

@@ -116,8 +116,9 @@ pub async fn pakasir_auth(
     api_key: &str,
     timeout: Duration,
 ) -> PakasirAuth {
-    let url = format!("{base_url}/api/v2/transaction-status/{project}/{PROBE_TXN}");
-    let resp = match client.get(url).timeout(timeout).header("X-Api-Key", api_key).send().await {
+    use crate::pakasir::client::{endpoint, API_KEY_HEADER};
+    let url = endpoint(base_url, project, "transaction-status", PROBE_TXN);
+    let resp = match client.get(url).timeout(timeout).header(API_KEY_HEADER, api_key).send().await {
         Ok(r) => r,
         Err(e) => return PakasirAuth::NoAnswer(no_answer(&e, timeout)),
     };

@@ -41,6 +41,15 @@ impl Layout {
         )
     }
 
+    /// The single shop's site is Caddy's own file; a further shop's is written beside its
+    /// environment, so setting it up never replaces the first shop's site.
+    pub fn caddyfile(&self) -> PathBuf {
+        match &self.instance {
+            Some(name) => PathBuf::from(format!("/etc/quickcart/{name}.Caddyfile")),
+            None => PathBuf::from("/etc/caddy/Caddyfile"),
+        }
+    }
+
     fn state(&self) -> PathBuf {
         let base = Path::new("/var/lib/quickcart");
         self.instance.as_deref().map_or_else(|| base.to_path_buf(), |name| base.join(name))
@@ -75,6 +84,8 @@ mod tests {
         assert_eq!(two.data_dir(), Path::new("/var/lib/quickcart/shop2/data"));
         assert_eq!(two.backup_dir(), Path::new("/var/lib/quickcart/shop2/backups"));
         assert_eq!(two.log_dir(), Path::new("/var/log/quickcart/shop2"));
+        assert_eq!(one.caddyfile(), Path::new("/etc/caddy/Caddyfile"));
+        assert_eq!(two.caddyfile(), Path::new("/etc/quickcart/shop2.Caddyfile"));
         assert_eq!(Layout::for_env_file(Path::new("/tmp/x/shop.env")).service(), "quickcart.service");
     }
 }
