@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use crate::common::{files_containing, random_key, App, ADMIN};
+use quickcart::testkit::Fault;
 
 const SQLITE3: &str = "/usr/bin/sqlite3";
 const MARKER: &str = "PLAINTEXT-MARKER-7f3a";
@@ -428,4 +429,26 @@ async fn healthz_and_sigterm_exit_zero() {
     app.spawn().await;
     assert_eq!(app.get("/healthz").await.status(), 200);
     app.finish().await;
+}
+
+/// systemd may stop a shop that is still starting (a restart loop, a quick `systemctl stop`):
+/// SIGTERM then must still be a graceful exit 0, not the default action that kills the process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_starting_exits_zero() {
+    let mut app = App::start().await;
+    let status = app.stop().await;
+    assert!(status.success(), "{status}");
+
+    // Start again with Telegram slow to answer the command menus, and stop it right then.
+    app.tg.fail_next("setmycommands", 1, Fault::Hang(Duration::from_secs(3)));
+    let child = app.command(&["serve"]).stderr(std::process::Stdio::piped()).spawn().expect("spawn serve");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.tg.faults_left() > 0 {
+        assert!(Instant::now() < deadline, "serve never asked for setMyCommands");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.expect("join").expect("wait");
+    assert!(out.status.success(), "{}; stderr:\n{}", out.status, stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
 }
