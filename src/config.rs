@@ -74,6 +74,9 @@ pub struct PakasirConfig {
     pub webhook_secret: Secret<String>,
     pub base_url: String,
     pub sandbox: bool,
+    /// Create and cancel calls per second the client sends at most (`PAKASIR_CALLS_PER_SECOND`,
+    /// default 2: Pakasir answers 429 beyond about that).
+    pub calls_per_second: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -297,6 +300,7 @@ impl Config {
         let secret = non_empty(src, "PAKASIR_WEBHOOK_SECRET");
         let base_url = url(src, "PAKASIR_BASE_URL", "https://app.pakasir.com")?;
         let sandbox = bool_var(src, "PAKASIR_SANDBOX")?;
+        let calls_per_second = bounded(src, "PAKASIR_CALLS_PER_SECOND", 2, 1..=100, "harus 1–100 per detik")?;
         match (project, api_key, secret) {
             (None, None, None) => Ok(None),
             (Some(project), Some(api_key), Some(secret)) => {
@@ -309,6 +313,7 @@ impl Config {
                     webhook_secret: Secret::new(secret),
                     base_url,
                     sandbox,
+                    calls_per_second,
                 }))
             }
             (None, _, _) => Err(missing_pakasir("PAKASIR_PROJECT")),

@@ -139,13 +139,15 @@ pub fn pending_of(conn: &Connection, user_id: i64) -> Result<Option<Order>, Stor
     }
 }
 
-/// Pending QRIS orders with a Pakasir transaction, for the poller.
-pub fn pending_qris(conn: &Connection, limit: i64) -> Result<Vec<Order>, StoreError> {
+/// Pending QRIS orders with a Pakasir transaction, for the poller: up to `limit` with an id
+/// above `after`, in id order (the poller pages through all of them, issue 17).
+pub fn pending_qris(conn: &Connection, after: i64, limit: i64) -> Result<Vec<Order>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM orders WHERE status = 'pending' AND method = 'qris' AND txn_id IS NOT NULL
-         ORDER BY created_at LIMIT ?1"
+           AND id > ?1
+         ORDER BY id LIMIT ?2"
     );
-    let rows = conn.prepare_cached(&sql)?.query_map([limit], from_row)?.collect::<Result<_, _>>()?;
+    let rows = conn.prepare_cached(&sql)?.query_map(params![after, limit], from_row)?.collect::<Result<_, _>>()?;
     Ok(rows)
 }
 

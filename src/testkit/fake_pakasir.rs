@@ -76,12 +76,31 @@ struct St {
     faults: HashMap<PakasirRoute, VecDeque<PakasirFault>>,
     calls: Vec<PakasirCall>,
     counter: u64,
+    /// Issue 17 variants of Pakasir (see the test controls).
+    variants: Variants,
+}
+
+/// Ways real Pakasir deployments are reported to differ (issue 17).
+#[derive(Default)]
+struct Variants {
+    /// Cancel answers this (404 or 405) and changes nothing: "v2 has no cancel".
+    cancel_missing: Option<u16>,
+    /// The create answer has no `status` field.
+    create_without_status: bool,
+    /// The word the status call uses for a canceled transaction (`canceled` when `None`).
+    closed_word: Option<String>,
+    /// Create and cancel calls answered per second; beyond: 429.
+    rate_limit: Option<usize>,
+    /// When the create and cancel calls within the last second were answered.
+    recent: VecDeque<Instant>,
 }
 
 struct Inner {
     st: Mutex<St>,
     addr: SocketAddr,
     http: reqwest::Client,
+    /// While true, every call waits (an outage where Pakasir accepts connections and hangs).
+    hang: tokio::sync::watch::Sender<bool>,
 }
 
 /// Handle to a running fake Pakasir. Cheap to clone.
@@ -190,7 +209,12 @@ impl St {
             expired_at: rfc3339(Utc::now() + chrono::Duration::minutes(60)),
             completed_at: None,
         };
-        let out = txn.create_json();
+        let mut out = txn.create_json();
+        if self.variants.create_without_status {
+            if let Some(o) = out.as_object_mut() {
+                o.remove("status");
+            }
+        }
         self.txns.push(txn);
         (200, out)
     }
@@ -204,12 +228,20 @@ impl St {
             return msg(429, "rate limited");
         }
         let amount = self.amount_override.get(&t.order_id).copied().unwrap_or(t.amount);
-        let out = t.status_json(amount);
+        let mut out = t.status_json(amount);
+        if let (Some(word), Some(o)) =
+            (self.variants.closed_word.as_deref().filter(|_| t.status == "canceled"), out.as_object_mut())
+        {
+            o.insert("status".into(), json!(word));
+        }
         self.last_status.insert(txn_id.to_owned(), Instant::now());
         (200, out)
     }
 
     fn cancel(&mut self, txn_id: &str) -> Answer {
+        if let Some(code) = self.variants.cancel_missing {
+            return msg(code, if code == 405 { "method not allowed" } else { "not found" });
+        }
         let Some(t) = self.txns.iter_mut().find(|t| t.txn_id == txn_id) else {
             return msg(404, "transaction not found");
         };
@@ -218,6 +250,22 @@ impl St {
         }
         t.status = "canceled".into();
         (200, t.status_json(t.amount))
+    }
+}
+
+impl St {
+    /// Counts a create or cancel call against the rate limit; true when it is over.
+    fn over_rate_limit(&mut self, route: PakasirRoute) -> bool {
+        let Some(limit) = self.variants.rate_limit.filter(|_| route != PakasirRoute::Status) else { return false };
+        let recent = &mut self.variants.recent;
+        while recent.front().is_some_and(|at| at.elapsed() >= Duration::from_secs(1)) {
+            recent.pop_front();
+        }
+        if recent.len() >= limit {
+            return true;
+        }
+        recent.push_back(Instant::now());
+        false
     }
 }
 
@@ -237,9 +285,11 @@ impl FakePakasir {
             faults: HashMap::new(),
             calls: Vec::new(),
             counter: 0,
+            variants: Variants::default(),
         };
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_default();
-        let fake = FakePakasir(Arc::new(Inner { st: Mutex::new(st), addr, http }));
+        let (hang, _) = tokio::sync::watch::channel(false);
+        let fake = FakePakasir(Arc::new(Inner { st: Mutex::new(st), addr, http, hang }));
         let app = Router::new()
             .route("/api/v2/create-transaction/{project}/{id}", post(create_route))
             .route("/api/v2/transaction-status/{project}/{id}", get(status_route))
@@ -274,6 +324,8 @@ impl FakePakasir {
     ) -> Response {
         let me = self.clone();
         let task = tokio::spawn(async move {
+            // Closed only with the fake itself, when nobody waits any more.
+            let _ = me.0.hang.subscribe().wait_for(|hung| !*hung).await;
             let fault = me.lock().faults.get_mut(&route).and_then(VecDeque::pop_front);
             let answer = match fault {
                 Some(PakasirFault::Reset) => (0, Value::Null),
@@ -286,6 +338,7 @@ impl FakePakasir {
                     }
                     let mut st = me.lock();
                     match st.check(&headers, &project) {
+                        Ok(()) if st.over_rate_limit(route) => msg(429, "too many requests"),
                         Ok(()) => handler(&mut st),
                         Err(e) => e,
                     }
@@ -323,6 +376,50 @@ impl FakePakasir {
         t.status = "completed".into();
         t.completed_at = Some(rfc3339(Utc::now()));
         Some(t.clone())
+    }
+
+    /// Cancels the order's pending transaction as Pakasir does by itself once it expires.
+    pub fn expire(&self, order_id: &str) -> Option<Txn> {
+        let mut st = self.lock();
+        let t = st.txns.iter_mut().find(|t| t.order_id == order_id && t.status == "pending")?;
+        t.status = "canceled".into();
+        Some(t.clone())
+    }
+
+    /// Variant "v2 has no cancel": cancel answers `code` (404 or 405) and changes nothing;
+    /// `None` brings the endpoint back.
+    pub fn set_cancel_missing(&self, code: Option<u16>) {
+        self.lock().variants.cancel_missing = code;
+    }
+
+    /// Variant: the create answer carries no `status` field.
+    pub fn set_create_without_status(&self, on: bool) {
+        self.lock().variants.create_without_status = on;
+    }
+
+    /// Variant: the status call names a canceled transaction `word` (`cancelled`, `expired`);
+    /// `None` = `canceled`.
+    pub fn set_closed_word(&self, word: Option<&str>) {
+        self.lock().variants.closed_word = word.map(str::to_owned);
+    }
+
+    /// At most `per_second` create and cancel calls are answered per second, the rest get 429
+    /// (`None`: no limit).
+    pub fn set_rate_limit(&self, per_second: Option<usize>) {
+        let mut st = self.lock();
+        st.variants.rate_limit = per_second;
+        st.variants.recent.clear();
+    }
+
+    /// An outage: every call from now on hangs (the connection stays open, nothing is
+    /// answered) until `set_hang(false)`; then the held calls go on as if they had just come.
+    pub fn set_hang(&self, on: bool) {
+        self.0.hang.send_replace(on);
+    }
+
+    /// Calls answered with 429 so far on `route`.
+    pub fn rate_limited(&self, route: PakasirRoute) -> usize {
+        self.lock().calls.iter().filter(|c| c.route == route && c.status == 429).count()
     }
 
     /// Drops the scripted faults not yet used.

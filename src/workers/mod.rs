@@ -20,3 +20,24 @@ pub(crate) async fn pause(shutdown: &mut watch::Receiver<bool>, d: Duration) -> 
         _ = tokio::time::sleep(d) => *shutdown.borrow(),
     }
 }
+
+/// Checks at Pakasir that run at once, at most (issue 17): a hanging Pakasir then costs one
+/// timeout per batch of this many orders instead of one per order.
+pub(crate) const CONCURRENT_CHECKS: usize = 12;
+
+/// Runs `work` for every item, at most `limit` at once, and waits for all of them.
+pub(crate) async fn each_bounded<T, F, Fut>(items: Vec<T>, limit: usize, work: F)
+where
+    T: Send + 'static,
+    F: Fn(T) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let mut running = tokio::task::JoinSet::new();
+    for item in items {
+        while running.len() >= limit.max(1) {
+            running.join_next().await;
+        }
+        running.spawn(work(item));
+    }
+    while running.join_next().await.is_some() {}
+}

@@ -22,30 +22,42 @@ pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
+/// Runs the due jobs, several at once (each may wait for Pakasir; issue 17).
 async fn tick(shop: &Shop) -> Result<(), crate::shop::ShopError> {
     let due = shop.db().call(|c| jobs::due(c, 50)).await?;
-    for job in due {
-        match job.kind.as_str() {
-            jobs::EXPIRE_ORDER => expire(shop, &job).await?,
-            jobs::CANCEL_AT_PAKASIR => cancel_at_pakasir(shop, &job).await?,
-            other => {
-                tracing::warn!(kind = other, "unknown job kind");
-                let (kind, r) = (job.kind.clone(), job.ref_id);
-                shop.db().write(move |c| jobs::finish(c, &kind, r)).await?;
+    super::each_bounded(due, super::CONCURRENT_CHECKS, |job| {
+        let shop = shop.clone();
+        async move {
+            if let Err(e) = run_job(&shop, &job).await {
+                tracing::error!(error = %e, kind = %job.kind, order = job.ref_id, "scheduler job error");
             }
         }
-    }
+    })
+    .await;
     Ok(())
+}
+
+async fn run_job(shop: &Shop, job: &jobs::Job) -> Result<(), crate::shop::ShopError> {
+    match job.kind.as_str() {
+        jobs::EXPIRE_ORDER => expire(shop, job).await,
+        jobs::CANCEL_AT_PAKASIR => cancel_at_pakasir(shop, job).await,
+        other => {
+            tracing::warn!(kind = other, "unknown job kind");
+            let (kind, r) = (job.kind.clone(), job.ref_id);
+            shop.db().write(move |c| jobs::finish(c, &kind, r)).await?;
+            Ok(())
+        }
+    }
 }
 
 /// Seconds until a job whose answer from Pakasir is unknown runs again: just past Pakasir's 4 s
 /// status limit for the first tries (an expiry holds stock and the customer's checkout), then
-/// every half minute.
+/// every 15 s, so an expiry resumes soon after a Pakasir outage ends.
 fn retry_delay(attempts: i64) -> i64 {
     if attempts < 6 {
         5
     } else {
-        30
+        15
     }
 }
 
@@ -81,9 +93,11 @@ async fn expire(shop: &Shop, job: &jobs::Job) -> Result<(), crate::shop::ShopErr
     Ok(())
 }
 
-/// Cancels a closed order's transaction at Pakasir. A refusal ("already completed", "not
-/// found": some Pakasir versions have no cancel) is answered by asking for the status, so a
-/// payment that raced the expiry is credited; reconciliation keeps watching what stays open.
+/// Cancels a closed order's transaction at Pakasir. A refusal ("already completed") is answered
+/// by asking for the status, so a payment that raced the expiry is credited; reconciliation
+/// keeps watching what stays open. A Pakasir without a cancel endpoint (404/405, issue 17) ends
+/// the job at once: the order is closed on our side already, and reconciliation watches the
+/// transaction until Pakasir cancels it by itself (after 24 hours) or a late payment shows up.
 async fn cancel_at_pakasir(shop: &Shop, job: &jobs::Job) -> Result<(), crate::shop::ShopError> {
     let order_id = job.ref_id;
     let order = shop.db().lookup(move |c| store::orders::get(c, order_id)).await?;
@@ -93,6 +107,10 @@ async fn cancel_at_pakasir(shop: &Shop, job: &jobs::Job) -> Result<(), crate::sh
         // Only the status call's "canceled" ends reconciliation: an answer to cancel that looked
         // fine but changed nothing (a proxy, a bug) must not hide a payment made afterwards.
         Ok(()) => finish(shop, order_id, None).await,
+        Err(GatewayError::Refused { status: 404 | 405, .. }) => {
+            tracing::info!(order = order_id, "pakasir has no cancel for this transaction; reconciliation watches it");
+            finish(shop, order_id, None).await
+        }
         Err(GatewayError::Refused { .. } | GatewayError::Invalid) => {
             match shop.check_payment(&order).await? {
                 Settled::Applied => finish(shop, order_id, Some("completed")).await,

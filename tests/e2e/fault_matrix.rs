@@ -35,7 +35,7 @@ fn pakasir_faults() -> Vec<(&'static str, usize, PakasirFault)> {
     vec![
         ("5xx", 3, PakasirFault::ServerError(500)),
         ("429", 1, PakasirFault::Json(429, json!({"message": "rate limited"}))),
-        // One try times out (the client waits 10 s), the retry goes through.
+        // One try times out (the client waits at most 6 s), the retry goes through.
         ("timeout", 1, PakasirFault::Delay(Duration::from_secs(11))),
         ("reset", 3, PakasirFault::Reset),
         ("malformed", 1, PakasirFault::Garbage),
