@@ -101,6 +101,9 @@ struct Inner {
     http: reqwest::Client,
     /// While true, every call waits (an outage where Pakasir accepts connections and hangs).
     hang: tokio::sync::watch::Sender<bool>,
+    /// Calls held by the hang right now, and the most held at once.
+    held: std::sync::atomic::AtomicUsize,
+    held_peak: std::sync::atomic::AtomicUsize,
 }
 
 /// Handle to a running fake Pakasir. Cheap to clone.
@@ -289,7 +292,8 @@ impl FakePakasir {
         };
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_default();
         let (hang, _) = tokio::sync::watch::channel(false);
-        let fake = FakePakasir(Arc::new(Inner { st: Mutex::new(st), addr, http, hang }));
+        let fake =
+            FakePakasir(Arc::new(Inner { st: Mutex::new(st), addr, http, hang, held: 0.into(), held_peak: 0.into() }));
         let app = Router::new()
             .route("/api/v2/create-transaction/{project}/{id}", post(create_route))
             .route("/api/v2/transaction-status/{project}/{id}", get(status_route))
@@ -324,8 +328,15 @@ impl FakePakasir {
     ) -> Response {
         let me = self.clone();
         let task = tokio::spawn(async move {
-            // Closed only with the fake itself, when nobody waits any more.
-            let _ = me.0.hang.subscribe().wait_for(|hung| !*hung).await;
+            let mut hang = me.0.hang.subscribe();
+            if *hang.borrow_and_update() {
+                use std::sync::atomic::Ordering::SeqCst;
+                let now = me.0.held.fetch_add(1, SeqCst) + 1;
+                me.0.held_peak.fetch_max(now, SeqCst);
+                // Closed only with the fake itself, when nobody waits any more.
+                let _ = hang.wait_for(|hung| !*hung).await;
+                me.0.held.fetch_sub(1, SeqCst);
+            }
             let fault = me.lock().faults.get_mut(&route).and_then(VecDeque::pop_front);
             let answer = match fault {
                 Some(PakasirFault::Reset) => (0, Value::Null),
@@ -415,6 +426,11 @@ impl FakePakasir {
     /// answered) until `set_hang(false)`; then the held calls go on as if they had just come.
     pub fn set_hang(&self, on: bool) {
         self.0.hang.send_replace(on);
+    }
+
+    /// The most calls the hang held at once (how many the client had in flight).
+    pub fn held_peak(&self) -> usize {
+        self.0.held_peak.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Calls answered with 429 so far on `route`.

@@ -26,6 +26,8 @@ mod ops_doctor;
 mod ops_offsite;
 mod ops_package;
 mod ops_setup;
+mod pakasir_outage;
+mod pakasir_variants;
 mod payments;
 mod report;
 mod review_admin;
