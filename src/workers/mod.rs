@@ -41,3 +41,28 @@ where
     }
     while running.join_next().await.is_some() {}
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn each_bounded_runs_everything_at_most_limit_at_once() {
+        let (now, peak, done) =
+            (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        super::each_bounded((0..40).collect::<Vec<u64>>(), 5, |i| {
+            let (now, peak, done) = (now.clone(), peak.clone(), done.clone());
+            async move {
+                peak.fetch_max(now.fetch_add(1, SeqCst) + 1, SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(1 + i % 3)).await;
+                now.fetch_sub(1, SeqCst);
+                done.fetch_add(1, SeqCst);
+            }
+        })
+        .await;
+        assert_eq!(done.load(SeqCst), 40);
+        assert_eq!(peak.load(SeqCst), 5);
+    }
+}
