@@ -568,3 +568,42 @@ pub fn decide_review(tx: &Connection, order_id: OrderId, admin: UserId, ruling: 
     };
     Ok(outcome)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The poller pages through every pending order (issue 17: no fixed window of 200).
+    #[test]
+    fn pending_qris_pages_reach_every_pending_order() {
+        let mut c = Connection::open_in_memory().unwrap();
+        super::super::migrate::migrate_shop(&mut c).unwrap();
+        for id in 1..=450_i64 {
+            // One pending order per customer.
+            c.execute(
+                "INSERT INTO users (id, name, bank_id, created_at, updated_at) VALUES (?1, 'A', ?2, 0, 0)",
+                params![id, format!("{id:06}")],
+            )
+            .unwrap();
+            let status = if id % 50 == 0 { "expired" } else { "pending" };
+            c.execute(
+                "INSERT INTO orders (id, invoice_id, user_id, kind, subtotal, total, method, status, txn_id, expires_at, created_at, updated_at)
+                 VALUES (?1, ?2, ?1, 'deposit', 100, 100, 'qris', ?3, ?4, 0, 0, 0)",
+                params![id, format!("INV20261125{id:06}"), status, format!("T{id}")],
+            )
+            .unwrap();
+        }
+        let (mut after, mut seen) = (0, Vec::new());
+        loop {
+            let page = pending_qris(&c, after, 200).unwrap();
+            seen.extend(page.iter().map(|o| o.id));
+            match page.last() {
+                Some(last) if page.len() == 200 => after = last.id,
+                _ => break,
+            }
+        }
+        assert_eq!(seen.len(), 441);
+        assert!(seen.windows(2).all(|w| w[0] < w[1]));
+    }
+}
