@@ -20,13 +20,19 @@ use crate::{
 struct Policy {
     attempts: u32,
     timeout: Duration,
+    /// No new try starts this long after the first one began: a hanging Pakasir costs about
+    /// `timeout` plus this, while quick failures (5xx, resets) still get every try.
+    tries_within: Duration,
     /// Paced at `PAKASIR_CALLS_PER_SECOND`, and a 429 is waited out and tried again.
     paced: bool,
 }
 
-const CREATE: Policy = Policy { attempts: 3, timeout: Duration::from_secs(6), paced: true };
-const STATUS: Policy = Policy { attempts: 2, timeout: Duration::from_secs(3), paced: false };
-const CANCEL: Policy = Policy { attempts: 2, timeout: Duration::from_secs(3), paced: true };
+const CREATE: Policy =
+    Policy { attempts: 3, timeout: Duration::from_secs(6), tries_within: Duration::from_secs(7), paced: true };
+const STATUS: Policy =
+    Policy { attempts: 2, timeout: Duration::from_secs(3), tries_within: Duration::from_secs(2), paced: false };
+const CANCEL: Policy =
+    Policy { attempts: 2, timeout: Duration::from_secs(3), tries_within: Duration::from_secs(2), paced: true };
 
 /// 429s from a paced call waited out (1 s each) before the call counts as failed.
 const RATE_LIMIT_RETRIES: u32 = 8;
@@ -71,8 +77,9 @@ impl PakasirClient {
         endpoint(&self.config.base_url, &self.config.project, path, id)
     }
 
-    /// Sends with retries on timeouts, connection errors and 5xx (backoff 0.25 s, 0.5 s); a paced
-    /// call waits its turn first and waits out a 429 (1 s) instead of failing.
+    /// Sends with retries on timeouts, connection errors and 5xx (backoff 0.25 s, 0.5 s) while
+    /// within the policy's `tries_within`; a paced call waits its turn first and waits out a 429
+    /// (1 s) instead of failing. A hanging Pakasir costs create about 12 s, status and cancel 3 s.
     async fn call<T: DeserializeOwned>(
         &self,
         what: &'static str,
@@ -81,7 +88,12 @@ impl PakasirClient {
     ) -> Result<T, GatewayError> {
         let mut last = GatewayError::Unavailable("no attempt".into());
         let (mut attempt, mut limited) = (0, 0);
+        // When the first try was sent (after its turn in the pace queue).
+        let mut started: Option<tokio::time::Instant> = None;
         while attempt < policy.attempts {
+            if limited == 0 && started.is_some_and(|s| s.elapsed() >= policy.tries_within) {
+                break;
+            }
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
             }
@@ -91,6 +103,7 @@ impl PakasirClient {
             }
             // Held until the body has been read; never closed, so `None` does not happen.
             let slot = self.slots.acquire().await.ok();
+            started.get_or_insert_with(tokio::time::Instant::now);
             let sent = make().header(API_KEY_HEADER, self.config.api_key.expose()).timeout(policy.timeout).send().await;
             let resp = match sent {
                 Ok(r) => r,
