@@ -256,6 +256,24 @@ impl St {
     }
 }
 
+/// A caller waiting for an answer during a hang.
+struct Waiting<'a>(&'a Inner);
+
+impl<'a> Waiting<'a> {
+    fn new(inner: &'a Inner) -> Self {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = inner.held.fetch_add(1, SeqCst) + 1;
+        inner.held_peak.fetch_max(now, SeqCst);
+        Waiting(inner)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.held.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 impl St {
     /// Counts a create or cancel call against the rate limit; true when it is over.
     fn over_rate_limit(&mut self, route: PakasirRoute) -> bool {
@@ -328,15 +346,8 @@ impl FakePakasir {
     ) -> Response {
         let me = self.clone();
         let task = tokio::spawn(async move {
-            let mut hang = me.0.hang.subscribe();
-            if *hang.borrow_and_update() {
-                use std::sync::atomic::Ordering::SeqCst;
-                let now = me.0.held.fetch_add(1, SeqCst) + 1;
-                me.0.held_peak.fetch_max(now, SeqCst);
-                // Closed only with the fake itself, when nobody waits any more.
-                let _ = hang.wait_for(|hung| !*hung).await;
-                me.0.held.fetch_sub(1, SeqCst);
-            }
+            // Closed only with the fake itself, when nobody waits any more.
+            let _ = me.0.hang.subscribe().wait_for(|hung| !*hung).await;
             let fault = me.lock().faults.get_mut(&route).and_then(VecDeque::pop_front);
             let answer = match fault {
                 Some(PakasirFault::Reset) => (0, Value::Null),
@@ -358,6 +369,8 @@ impl FakePakasir {
             me.lock().calls.push(PakasirCall { route, path, status: answer.0, at: Instant::now() });
             answer
         });
+        // Counted while the caller still waits for this answer (dropped when it gives up).
+        let _waiting = (*self.0.hang.borrow()).then(|| Waiting::new(&self.0));
         let (status, body) = task.await.unwrap_or_else(|_| msg(500, "fake pakasir task failed"));
         match status {
             0 => return super::reset_response(),
@@ -428,7 +441,8 @@ impl FakePakasir {
         self.0.hang.send_replace(on);
     }
 
-    /// The most calls the hang held at once (how many the client had in flight).
+    /// The most callers that waited at once during a hang (how many the client had in flight;
+    /// a caller that gave up no longer counts).
     pub fn held_peak(&self) -> usize {
         self.0.held_peak.load(std::sync::atomic::Ordering::SeqCst)
     }
@@ -552,6 +566,38 @@ mod tests {
     fn fee_rule() {
         assert_eq!(fee_for(30_000), 520);
         assert_eq!(fee_for(1), 310);
+    }
+
+    #[tokio::test]
+    async fn a_hang_counts_only_callers_still_waiting() {
+        let p = FakePakasir::start("shop", "k").await.unwrap();
+        p.set_hang(true);
+        let c = reqwest::Client::builder().timeout(Duration::from_millis(300)).build().unwrap();
+        let url = format!("{}/api/v2/transaction-status/shop/T1", p.url());
+        for _ in 0..3 {
+            assert!(c.get(&url).header("X-Api-Key", "k").send().await.is_err());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(p.held_peak(), 1, "callers that gave up still counted");
+        let all = (0..4).map(|_| c.get(&url).header("X-Api-Key", "k").send());
+        for r in futures_join(all).await {
+            assert!(r.is_err());
+        }
+        assert_eq!(p.held_peak(), 4);
+        p.set_hang(false);
+        assert_eq!(c.get(&url).header("X-Api-Key", "k").send().await.unwrap().status(), 404);
+    }
+
+    async fn futures_join<F: std::future::Future + Send + 'static>(all: impl Iterator<Item = F>) -> Vec<F::Output>
+    where
+        F::Output: Send + 'static,
+    {
+        let handles: Vec<_> = all.map(tokio::spawn).collect();
+        let mut out = Vec::new();
+        for h in handles {
+            out.push(h.await.unwrap());
+        }
+        out
     }
 
     #[tokio::test]
