@@ -8,6 +8,8 @@ macro_rules! leave_hint {
     };
 }
 
+pub mod report;
+
 use crate::domain::{
     catalog::Product,
     digest::{BUYER_LABEL, DEPOSITOR_LABEL},
