@@ -24,8 +24,8 @@ pub fn table(r: &Report) -> String {
         let _ = writeln!(out, "{:<12} {:>8} {:>16}", wib_day_label(d.day), d.orders, rupiah(d.revenue));
     }
     let _ = writeln!(out, "{:<12} {:>8} {:>16}", "Jumlah", r.sales.count, rupiah(r.sales.amount));
-    out.push('\n');
-    out.push_str(&details(r));
+    let _ = writeln!(out, "\n{}\n", money_in(r));
+    out.push_str(&lists(r));
     out
 }
 
@@ -44,11 +44,9 @@ fn money_in(r: &Report) -> String {
     )
 }
 
-/// Deposits, refunds, the top lists and the stock that runs out first (no daily lines: in the
-/// bot the chart shows those).
-pub fn details(r: &Report) -> String {
-    let mut out = money_in(r);
-    let _ = writeln!(out, "\n\nProduk terlaris:");
+/// The top lists and the stock that runs out first (what the chart and its caption leave out).
+pub fn lists(r: &Report) -> String {
+    let mut out = String::from("Produk terlaris:\n");
     if r.top_products.is_empty() {
         let _ = writeln!(out, "  (belum ada penjualan)");
     }

@@ -10,7 +10,7 @@ impl Shop {
         let window = Window::last(days, store::now());
         let report = self.db.lookup(move |c| store::report::gather(c, window)).await?;
         let caption = texts::esc(&texts::report::caption(&report));
-        let details = format!("<pre>{}</pre>", texts::esc(&texts::report::details(&report)));
+        let details = format!("<pre>{}</pre>", texts::esc(&texts::report::lists(&report)));
         match chart::png_off_thread(report).await {
             Ok(png) => {
                 self.tg.send_photo(actor.chat, png, Out::text(caption)).await?;
