@@ -27,7 +27,14 @@ pub struct PakasirClient {
     /// Fee answers per amount, kept briefly: every summary shows one, and the fee of an amount
     /// rarely changes.
     fees: moka::sync::Cache<i64, Fees>,
+    /// Until when (ms after `started`) the fee endpoint is not asked, after it failed: while
+    /// Pakasir is down every summary would otherwise wait [`FEE_TIMEOUT`] for nothing.
+    fees_down_until: std::sync::atomic::AtomicU64,
+    started: std::time::Instant,
 }
+
+/// How long a failed fee call keeps the fee lines away.
+const FEE_BACKOFF: Duration = Duration::from_secs(30);
 
 /// How long a fee answer is reused.
 const FEE_TTL: Duration = Duration::from_secs(300);
@@ -50,7 +57,14 @@ impl PakasirClient {
             .build()
             .map_err(|_| GatewayError::Unavailable("client".into()))?;
         let fees = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(FEE_TTL).build();
-        Ok(Self { http, config, slots: tokio::sync::Semaphore::new(IN_FLIGHT), fees })
+        Ok(Self {
+            http,
+            config,
+            slots: tokio::sync::Semaphore::new(IN_FLIGHT),
+            fees,
+            fees_down_until: std::sync::atomic::AtomicU64::new(0),
+            started: std::time::Instant::now(),
+        })
     }
 
     fn url(&self, path: &str, id: &str) -> String {
@@ -130,21 +144,19 @@ impl PaymentGateway for PakasirClient {
         if let Some(known) = self.fees.get(&amount) {
             return Ok(known);
         }
-        // A public endpoint: no API key, one attempt, a short wait.
-        let url = format!("{}/api/v2/payment-fee/{amount}", self.config.base_url);
-        let resp = self.http.get(&url).timeout(FEE_TIMEOUT).send().await.map_err(|e| {
-            tracing::debug!(timeout = e.is_timeout(), "pakasir fee request failed");
-            GatewayError::Unavailable("fee".into())
-        })?;
-        let status = resp.status().as_u16();
-        if !(200..300).contains(&status) {
-            tracing::debug!(status, "pakasir fee error answer");
-            return Err(GatewayError::Refused { status, message: String::new() });
+        let now_ms = || u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if now_ms() < self.fees_down_until.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(GatewayError::Unavailable("fee endpoint failed recently".into()));
         }
-        let body: serde_json::Value = resp.json().await.map_err(|_| GatewayError::Invalid)?;
-        let fees = parse_fees(&body).ok_or(GatewayError::Invalid)?;
-        self.fees.insert(amount, fees.clone());
-        Ok(fees)
+        let fetched = self.fetch_fees(amount).await;
+        match &fetched {
+            Ok(fees) => self.fees.insert(amount, fees.clone()),
+            Err(_) => {
+                let until = now_ms().saturating_add(u64::try_from(FEE_BACKOFF.as_millis()).unwrap_or(0));
+                self.fees_down_until.store(until, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        fetched
     }
 
     async fn status(&self, txn_id: &str) -> Result<PaymentReport, GatewayError> {
@@ -161,5 +173,24 @@ impl PaymentGateway for PakasirClient {
 
     fn checkout_url(&self, txn_id: &str) -> String {
         format!("{}/pay-v2/{txn_id}", self.config.base_url)
+    }
+}
+
+impl PakasirClient {
+    /// One call of the public fee endpoint.
+    async fn fetch_fees(&self, amount: i64) -> Result<Fees, GatewayError> {
+        // A public endpoint: no API key, one attempt, a short wait.
+        let url = format!("{}/api/v2/payment-fee/{amount}", self.config.base_url);
+        let resp = self.http.get(&url).timeout(FEE_TIMEOUT).send().await.map_err(|e| {
+            tracing::debug!(timeout = e.is_timeout(), "pakasir fee request failed");
+            GatewayError::Unavailable("fee".into())
+        })?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            tracing::debug!(status, "pakasir fee error answer");
+            return Err(GatewayError::Refused { status, message: String::new() });
+        }
+        let body: serde_json::Value = resp.json().await.map_err(|_| GatewayError::Invalid)?;
+        parse_fees(&body).ok_or(GatewayError::Invalid)
     }
 }
