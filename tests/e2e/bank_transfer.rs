@@ -217,3 +217,75 @@ async fn qris_only_hides_the_bank_transfer_and_a_failed_fee_call_only_drops_the_
     assert_db_check(&app).await;
     app.finish().await;
 }
+
+/// Buys product `id` (qty 1 + `plus`) by bank transfer at `bank`; returns the invoice id.
+async fn buy_va(app: &mut App, user: i64, id: i64, plus: usize, bank: &str) -> String {
+    to_summary(app, user, id, plus).await;
+    app.press(user, "Transfer Bank (VA)");
+    app.wait_text(user, BANK_CHOICE).await;
+    app.press(user, bank);
+    wait_va_invoice(app, user).await.0
+}
+
+/// The same expiry and late payment as QRIS: a bank transfer that expired and is paid anyway is
+/// credited to the balance once, nothing delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_va_order_paid_late_is_credited_once() {
+    let mut app = App::start_with(|env| {
+        env.insert("PAKASIR_METHODS".into(), "bri_va".into());
+        env.insert("PAYMENT_EXPIRY_SECONDS".into(), "3".into());
+    })
+    .await;
+    shop_with(&mut app, 8, "Prime Video", "15000", &["pv-1", "pv-2", "pv-3"]).await;
+    let u = 17_501;
+    app.onboard(u).await;
+    // Only bank transfers offered: no [QRIS] on the summary.
+    let summary = to_summary(&mut app, u, 8, 0).await;
+    assert!(!flat_labels(&summary).contains(&"QRIS".to_string()), "{:?}", labels(&summary));
+    app.press(u, "Batalkan");
+    app.wait_text(u, "Dibatalkan").await;
+
+    let late = buy_va(&mut app, u, 8, 1, "BRI").await;
+    wait_msg(&app, u, &[EXPIRED, &late]).await;
+    pay(&app, &late).await;
+    let told = wait_msg(&app, u, &["setelah tagihan kedaluwarsa", &late]).await;
+    assert!(told.text.contains("Rp30.000"), "{}", told.text);
+    for _ in 0..2 {
+        let (code, body) = hook(&app, genuine(&app, &late)).await;
+        assert_eq!(code, 200, "{body}");
+    }
+    let s = wait_stats(&app, "outbox drained", |s| num(s, "/outbox/pending") == 0).await;
+    assert_eq!(num(&s, "/ledger/late_payment"), 30_000, "amount, not fee: {s:#}");
+    assert_eq!(num(&s, "/orders/expired"), 1, "{s:#}");
+    assert_eq!(num(&s, "/stock/sold"), 0, "{s:#}");
+    assert_eq!(deliveries(&app, u, &late), 0);
+    assert_eq!(messages_with(&app, u, &["setelah tagihan kedaluwarsa"]).len(), 1);
+    assert!(balance_text(&mut app, u).await.contains("Rp30.000"));
+    assert_invariants(&s);
+    assert_db_check(&app).await;
+    app.finish().await;
+}
+
+/// The same poller as QRIS: a bank transfer paid without any webhook is found and delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_va_payment_without_webhook_is_found_by_the_poller() {
+    let mut app = App::start_with(|env| {
+        env.insert("PAKASIR_METHODS".into(), "qris,permata_va".into());
+        env.insert("PAKASIR_POLL_SECONDS".into(), "4".into());
+    })
+    .await;
+    shop_with(&mut app, 9, "Disney+", "25000", &["dp-1", "dp-2"]).await;
+    let u = 17_601;
+    app.onboard(u).await;
+    let id = buy_va(&mut app, u, 9, 0, "Permata").await;
+    assert_eq!(app.pakasir.txn_by_order(&id).unwrap().payment_method, "permata_va");
+    app.pakasir.complete(&id).expect("transaction");
+    let delivered = wait_msg(&app, u, &[DELIVERED, &id]).await;
+    assert!(delivered.text.contains("dp-"), "{}", delivered.text);
+    let s = wait_stats(&app, "outbox drained", |s| num(s, "/outbox/pending") == 0).await;
+    assert_eq!(num(&s, "/orders/paid"), 1, "{s:#}");
+    assert_eq!(deliveries(&app, u, &id), 1);
+    assert_invariants(&s);
+    assert_db_check(&app).await;
+    app.finish().await;
+}
