@@ -462,6 +462,22 @@ mod tests {
     }
 
     #[test]
+    fn pakasir_methods_and_limits() {
+        use crate::domain::payment::{Bank, Limits, PayMethod};
+        let c = Config::from_source(&env(&[])).unwrap();
+        assert_eq!(c.pakasir_methods, vec![PayMethod::Qris]);
+        assert_eq!(c.qris_limits, Limits { min: 500, max: 10_000_000 });
+        assert_eq!(c.va_limits, Limits { min: 10_000, max: 50_000_000 });
+        let c = Config::from_source(&env(&[("PAKASIR_METHODS", "qris, bni_va"), ("PAKASIR_VA_MIN", "20000")])).unwrap();
+        assert_eq!(c.pakasir_methods, vec![PayMethod::Qris, PayMethod::Va(Bank::Bni)]);
+        assert_eq!(c.va_limits.min, 20_000);
+        let e = Config::from_source(&env(&[("PAKASIR_METHODS", "qris,gopay")])).unwrap_err();
+        assert_eq!(e.var(), "PAKASIR_METHODS");
+        let e = Config::from_source(&env(&[("PAKASIR_QRIS_MIN", "20000000")])).unwrap_err();
+        assert_eq!(e.var(), "PAKASIR_QRIS_MIN");
+    }
+
+    #[test]
     fn malformed_values_name_the_variable_not_the_value() {
         let e = Config::from_source(&env(&[("DATABASE_KEY", "hunter2-secret")])).unwrap_err();
         let text = e.to_string();

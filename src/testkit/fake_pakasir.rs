@@ -531,6 +531,9 @@ mod tests {
     fn fee_rule() {
         assert_eq!(fee_for(30_000), 520);
         assert_eq!(fee_for(1), 310);
+        assert_eq!(method_fee("qris", 30_000), 520);
+        assert_eq!(method_fee("bri_va", 30_000), VA_FEE);
+        assert_eq!(method_fee("sampoerna_va", 1_000_000), VA_FEE);
     }
 
     #[tokio::test]
@@ -547,5 +550,26 @@ mod tests {
         assert_eq!(c.get(&s).header("X-Api-Key", "k").send().await.unwrap().status(), 200);
         assert_eq!(c.get(&s).header("X-Api-Key", "k").send().await.unwrap().status(), 429);
         assert_eq!(c.get(&s).header("X-Api-Key", "bad").send().await.unwrap().status(), 401);
+    }
+
+    #[tokio::test]
+    async fn virtual_accounts_and_the_public_fee_endpoint() {
+        let p = FakePakasir::start("shop", "k").await.unwrap();
+        let c = reqwest::Client::new();
+        let url = format!("{}/api/v2/create-transaction/shop/INV2", p.url());
+        let body = json!({"method": "bri_va", "amount": 30000});
+        let a: Value = c.post(&url).header("X-Api-Key", "k").json(&body).send().await.unwrap().json().await.unwrap();
+        assert_eq!((a["payment_method"].as_str(), a["fee"].as_i64()), (Some("bri_va"), Some(VA_FEE)));
+        assert!(a["qr_string"].is_null() && a["va_number"].as_str().is_some_and(|n| n.len() > 8), "{a}");
+        let bad = json!({"method": "gopay", "amount": 30000});
+        let url3 = format!("{}/api/v2/create-transaction/shop/INV3", p.url());
+        assert_eq!(c.post(&url3).header("X-Api-Key", "k").json(&bad).send().await.unwrap().status(), 400);
+        // No API key needed for fees; flat, then wrapped.
+        let fee_url = format!("{}/api/v2/payment-fee/30000", p.url());
+        let flat: Value = c.get(&fee_url).send().await.unwrap().json().await.unwrap();
+        assert_eq!((flat["qris"].as_i64(), flat["bni_va"].as_i64()), (Some(520), Some(VA_FEE)));
+        p.set_fee_wrapped(true);
+        let wrapped: Value = c.get(&fee_url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(wrapped["data"], flat);
     }
 }
