@@ -206,7 +206,7 @@ pub fn stock_line(p: &Product, price: i64) -> String {
 pub const ORDER_GUIDE: &str = "<b>Cara memesan</b>\n\
 1. Ketik nomor produk atau tekan tombol nomornya di menu.\n\
 2. Atur jumlah dengan tombol - / + lalu tekan <b>Lanjut ke pembayaran</b>.\n\
-3. Pilih <b>QRIS</b> (scan QR dari aplikasi bank/e-wallet) atau <b>SALDO</b>.\n\
+3. Pilih <b>QRIS</b> (scan QR dari aplikasi bank/e-wallet), <b>Transfer Bank (VA)</b> bila tersedia, atau <b>SALDO</b>.\n\
 4. Setelah pembayaran berhasil, produk langsung dikirim di chat ini.\n\n\
 Ketik /stock untuk melihat stok.";
 
