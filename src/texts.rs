@@ -412,9 +412,11 @@ pub const BTN_PAY_STATUS: &str = "Status Pembayaran";
 pub const BTN_CONFIRM: &str = "Konfirmasi";
 pub const BTN_CANCEL_PREVIOUS: &str = "Batalkan Pesanan Sebelumnya";
 
-pub fn summary(product: &str, unit: i64, qty: i64, subtotal: i64, discount: i64, total: i64) -> String {
+/// The checkout summary; `fees` are the [`fee_lines`] (empty when Pakasir did not tell).
+#[allow(clippy::too_many_arguments)]
+pub fn summary(product: &str, unit: i64, qty: i64, subtotal: i64, discount: i64, total: i64, fees: &str) -> String {
     format!(
-        "<b>Ringkasan Pesanan</b>\n\nProduk: {}\nHarga satuan: {}\nJumlah: {qty}\nSubtotal: {}\nDiskon voucher: {}\n<b>Total: {}</b>\n\nPilih metode pembayaran:",
+        "<b>Ringkasan Pesanan</b>\n\nProduk: {}\nHarga satuan: {}\nJumlah: {qty}\nSubtotal: {}\nDiskon voucher: {}\n<b>Total: {}</b>{fees}\n\nPilih metode pembayaran:",
         esc(product),
         rupiah(unit),
         rupiah(subtotal),
@@ -464,7 +466,8 @@ pub fn bank_name(bank: Bank) -> &'static str {
     }
 }
 
-/// The fee lines under a summary, as far as Pakasir told them (`None`: that line is left out).
+/// The fee lines under a summary's total, as far as Pakasir told them (`None`: that line is
+/// left out).
 pub fn fee_lines(qris: Option<i64>, va: Option<i64>) -> String {
     let mut out = String::new();
     if let Some(fee) = qris {
@@ -494,9 +497,9 @@ pub fn method_limit(va: bool, min: i64, max: i64) -> String {
 
 pub const METHOD_UNAVAILABLE: &str = "Metode pembayaran ini tidak tersedia di toko ini. Silakan pilih yang lain.";
 
-/// The deposit summary when there is more than one way to pay.
-pub fn deposit_summary(amount: i64) -> String {
-    format!("<b>Deposit Saldo</b>\n\nJumlah: <b>{}</b>\n\nPilih metode pembayaran:", rupiah(amount))
+/// The deposit summary when there is more than one way to pay; `fees` as in [`summary`].
+pub fn deposit_summary(amount: i64, fees: &str) -> String {
+    format!("<b>Deposit Saldo</b>\n\nJumlah: <b>{}</b>{fees}\n\nPilih metode pembayaran:", rupiah(amount))
 }
 
 /// The bank transfer invoice: bank, the virtual account number (tap to copy), the amounts and

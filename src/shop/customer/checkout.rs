@@ -104,11 +104,11 @@ impl Shop {
             Button::cb(texts::BTN_BACK, Callback::BackToCard),
             Button::cb(texts::BTN_CANCEL, Callback::Cancel),
         ]);
-        let mut text = texts::summary(&product.name, unit, qty, sub, discount, sub - discount);
+        let fees = self.fee_lines(sub - discount).await;
+        let mut text = texts::summary(&product.name, unit, qty, sub, discount, sub - discount, &fees);
         if let Some(v) = &voucher {
             text.push_str(&texts::voucher_line(&v.code));
         }
-        text.push_str(&self.fee_lines(sub - discount).await);
         let out = Out::inline(text, rows);
         let message_id = if edit {
             self.edit_or_send(actor, Some(message_id), out).await?
@@ -759,8 +759,7 @@ impl Shop {
             return Ok(());
         }
         // More than one way to pay: the deposit summary, with Pakasir's fees.
-        let mut text = texts::deposit_summary(amount);
-        text.push_str(&self.fee_lines(amount).await);
+        let text = texts::deposit_summary(amount, &self.fee_lines(amount).await);
         let rows = vec![buttons, vec![Button::cb(texts::BTN_CANCEL, Callback::Cancel)]];
         let message_id = self.tg.send(actor.chat, Out::inline(text, rows)).await?;
         self.sessions.set(actor.user.id, Flow::DepositPay { amount, message_id });
