@@ -74,6 +74,10 @@ CREATE TABLE orders (
     gateway_state   TEXT,
     -- when the reconciliation pass last asked Pakasir about this closed order
     checked_at      INTEGER,
+    -- a bank transfer (issue 17): Pakasir's method ('bri_va', ...) and the virtual account
+    -- number; NULL for QRIS (method 'qris' is every payment through Pakasir) and SALDO
+    va_bank         TEXT,
+    va_number       TEXT,
     CHECK (total = subtotal - voucher_discount)
 );
 -- At most one pending order per user.

@@ -312,6 +312,7 @@ async fn open_invoices(db: &store::Db, bot: &Bot, buyers: usize) -> Vec<(i64, St
         let txn = created["txn_id"].as_str().expect("txn_id").to_string();
         let fee = created["fee"].as_i64().unwrap_or(0);
         let qr = created["qr_string"].as_str().unwrap_or("").to_string();
+        let qr = quickcart::domain::payment::Instrument::Qris(qr);
         store::orders::set_transaction(&conn, order.id, &txn, fee, &qr).unwrap();
         out.push((user, order.invoice_id));
     }

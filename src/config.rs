@@ -102,6 +102,12 @@ pub struct Config {
     /// Pakasir webhook requests per minute per caller (`PAKASIR_WEBHOOK_LIMIT_PER_MINUTE`; load
     /// tests post every webhook from 127.0.0.1).
     pub pakasir_webhook_limit_per_minute: u32,
+    /// The ways to pay through Pakasir the shop offers (`PAKASIR_METHODS`, default `qris`).
+    pub pakasir_methods: Vec<crate::domain::payment::PayMethod>,
+    /// Least and most one QRIS payment may be (`PAKASIR_QRIS_MIN`/`_MAX`, Rp500–Rp10.000.000).
+    pub qris_limits: crate::domain::payment::Limits,
+    /// Least and most one bank transfer may be (`PAKASIR_VA_MIN`/`_MAX`, Rp10.000–Rp50.000.000).
+    pub va_limits: crate::domain::payment::Limits,
     /// How long one Bot API call may take before it counts as failed and is retried
     /// (`TELEGRAM_TIMEOUT_SECONDS`, default 17 s like teloxide's; tests shorten it).
     pub telegram_timeout_seconds: u64,
@@ -154,6 +160,21 @@ fn parsed<T: FromStr>(src: &dyn Source, key: &'static str, default: T, why: &'st
         None => Ok(default),
         Some(v) => v.parse().map_err(|_| ConfigError::Invalid { var: key, why }),
     }
+}
+
+/// A method's payment limits in rupiah: each 1–1.000.000.000, the minimum not above the maximum.
+fn limits(
+    src: &dyn Source,
+    (min_var, max_var): (&'static str, &'static str),
+    (min, max): (u32, u32),
+) -> Result<crate::domain::payment::Limits, ConfigError> {
+    let why = "harus 1–1000000000 rupiah";
+    let min = bounded(src, min_var, min, 1..=1_000_000_000, why)?;
+    let max = bounded(src, max_var, max, 1..=1_000_000_000, why)?;
+    if min > max {
+        return Err(ConfigError::Invalid { var: min_var, why: "tidak boleh lebih dari maksimumnya" });
+    }
+    Ok(crate::domain::payment::Limits { min: i64::from(min), max: i64::from(max) })
 }
 
 fn bounded(
@@ -254,6 +275,15 @@ impl Config {
                 1..=1_000_000,
                 "harus 1–1000000",
             )?,
+            pakasir_methods: match non_empty(src, "PAKASIR_METHODS") {
+                None => vec![crate::domain::payment::PayMethod::Qris],
+                Some(list) => crate::domain::payment::PayMethod::parse_list(&list).ok_or(ConfigError::Invalid {
+                    var: "PAKASIR_METHODS",
+                    why: "daftar dipisah koma dari: qris, bri_va, bni_va, cimb_niaga_va, permata_va, maybank_va, bnc_va, artha_graha_va, atm_bersama_va, sampoerna_va",
+                })?,
+            },
+            qris_limits: limits(src, ("PAKASIR_QRIS_MIN", "PAKASIR_QRIS_MAX"), (500, 10_000_000))?,
+            va_limits: limits(src, ("PAKASIR_VA_MIN", "PAKASIR_VA_MAX"), (10_000, 50_000_000))?,
             telegram_timeout_seconds: u64::from(bounded(
                 src,
                 "TELEGRAM_TIMEOUT_SECONDS",
@@ -434,6 +464,22 @@ mod tests {
         assert_eq!(c.broadcast_rate, 25);
         assert_eq!(c.store_name, "QuickCart");
         assert!(c.pakasir.is_none());
+    }
+
+    #[test]
+    fn pakasir_methods_and_limits() {
+        use crate::domain::payment::{Bank, Limits, PayMethod};
+        let c = Config::from_source(&env(&[])).unwrap();
+        assert_eq!(c.pakasir_methods, vec![PayMethod::Qris]);
+        assert_eq!(c.qris_limits, Limits { min: 500, max: 10_000_000 });
+        assert_eq!(c.va_limits, Limits { min: 10_000, max: 50_000_000 });
+        let c = Config::from_source(&env(&[("PAKASIR_METHODS", "qris, bni_va"), ("PAKASIR_VA_MIN", "20000")])).unwrap();
+        assert_eq!(c.pakasir_methods, vec![PayMethod::Qris, PayMethod::Va(Bank::Bni)]);
+        assert_eq!(c.va_limits.min, 20_000);
+        let e = Config::from_source(&env(&[("PAKASIR_METHODS", "qris,gopay")])).unwrap_err();
+        assert_eq!(e.var(), "PAKASIR_METHODS");
+        let e = Config::from_source(&env(&[("PAKASIR_QRIS_MIN", "20000000")])).unwrap_err();
+        assert_eq!(e.var(), "PAKASIR_QRIS_MIN");
     }
 
     #[test]

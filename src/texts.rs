@@ -8,10 +8,13 @@ macro_rules! leave_hint {
     };
 }
 
+pub mod report;
+
 use crate::domain::{
     catalog::Product,
     digest::{BUYER_LABEL, DEPOSITOR_LABEL},
     money::rupiah,
+    payment::Bank,
     validate::{display_name, display_username},
 };
 
@@ -205,7 +208,7 @@ pub fn stock_line(p: &Product, price: i64) -> String {
 pub const ORDER_GUIDE: &str = "<b>Cara memesan</b>\n\
 1. Ketik nomor produk atau tekan tombol nomornya di menu.\n\
 2. Atur jumlah dengan tombol - / + lalu tekan <b>Lanjut ke pembayaran</b>.\n\
-3. Pilih <b>QRIS</b> (scan QR dari aplikasi bank/e-wallet) atau <b>SALDO</b>.\n\
+3. Pilih <b>QRIS</b> (scan QR dari aplikasi bank/e-wallet), <b>Transfer Bank (VA)</b> bila tersedia, atau <b>SALDO</b>.\n\
 4. Setelah pembayaran berhasil, produk langsung dikirim di chat ini.\n\n\
 Ketik /stock untuk melihat stok.";
 
@@ -411,9 +414,11 @@ pub const BTN_PAY_STATUS: &str = "Status Pembayaran";
 pub const BTN_CONFIRM: &str = "Konfirmasi";
 pub const BTN_CANCEL_PREVIOUS: &str = "Batalkan Pesanan Sebelumnya";
 
-pub fn summary(product: &str, unit: i64, qty: i64, subtotal: i64, discount: i64, total: i64) -> String {
+/// The checkout summary; `fees` are the [`fee_lines`] (empty when Pakasir did not tell).
+#[allow(clippy::too_many_arguments)]
+pub fn summary(product: &str, unit: i64, qty: i64, subtotal: i64, discount: i64, total: i64, fees: &str) -> String {
     format!(
-        "<b>Ringkasan Pesanan</b>\n\nProduk: {}\nHarga satuan: {}\nJumlah: {qty}\nSubtotal: {}\nDiskon voucher: {}\n<b>Total: {}</b>\n\nPilih metode pembayaran:",
+        "<b>Ringkasan Pesanan</b>\n\nProduk: {}\nHarga satuan: {}\nJumlah: {qty}\nSubtotal: {}\nDiskon voucher: {}\n<b>Total: {}</b>{fees}\n\nPilih metode pembayaran:",
         esc(product),
         rupiah(unit),
         rupiah(subtotal),
@@ -444,6 +449,93 @@ pub fn qris_caption(
         rupiah(payable)
     )
 }
+
+// Bank transfer (virtual account, issue 17) and Pakasir's fees.
+pub const BTN_VA: &str = "Transfer Bank (VA)";
+
+/// A bank's name as customers know it (the buttons of the bank choice, the invoice).
+pub fn bank_name(bank: Bank) -> &'static str {
+    match bank {
+        Bank::Bri => "BRI",
+        Bank::Bni => "BNI",
+        Bank::CimbNiaga => "CIMB Niaga",
+        Bank::Permata => "Permata",
+        Bank::Maybank => "Maybank",
+        Bank::Bnc => "BNC",
+        Bank::ArthaGraha => "Artha Graha",
+        Bank::AtmBersama => "ATM Bersama",
+        Bank::Sampoerna => "Sampoerna",
+    }
+}
+
+/// The fee lines under a summary's total, as far as Pakasir told them (`None`: that line is
+/// left out).
+pub fn fee_lines(qris: Option<i64>, va: Option<i64>) -> String {
+    let mut out = String::new();
+    if let Some(fee) = qris {
+        out.push_str(&format!("\nBiaya QRIS ±{}", rupiah(fee)));
+    }
+    if let Some(fee) = va {
+        out.push_str(&format!("\nBiaya Transfer Bank ±{}", rupiah(fee)));
+    }
+    out
+}
+
+/// `[Transfer Bank (VA)]`: which bank.
+pub fn choose_bank(total: i64, fee: Option<i64>) -> String {
+    let fee = fee.map(|f| format!("\nBiaya Transfer Bank ±{}", rupiah(f))).unwrap_or_default();
+    format!("<b>Transfer Bank (Virtual Account)</b>\n\nTotal: {}{fee}\n\nPilih bank tujuan transfer:", rupiah(total))
+}
+
+/// An amount outside a method's limits, refused before anything is created.
+pub fn method_limit(va: bool, min: i64, max: i64) -> String {
+    let method = if va { "Transfer Bank (VA)" } else { "QRIS" };
+    format!(
+        "Pembayaran dengan {method} hanya untuk jumlah {} sampai {}. Silakan pilih metode pembayaran lain.",
+        rupiah(min),
+        rupiah(max)
+    )
+}
+
+pub const METHOD_UNAVAILABLE: &str = "Metode pembayaran ini tidak tersedia di toko ini. Silakan pilih yang lain.";
+
+/// The deposit summary when there is more than one way to pay; `fees` as in [`summary`].
+pub fn deposit_summary(amount: i64, fees: &str) -> String {
+    format!("<b>Deposit Saldo</b>\n\nJumlah: <b>{}</b>{fees}\n\nPilih metode pembayaran:", rupiah(amount))
+}
+
+/// The bank transfer invoice: bank, the virtual account number (tap to copy), the amounts and
+/// the deadline.
+#[allow(clippy::too_many_arguments)]
+pub fn va_invoice(
+    invoice: &str,
+    bank: Bank,
+    number: &str,
+    total: i64,
+    fee: i64,
+    payable: i64,
+    expires_wib: &str,
+    what: &str,
+    deposit: bool,
+) -> String {
+    let after = if deposit {
+        "Saldo bertambah otomatis setelah pembayaran diterima."
+    } else {
+        "Produk dikirim otomatis setelah pembayaran diterima."
+    };
+    format!(
+        "<b>Tagihan Transfer Bank</b>\n{}\n\nInvoice: <code>{invoice}</code>\nBank: <b>{}</b>\nNomor Virtual Account: <code>{}</code>\nTotal pesanan: {}\nBiaya pembayaran: {}\nTotal tagihan: <b>{}</b>\n\nTransfer tepat {} ke nomor virtual account di atas (ketuk nomornya untuk menyalin) sebelum {expires_wib} WIB. {after}",
+        esc(what),
+        bank_name(bank),
+        esc(number),
+        rupiah(total),
+        rupiah(fee),
+        rupiah(payable),
+        rupiah(payable)
+    )
+}
+
+pub const SUMMARY_VA: &str = "Tagihan transfer bank dibuat. Silakan transfer ke nomor virtual account di bawah.";
 
 pub fn saldo_confirm(total: i64, balance: i64) -> String {
     format!(

@@ -91,6 +91,8 @@ fn demo_config(dir: &Path, telegram: &FakeTelegram, pakasir: &FakePakasir) -> an
         ("PAKASIR_API_KEY", DEMO_API_KEY.to_string()),
         ("PAKASIR_WEBHOOK_SECRET", DEMO_WEBHOOK_SECRET.to_string()),
         ("PAKASIR_BASE_URL", pakasir.url()),
+        // Every way to pay the fake knows: QRIS and the bank transfers (virtual accounts).
+        ("PAKASIR_METHODS", crate::testkit::fake_pakasir::METHODS.join(",")),
         ("DATA_DIR", dir.join("data").display().to_string()),
         ("LOG_DIR", dir.join("logs").display().to_string()),
         ("BACKUP_DIR", dir.join("backups").display().to_string()),
@@ -248,8 +250,8 @@ impl Demo {
         Ok(())
     }
 
-    /// Pays the newest pending QRIS invoice at the fake Pakasir and posts its signed webhook to
-    /// the shop, as Pakasir would.
+    /// Pays the newest pending invoice (QRIS or bank transfer) at the fake Pakasir and posts its
+    /// signed webhook to the shop, as Pakasir would.
     async fn pay(&self) -> Result<(), String> {
         let txn = self
             .pakasir

@@ -110,6 +110,8 @@ pub enum AdminCommand {
     Whitelist(i64),
     RmGroup(i64),
     Version,
+    /// `/laporan [hari]`: the sales report of the last N WIB days as a chart.
+    Report(i64),
     /// `/broadcast`, `/giveaway`, `/setformula`: their arguments are parsed by the campaign
     /// module after the command is audited, so they stay raw here.
     Campaign {
@@ -361,6 +363,15 @@ pub fn parse_priceress(args: &str) -> Option<AdminCommand> {
 
 /// `user_id|amount` with `min..=MAX_ADMIN_AMOUNT` (`/transfer` moves at least 1, `/editbalance`
 /// may set 0).
+/// `/laporan`, `/laporan 30`: a week unless told; a day to a year.
+pub fn parse_report(args: &str) -> Option<AdminCommand> {
+    let args = args.trim();
+    if args.is_empty() {
+        return Some(AdminCommand::Report(7));
+    }
+    digits(args).filter(|d| (1..=super::report::Window::MAX_DAYS).contains(d)).map(AdminCommand::Report)
+}
+
 pub fn user_amount(args: &str, min: i64) -> Option<(i64, i64)> {
     let (a, b) = two(args)?;
     Some((user_id(a)?, parse_amount(b).filter(|n| (min..=MAX_ADMIN_AMOUNT).contains(n))?))

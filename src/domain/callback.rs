@@ -46,6 +46,10 @@ pub enum Callback {
     PayQris,
     /// `[SALDO]` on the checkout summary.
     PaySaldo,
+    /// `[Transfer Bank (VA)]` on the checkout or deposit summary: the bank choice.
+    PayVa,
+    /// A bank of the bank choice (its [`crate::domain::payment::Bank::index`]).
+    PayBank(u8),
     /// `[Konfirmasi]` a balance payment.
     /// `[Konfirmasi]` of a SALDO payment, carrying the total the customer was shown: nothing
     /// else is ever debited.
@@ -112,6 +116,8 @@ impl Callback {
             Callback::SkipStep => "skp".into(),
             Callback::PayQris => "pq".into(),
             Callback::PaySaldo => "ps".into(),
+            Callback::PayVa => "pv".into(),
+            Callback::PayBank(i) => format!("pb:{i}"),
             Callback::ConfirmSaldo(total) => format!("psc:{total}"),
             Callback::BackToCard => "ckb".into(),
             Callback::CancelOrder(id) => format!("oc:{id}"),
@@ -165,6 +171,10 @@ impl Callback {
             ("skp", None, None) => Callback::SkipStep,
             ("pq", None, None) => Callback::PayQris,
             ("ps", None, None) => Callback::PaySaldo,
+            ("pv", None, None) => Callback::PayVa,
+            ("pb", Some(i), None) => Callback::PayBank(
+                i.parse::<u8>().ok().filter(|i| usize::from(*i) < crate::domain::payment::Bank::ALL.len())?,
+            ),
             ("psc", Some(t), None) => Callback::ConfirmSaldo(t.parse::<i64>().ok().filter(|t| *t >= 0)?),
             ("ckb", None, None) => Callback::BackToCard,
             ("oc", Some(_), None) => Callback::CancelOrder(id(a)?),
@@ -220,6 +230,8 @@ mod tests {
             Just(Callback::SkipVoucher),
             Just(Callback::SkipStep),
             Just(Callback::PaySaldo),
+            Just(Callback::PayVa),
+            (0u8..9).prop_map(Callback::PayBank),
             (0i64..=i64::MAX).prop_map(Callback::ConfirmSaldo),
             Just(Callback::BackToCard),
             (1i64..=i64::MAX).prop_map(Callback::CancelOrder),

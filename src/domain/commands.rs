@@ -244,6 +244,12 @@ pub const COMMANDS: &[Command] = &[
     admin("setformula", "Lihat atau atur rumus refund", FORMULA_USAGE, |a, _| {
         Some(campaign(CampaignKind::SetFormula, a))
     }),
+    admin(
+        "laporan",
+        "Laporan penjualan (grafik)",
+        usage("/laporan [7|30|90] (hari, 1–366; tanpa angka: 7)", "/laporan 30"),
+        |a, _| args::parse_report(a),
+    ),
     admin("version", "Versi dan status bot", usage("/version", "/version"), |a, _| {
         a.trim().is_empty().then_some(C::Version)
     }),

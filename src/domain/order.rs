@@ -91,6 +91,8 @@ impl Kind {
     }
 }
 
+/// How an order is paid. `Qris` is every payment through Pakasir (stored as `qris`): a QRIS
+/// scan or a bank transfer to a virtual account (the order's `va` says which).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
     Qris,

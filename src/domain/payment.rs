@@ -29,7 +29,144 @@ pub struct Invoice {
     pub fee: i64,
     /// What the customer pays: the order's total and the fee.
     pub total_payment: i64,
-    pub qr_string: String,
+    pub instrument: Instrument,
+}
+
+/// What the customer pays an invoice with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Instrument {
+    /// The QRIS payload to render as a QR code.
+    Qris(String),
+    /// A bank transfer to a virtual account number.
+    VirtualAccount { bank: Bank, number: String },
+}
+
+/// The banks Pakasir offers virtual accounts at (issue 17), in the order they are offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Bank {
+    Bri,
+    Bni,
+    CimbNiaga,
+    Permata,
+    Maybank,
+    Bnc,
+    ArthaGraha,
+    AtmBersama,
+    Sampoerna,
+}
+
+impl Bank {
+    pub const ALL: [Bank; 9] = [
+        Bank::Bri,
+        Bank::Bni,
+        Bank::CimbNiaga,
+        Bank::Permata,
+        Bank::Maybank,
+        Bank::Bnc,
+        Bank::ArthaGraha,
+        Bank::AtmBersama,
+        Bank::Sampoerna,
+    ];
+
+    /// Pakasir's method name (`bri_va`, …).
+    pub fn code(self) -> &'static str {
+        match self {
+            Bank::Bri => "bri_va",
+            Bank::Bni => "bni_va",
+            Bank::CimbNiaga => "cimb_niaga_va",
+            Bank::Permata => "permata_va",
+            Bank::Maybank => "maybank_va",
+            Bank::Bnc => "bnc_va",
+            Bank::ArthaGraha => "artha_graha_va",
+            Bank::AtmBersama => "atm_bersama_va",
+            Bank::Sampoerna => "sampoerna_va",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Bank> {
+        Bank::ALL.into_iter().find(|b| b.code() == code)
+    }
+
+    /// A short stable number for callback data.
+    pub fn index(self) -> u8 {
+        Bank::ALL.iter().position(|b| *b == self).and_then(|i| u8::try_from(i).ok()).unwrap_or(0)
+    }
+
+    pub fn from_index(i: u8) -> Option<Bank> {
+        Bank::ALL.get(usize::from(i)).copied()
+    }
+}
+
+/// A way to pay through the gateway: QRIS, or a virtual account at one bank.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PayMethod {
+    Qris,
+    Va(Bank),
+}
+
+impl PayMethod {
+    /// Pakasir's method name (`qris`, `bri_va`, …).
+    pub fn code(self) -> &'static str {
+        match self {
+            PayMethod::Qris => "qris",
+            PayMethod::Va(b) => b.code(),
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<PayMethod> {
+        if code == "qris" {
+            Some(PayMethod::Qris)
+        } else {
+            Bank::from_code(code).map(PayMethod::Va)
+        }
+    }
+
+    /// Parses a `PAKASIR_METHODS` list (`qris,bri_va`); `None` names the first unknown or an
+    /// empty list. Duplicates are dropped, the order kept.
+    pub fn parse_list(list: &str) -> Option<Vec<PayMethod>> {
+        let mut out: Vec<PayMethod> = Vec::new();
+        for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let m = PayMethod::from_code(&part.to_ascii_lowercase())?;
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+}
+
+/// The least and most one payment by a method may be (Pakasir's reported limits are settings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub min: i64,
+    pub max: i64,
+}
+
+impl Limits {
+    /// `Err(self)` when `amount` is outside: the refusal names the limits.
+    pub fn check(self, amount: i64) -> Result<(), Limits> {
+        if (self.min..=self.max).contains(&amount) {
+            Ok(())
+        } else {
+            Err(self)
+        }
+    }
+}
+
+/// Pakasir's fee per method for one amount (`payment-fee`), as far as it answered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fees(pub std::collections::BTreeMap<String, i64>);
+
+impl Fees {
+    pub fn of(&self, method: PayMethod) -> Option<i64> {
+        self.0.get(method.code()).copied()
+    }
+
+    /// The fee of a bank transfer among `methods`: the highest of the banks' fees (they are
+    /// shown as "±").
+    pub fn va(&self, methods: &[PayMethod]) -> Option<i64> {
+        methods.iter().filter(|m| matches!(m, PayMethod::Va(_))).filter_map(|m| self.of(*m)).max()
+    }
 }
 
 /// Why a payment report was not acted on (the `webhook_rejected` reason).
@@ -107,6 +244,23 @@ mod tests {
         assert_eq!(check(ORDER, &report("T1", "INV1", 30_000, true), true), Ok(()));
         let no_txn = Expected { txn_id: None, ..ORDER };
         assert_eq!(check(no_txn, &report("T1", "INV1", 30_000, false), false), Err(Rejection::NoTransaction));
+    }
+
+    #[test]
+    fn methods_parse_and_name_their_banks() {
+        assert_eq!(PayMethod::parse_list("qris"), Some(vec![PayMethod::Qris]));
+        assert_eq!(
+            PayMethod::parse_list(" QRIS, bri_va ,qris,cimb_niaga_va"),
+            Some(vec![PayMethod::Qris, PayMethod::Va(Bank::Bri), PayMethod::Va(Bank::CimbNiaga)])
+        );
+        assert_eq!(PayMethod::parse_list("qris,paypal"), None);
+        assert_eq!(PayMethod::parse_list(" , "), None);
+        for b in Bank::ALL {
+            assert_eq!(Bank::from_code(b.code()), Some(b));
+            assert_eq!(Bank::from_index(b.index()), Some(b));
+        }
+        assert_eq!(Limits { min: 500, max: 1000 }.check(499), Err(Limits { min: 500, max: 1000 }));
+        assert_eq!(Limits { min: 500, max: 1000 }.check(1000), Ok(()));
     }
 
     proptest! {

@@ -6,10 +6,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 
-use super::{Created, Transaction};
+use super::{parse_fees, Created, Transaction};
 use crate::{
     config::PakasirConfig,
-    domain::payment::{Invoice, PaymentReport},
+    domain::payment::{Fees, Invoice, PayMethod, PaymentReport},
     shop::ports::{GatewayError, PaymentGateway},
 };
 
@@ -48,7 +48,22 @@ pub struct PakasirClient {
     slots: tokio::sync::Semaphore,
     /// Create and cancel calls wait here for their turn (Pakasir allows about 2 per second).
     pace: governor::DefaultDirectRateLimiter,
+    /// Fee answers per amount, kept briefly: every summary shows one, and the fee of an amount
+    /// rarely changes.
+    fees: moka::sync::Cache<i64, Fees>,
+    /// Until when (ms after `started`) the fee endpoint is not asked, after it failed: while
+    /// Pakasir is down every summary would otherwise wait [`FEE_TIMEOUT`] for nothing.
+    fees_down_until: std::sync::atomic::AtomicU64,
+    started: std::time::Instant,
 }
+
+/// How long a failed fee call keeps the fee lines away.
+const FEE_BACKOFF: Duration = Duration::from_secs(30);
+
+/// How long a fee answer is reused.
+const FEE_TTL: Duration = Duration::from_secs(300);
+/// A fee line is a nicety: the summary does not wait long for it.
+const FEE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The header that carries `PAKASIR_API_KEY`.
 pub const API_KEY_HEADER: &str = "X-Api-Key";
@@ -70,7 +85,16 @@ impl PakasirClient {
         let pace = governor::RateLimiter::direct(
             governor::Quota::per_second(per_second).allow_burst(std::num::NonZeroU32::MIN),
         );
-        Ok(Self { http, config, slots: tokio::sync::Semaphore::new(IN_FLIGHT), pace })
+        let fees = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(FEE_TTL).build();
+        Ok(Self {
+            http,
+            config,
+            slots: tokio::sync::Semaphore::new(IN_FLIGHT),
+            pace,
+            fees,
+            fees_down_until: std::sync::atomic::AtomicU64::new(0),
+            started: std::time::Instant::now(),
+        })
     }
 
     fn url(&self, path: &str, id: &str) -> String {
@@ -155,15 +179,37 @@ impl PakasirClient {
 
 #[async_trait]
 impl PaymentGateway for PakasirClient {
-    async fn create(&self, order_id: &str, amount: i64) -> Result<Invoice, GatewayError> {
+    async fn create(&self, order_id: &str, amount: i64, method: PayMethod) -> Result<Invoice, GatewayError> {
         let url = self.url("create-transaction", order_id);
-        let body = serde_json::json!({"method": "qris", "amount": amount});
+        let body = serde_json::json!({"method": method.code(), "amount": amount});
         let created: Created = self.call("create", CREATE, || self.http.post(&url).json(&body)).await?;
-        if created.order_id != order_id || created.amount != amount || created.qr_string.is_empty() {
+        if created.order_id != order_id || created.amount != amount {
             tracing::warn!("pakasir create answer does not match the request");
             return Err(GatewayError::Invalid);
         }
-        Ok(created.into())
+        created.invoice(method).ok_or_else(|| {
+            tracing::warn!(method = method.code(), "pakasir create answer lacks the payment instrument");
+            GatewayError::Invalid
+        })
+    }
+
+    async fn fees(&self, amount: i64) -> Result<Fees, GatewayError> {
+        if let Some(known) = self.fees.get(&amount) {
+            return Ok(known);
+        }
+        let now_ms = || u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if now_ms() < self.fees_down_until.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(GatewayError::Unavailable("fee endpoint failed recently".into()));
+        }
+        let fetched = self.fetch_fees(amount).await;
+        match &fetched {
+            Ok(fees) => self.fees.insert(amount, fees.clone()),
+            Err(_) => {
+                let until = now_ms().saturating_add(u64::try_from(FEE_BACKOFF.as_millis()).unwrap_or(0));
+                self.fees_down_until.store(until, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        fetched
     }
 
     async fn status(&self, txn_id: &str) -> Result<PaymentReport, GatewayError> {
@@ -180,5 +226,24 @@ impl PaymentGateway for PakasirClient {
 
     fn checkout_url(&self, txn_id: &str) -> String {
         format!("{}/pay-v2/{txn_id}", self.config.base_url)
+    }
+}
+
+impl PakasirClient {
+    /// One call of the public fee endpoint.
+    async fn fetch_fees(&self, amount: i64) -> Result<Fees, GatewayError> {
+        // A public endpoint: no API key, one attempt, a short wait.
+        let url = format!("{}/api/v2/payment-fee/{amount}", self.config.base_url);
+        let resp = self.http.get(&url).timeout(FEE_TIMEOUT).send().await.map_err(|e| {
+            tracing::debug!(timeout = e.is_timeout(), "pakasir fee request failed");
+            GatewayError::Unavailable("fee".into())
+        })?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            tracing::debug!(status, "pakasir fee error answer");
+            return Err(GatewayError::Refused { status, message: String::new() });
+        }
+        let body: serde_json::Value = resp.json().await.map_err(|_| GatewayError::Invalid)?;
+        parse_fees(&body).ok_or(GatewayError::Invalid)
     }
 }

@@ -5,9 +5,11 @@ pub mod client;
 
 use serde::Deserialize;
 
-use crate::domain::payment::{Invoice, PaymentReport, PaymentState};
+use crate::domain::payment::{Fees, Instrument, Invoice, PayMethod, PaymentReport, PaymentState};
 
-/// The flat JSON of `create-transaction`.
+/// The flat JSON of `create-transaction`: a QRIS answer carries `qr_string`, a virtual account
+/// answer `va_number` instead. A missing `status` reads as pending (the create answer is always
+/// pending; some integrations see no `status` in it).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 struct Created {
     txn_id: String,
@@ -15,13 +17,42 @@ struct Created {
     amount: i64,
     fee: i64,
     total_payment: i64,
-    qr_string: String,
+    #[serde(default)]
+    qr_string: Option<String>,
+    #[serde(default)]
+    va_number: Option<String>,
 }
 
-impl From<Created> for Invoice {
-    fn from(c: Created) -> Self {
-        Invoice { txn_id: c.txn_id, fee: c.fee, total_payment: c.total_payment, qr_string: c.qr_string }
+impl Created {
+    /// The invoice, if the answer carries what `method` needs (a QR payload or a VA number).
+    fn invoice(self, method: PayMethod) -> Option<Invoice> {
+        let instrument = match method {
+            PayMethod::Qris => Instrument::Qris(self.qr_string.filter(|q| !q.is_empty())?),
+            PayMethod::Va(bank) => {
+                let number = self.va_number.filter(|n| !n.trim().is_empty())?;
+                Instrument::VirtualAccount { bank, number: number.trim().to_string() }
+            }
+        };
+        Some(Invoice { txn_id: self.txn_id, fee: self.fee, total_payment: self.total_payment, instrument })
     }
+}
+
+/// The answer of `payment-fee/{amount}`: the fee per method, flat (`{"qris": 394, ...}`) or
+/// wrapped (`{"status": ..., "data": {...}}`). Entries that are not whole rupiah are skipped.
+fn parse_fees(body: &serde_json::Value) -> Option<Fees> {
+    let map = match body.get("data") {
+        Some(data) => data.as_object()?,
+        None => body.as_object()?,
+    };
+    let fees: std::collections::BTreeMap<String, i64> = map
+        .iter()
+        .filter_map(|(k, v)| {
+            let fee =
+                v.as_i64().or_else(|| v.as_f64().filter(|f| f.is_finite() && *f >= 0.0).map(|f| f.ceil() as i64))?;
+            (fee >= 0 && PayMethod::from_code(k).is_some()).then(|| (k.clone(), fee))
+        })
+        .collect();
+    (!fees.is_empty()).then_some(Fees(fees))
 }
 
 /// A transaction as Pakasir describes it: the answer of `transaction-status` and the body it
@@ -55,7 +86,36 @@ pub fn parse_notice(body: &[u8]) -> Option<PaymentReport> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn fees_read_flat_or_wrapped() {
+        let flat = serde_json::json!({"qris": 394, "bri_va": 3500, "unknown_thing": 1});
+        let wrapped = serde_json::json!({"status": "success", "data": {"qris": 394, "bri_va": 3500}});
+        let fees = parse_fees(&flat).unwrap();
+        assert_eq!(fees.of(PayMethod::Qris), Some(394));
+        assert_eq!(fees.of(PayMethod::Va(crate::domain::payment::Bank::Bri)), Some(3500));
+        assert_eq!(fees.0.len(), 2);
+        assert_eq!(parse_fees(&wrapped), Some(fees));
+        assert_eq!(parse_fees(&serde_json::json!({"message": "x"})), None);
+    }
+
+    #[test]
+    fn a_create_answer_needs_what_its_method_pays_with() {
+        let body =
+            |extra: &str| format!(r#"{{"txn_id":"T","order_id":"INV","amount":5,"fee":1,"total_payment":6{extra}}}"#);
+        let created = |extra: &str| serde_json::from_str::<Created>(&body(extra)).unwrap();
+        let bri = PayMethod::Va(crate::domain::payment::Bank::Bri);
+        assert!(created(r#","qr_string":"QR","va_number":null"#).invoice(PayMethod::Qris).is_some());
+        assert!(created(r#","qr_string":"QR","va_number":null"#).invoice(bri).is_none());
+        let va = created(r#","qr_string":null,"va_number":"8808123""#).invoice(bri).unwrap();
+        assert_eq!(
+            va.instrument,
+            Instrument::VirtualAccount { bank: crate::domain::payment::Bank::Bri, number: "8808123".into() }
+        );
+        assert!(created("").invoice(PayMethod::Qris).is_none());
+    }
 
     #[test]
     fn statuses_map_to_the_shops_states() {

@@ -4,6 +4,7 @@
 pub mod abuse;
 pub mod admin;
 pub mod anomaly;
+pub mod chart;
 pub mod customer;
 pub mod incoming;
 pub mod keyboards;

@@ -101,8 +101,9 @@ impl Shop {
                         },
                     ));
                 }
-                let notice =
-                    texts::admin_new_order(&order.invoice_id, &who, name, qty, order.total, order.method.as_str());
+                // A bank transfer names its Pakasir method (`bri_va`, …).
+                let method = order.va.as_ref().map_or(order.method.as_str(), |(bank, _)| bank.code());
+                let notice = texts::admin_new_order(&order.invoice_id, &who, name, qty, order.total, method);
                 let tally = Tally {
                     kind: TallyKind::Order,
                     amount: order.total,

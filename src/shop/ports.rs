@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::domain::payment::{Invoice, PaymentReport};
+use crate::domain::payment::{Fees, Invoice, PayMethod, PaymentReport};
 
 pub use crate::domain::callback::Button;
 
@@ -127,8 +127,11 @@ pub enum GatewayError {
 /// The payment gateway, as the shop needs it (the Pakasir v2 adapter is `src/pakasir/`).
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
-    /// Opens an invoice of `amount` for the order `invoice_id`.
-    async fn create(&self, invoice_id: &str, amount: i64) -> Result<Invoice, GatewayError>;
+    /// Opens an invoice of `amount` for the order `invoice_id`, paid by `method`.
+    async fn create(&self, invoice_id: &str, amount: i64, method: PayMethod) -> Result<Invoice, GatewayError>;
+    /// The fee per method for paying `amount` (shown before the customer commits; a failure
+    /// only leaves the fee line out).
+    async fn fees(&self, amount: i64) -> Result<Fees, GatewayError>;
     async fn status(&self, txn_id: &str) -> Result<PaymentReport, GatewayError>;
     async fn cancel(&self, txn_id: &str) -> Result<(), GatewayError>;
     /// The hosted payment page for `[Checkout Page]`.

@@ -211,7 +211,9 @@ impl Shop {
             Flow::DepositAmount => self.deposit_amount(actor, text).await,
             Flow::SendMessage => self.relay_to_admins(actor, text, None).await,
             Flow::VoucherCode { .. } => self.voucher_code(actor, flow, text).await,
-            Flow::Card { .. } | Flow::Checkout { .. } => self.say(actor, texts::UNKNOWN_INPUT).await,
+            Flow::Card { .. } | Flow::Checkout { .. } | Flow::DepositPay { .. } => {
+                self.say(actor, texts::UNKNOWN_INPUT).await
+            }
         }
     }
 
@@ -277,6 +279,11 @@ impl Shop {
             Callback::SkipStep => shown(self.skip(actor).await),
             Callback::PayQris => self.pay_qris(actor, m).await,
             Callback::PaySaldo => self.pay_saldo(actor, m).await,
+            Callback::PayVa => self.pay_va(actor, m).await,
+            Callback::PayBank(i) => match crate::domain::payment::Bank::from_index(i) {
+                Some(bank) => self.pay_gateway(actor, m, crate::domain::payment::PayMethod::Va(bank)).await,
+                None => Ok(Some(texts::STALE_BUTTON.into())),
+            },
             Callback::ConfirmSaldo(total) => self.confirm_saldo(actor, m, total).await,
             Callback::CancelOrder(id) => self.cancel_order(actor, id).await,
             Callback::OrderStatus(id) => self.order_status(actor, id).await,

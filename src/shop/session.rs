@@ -49,6 +49,11 @@ pub enum Flow {
     },
     /// Waiting for a deposit amount.
     DepositAmount,
+    /// The deposit summary of `amount` (or its bank choice) on screen: waiting for a way to pay.
+    DepositPay {
+        amount: i64,
+        message_id: i64,
+    },
     /// KIRIM PESAN: waiting for the message to the admins.
     SendMessage,
 }
@@ -56,7 +61,7 @@ pub enum Flow {
 impl Flow {
     /// Flows that take the next plain text message as their input.
     pub fn wants_text(&self) -> bool {
-        !matches!(self, Flow::Card { .. } | Flow::Checkout { .. })
+        !matches!(self, Flow::Card { .. } | Flow::Checkout { .. } | Flow::DepositPay { .. })
     }
 
     /// Steps whose input can never be a product number (up to 6 digits): a WhatsApp number has at

@@ -29,6 +29,10 @@ const UPGRADES: &[&str] = &[
         AND EXISTS (SELECT 1 FROM orders o WHERE o.id = outbox.order_id AND o.kind = 'order'
                     AND o.status IN ('paid', 'refunded') AND o.user_id = outbox.chat_id);
      UPDATE outbox SET failed = 0, parked = 1 WHERE delivery = 1 AND failed = 1 AND sent_at IS NULL;",
+    // 2 → 3 (issue 17): bank transfers (virtual accounts) are paid through Pakasir like QRIS
+    // (method 'qris'); their bank and account number. Older rows are QRIS or SALDO: NULL.
+    "ALTER TABLE orders ADD COLUMN va_bank TEXT;
+     ALTER TABLE orders ADD COLUMN va_number TEXT;",
 ];
 
 pub const LATEST: i64 = 1 + UPGRADES.len() as i64;
@@ -117,6 +121,7 @@ mod tests {
              ALTER TABLE outbox DROP COLUMN delivery; ALTER TABLE outbox DROP COLUMN parked;
              ALTER TABLE outbox DROP COLUMN stuck_noticed; ALTER TABLE outbox DROP COLUMN last_error;
              ALTER TABLE orders DROP COLUMN gateway_state; ALTER TABLE orders DROP COLUMN checked_at;
+             ALTER TABLE orders DROP COLUMN va_bank; ALTER TABLE orders DROP COLUMN va_number;
              PRAGMA user_version = 1;",
         )
         .unwrap();

@@ -12,6 +12,7 @@ use crate::domain::{
     anomaly::Level,
     ids::{OrderId, Ruling, UserId},
     order::{self, transition, Event, Kind, Method, Status},
+    payment::{Bank, Instrument},
 };
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +30,8 @@ pub struct Order {
     pub status: Status,
     pub txn_id: Option<String>,
     pub qr_string: Option<String>,
+    /// A bank transfer's bank and virtual account number (`None`: QRIS or SALDO).
+    pub va: Option<(Bank, String)>,
     pub chat_id: Option<i64>,
     pub message_id: Option<i64>,
     pub expires_at: i64,
@@ -51,7 +54,7 @@ pub struct Line {
 }
 
 const COLUMNS: &str = "id, invoice_id, user_id, kind, subtotal, voucher_discount, fee, total, method, status, txn_id,
-                       qr_string, chat_id, message_id, expires_at, paid_at, created_at, risk, held";
+                       qr_string, chat_id, message_id, expires_at, paid_at, created_at, risk, held, va_bank, va_number";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     let kind: String = r.get(3)?;
@@ -70,6 +73,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
         status: Status::parse(&status).ok_or_else(|| unknown_value(9, "status", &status))?,
         txn_id: r.get(10)?,
         qr_string: r.get(11)?,
+        va: {
+            let bank: Option<String> = r.get(19)?;
+            let number: Option<String> = r.get(20)?;
+            bank.as_deref().and_then(Bank::from_code).zip(number)
+        },
         chat_id: r.get(12)?,
         message_id: r.get(13)?,
         expires_at: r.get(14)?,
@@ -438,16 +446,24 @@ pub fn close(tx: &Connection, order_id: i64, event: Event, by_user: Option<i64>)
     Ok(Some(Order { status: to, ..order }))
 }
 
-/// Records Pakasir's answer to the create call.
+/// Records Pakasir's answer to the create call: the transaction, its fee and what it is paid
+/// with (a QRIS payload, or a bank's virtual account number).
 pub fn set_transaction(
     conn: &Connection,
     order_id: i64,
     txn_id: &str,
     fee: i64,
-    qr_string: &str,
+    instrument: &Instrument,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE orders SET txn_id = ?2, fee = ?3, qr_string = ?4, updated_at = ?5 WHERE id = ?1")?
-        .execute(params![order_id, txn_id, fee, qr_string, now()])?;
+    let (qr, bank, number) = match instrument {
+        Instrument::Qris(qr) => (Some(qr.as_str()), None, None),
+        Instrument::VirtualAccount { bank, number } => (None, Some(bank.code()), Some(number.as_str())),
+    };
+    conn.prepare_cached(
+        "UPDATE orders SET txn_id = ?2, fee = ?3, qr_string = ?4, va_bank = ?5, va_number = ?6, updated_at = ?7
+          WHERE id = ?1",
+    )?
+    .execute(params![order_id, txn_id, fee, qr, bank, number, now()])?;
     Ok(())
 }
 

@@ -26,12 +26,14 @@ impl CipherManager {
             | OpenFlags::SQLITE_OPEN_URI;
         let mut conn = Connection::open_with_flags(&self.path, flags)?;
         conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-        apply_key(&conn, &self.key)?;
-        check_key(&conn)?;
         // Writers wait for each other up to 10 s. Not `busy_timeout`: SQLite's own handler sleeps
         // 1, 2, 5, 10, 15… ms between tries, so under a burst of short (≈1 ms) write transactions
         // a waiter oversleeps by several ms each time (issue 8). Retry every ≤ 1 ms instead.
+        // Set before the first read: opening while another process checkpoints or writes must
+        // wait too, not fail with "database is locked".
         conn.busy_handler(Some(busy_wait))?;
+        apply_key(&conn, &self.key)?;
+        check_key(&conn)?;
         // temp_store=MEMORY keeps sort/temp data off the disk, where it would not be encrypted;
         // secure_delete overwrites erased personal data instead of leaving it in free pages.
         conn.execute_batch(

@@ -1,6 +1,12 @@
 //! Fake Pakasir API v2 server (SPEC §4) for end-to-end tests and `quickcart demo`.
 //!
-//! Fee rule of the fake: `fee = 310 + amount * 7 / 1000` (integer rupiah).
+//! Fee rule of the fake (integer rupiah): QRIS `fee = 310 + amount * 7 / 1000`; every bank
+//! transfer (virtual account, `bri_va`, `bni_va`, …) a flat `fee = 3500`. The same rule answers
+//! `GET /api/v2/payment-fee/{amount}` (no API key), flat (`{"qris": 394, "bri_va": 3500, …}`)
+//! or, after [`FakePakasir::set_fee_wrapped`], wrapped in `{"status": "success", "data": {…}}`.
+//!
+//! Methods: `qris` answers with a `qr_string` (and `va_number: null`); a VA method answers with a
+//! `va_number` (and `qr_string: null`). Anything else is refused (400).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -25,7 +31,12 @@ pub struct Txn {
     pub amount: i64,
     pub fee: i64,
     pub total_payment: i64,
+    /// Empty for a bank transfer.
     pub qr_string: String,
+    /// `qris`, `bri_va`, …
+    pub payment_method: String,
+    /// The virtual account number of a bank transfer.
+    pub va_number: Option<String>,
     /// `pending`, `completed` or `canceled`.
     pub status: String,
     pub is_sandbox: bool,
@@ -38,6 +49,8 @@ pub enum PakasirRoute {
     Create,
     Status,
     Cancel,
+    /// `payment-fee/{amount}`.
+    Fee,
 }
 
 /// Scripted misbehaviour for the next calls of a route.
@@ -76,6 +89,8 @@ struct St {
     faults: HashMap<PakasirRoute, VecDeque<PakasirFault>>,
     calls: Vec<PakasirCall>,
     counter: u64,
+    /// Answer `payment-fee` as `{status, data}`.
+    fee_wrapped: bool,
     /// Issue 17 variants of Pakasir (see the test controls).
     variants: Variants,
 }
@@ -120,8 +135,34 @@ fn rfc3339(t: chrono::DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// The methods the fake knows: QRIS and the virtual accounts (issue 17).
+pub const METHODS: [&str; 10] = [
+    "qris",
+    "bri_va",
+    "bni_va",
+    "cimb_niaga_va",
+    "permata_va",
+    "maybank_va",
+    "bnc_va",
+    "artha_graha_va",
+    "atm_bersama_va",
+    "sampoerna_va",
+];
+
+/// The flat fee of every bank transfer.
+pub const VA_FEE: i64 = 3500;
+
 fn fee_for(amount: i64) -> i64 {
     310 + amount * 7 / 1000
+}
+
+/// The fee of `amount` paid by `method` (see the module comment).
+pub fn method_fee(method: &str, amount: i64) -> i64 {
+    if method == "qris" {
+        fee_for(amount)
+    } else {
+        VA_FEE
+    }
 }
 
 /// A plausible EMV QRIS payload (TLV fields, real CRC16/CCITT); the txn id makes it unique.
@@ -155,7 +196,9 @@ impl Txn {
     fn create_json(&self) -> Value {
         json!({"txn_id": self.txn_id, "project": self.project, "order_id": self.order_id,
                "amount": self.amount, "fee": self.fee, "total_payment": self.total_payment,
-               "payment_method": "qris", "qr_string": self.qr_string, "va_number": null,
+               "payment_method": self.payment_method,
+               "qr_string": if self.va_number.is_some() { Value::Null } else { json!(self.qr_string) },
+               "va_number": self.va_number,
                "expired_at": self.expired_at, "is_sandbox": self.is_sandbox, "status": self.status})
     }
 
@@ -181,9 +224,10 @@ impl St {
         let Ok(v) = serde_json::from_slice::<Value>(body) else {
             return msg(400, "invalid request body");
         };
-        if v.get("method").and_then(Value::as_str) != Some("qris") {
+        let Some(method) = v.get("method").and_then(Value::as_str).filter(|m| METHODS.contains(m)) else {
             return msg(400, "unsupported payment method");
-        }
+        };
+        let method = method.to_owned();
         let Some(amount) = v.get("amount").and_then(Value::as_i64).filter(|a| *a > 0) else {
             return msg(400, "amount must be a positive integer");
         };
@@ -198,9 +242,12 @@ impl St {
         }
         self.counter += 1;
         let txn_id = format!("TXN{:08}{:04}", self.counter, rand::random::<u16>() % 10_000);
-        let fee = fee_for(amount);
+        let fee = method_fee(&method, amount);
+        let va = method != "qris";
         let txn = Txn {
-            qr_string: qr_string(&txn_id, amount + fee),
+            qr_string: if va { String::new() } else { qr_string(&txn_id, amount + fee) },
+            va_number: va.then(|| format!("8808{:012}", self.counter * 7919 % 1_000_000_000_000)),
+            payment_method: method,
             txn_id,
             project: self.project.clone(),
             order_id: order_id.to_owned(),
@@ -306,6 +353,7 @@ impl FakePakasir {
             faults: HashMap::new(),
             calls: Vec::new(),
             counter: 0,
+            fee_wrapped: false,
             variants: Variants::default(),
         };
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_default();
@@ -316,6 +364,7 @@ impl FakePakasir {
             .route("/api/v2/create-transaction/{project}/{id}", post(create_route))
             .route("/api/v2/transaction-status/{project}/{id}", get(status_route))
             .route("/api/v2/cancel-transaction/{project}/{id}", post(cancel_route))
+            .route("/api/v2/payment-fee/{amount}", get(fee_route))
             .route("/pay-v2/{id}", get(pay_page))
             .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"message": "not found"}))) })
             .with_state(fake.clone());
@@ -470,6 +519,12 @@ impl FakePakasir {
         self.lock().sandbox = sandbox;
     }
 
+    /// Answer `payment-fee` wrapped in `{"status": "success", "data": {…}}` (some integrations
+    /// see it so) instead of flat.
+    pub fn set_fee_wrapped(&self, wrapped: bool) {
+        self.lock().fee_wrapped = wrapped;
+    }
+
     /// Minimum gap between answered status calls per transaction (default 4 s).
     pub fn set_status_interval(&self, interval: Duration) {
         self.lock().status_interval = interval;
@@ -544,13 +599,50 @@ async fn cancel_route(
     p.serve(PakasirRoute::Cancel, path, headers, project, move |st| st.cancel(&txn_id)).await
 }
 
+/// `GET /api/v2/payment-fee/{amount}`: public (no API key), the fee of every method. Scripted
+/// faults of [`PakasirRoute::Fee`] apply as elsewhere.
+async fn fee_route(AxState(p): AxState<FakePakasir>, Path(amount): Path<String>) -> Response {
+    let path = format!("/api/v2/payment-fee/{amount}");
+    let fault = p.lock().faults.get_mut(&PakasirRoute::Fee).and_then(VecDeque::pop_front);
+    if let Some(PakasirFault::Delay(d)) = &fault {
+        tokio::time::sleep(*d).await;
+    }
+    let (status, body) = match fault {
+        Some(PakasirFault::Reset) => (0, Value::Null),
+        Some(PakasirFault::Garbage) => (1, Value::Null),
+        Some(PakasirFault::ServerError(code)) => msg(code, "internal server error"),
+        Some(PakasirFault::Json(code, body)) => (code, body),
+        _ => match amount.parse::<i64>().ok().filter(|a| *a > 0) {
+            None => msg(400, "amount must be a positive integer"),
+            Some(a) => {
+                let fees: serde_json::Map<String, Value> =
+                    METHODS.iter().map(|m| ((*m).to_owned(), json!(method_fee(m, a)))).collect();
+                if p.lock().fee_wrapped {
+                    (200, json!({"status": "success", "data": fees}))
+                } else {
+                    (200, Value::Object(fees))
+                }
+            }
+        },
+    };
+    p.lock().calls.push(PakasirCall { route: PakasirRoute::Fee, path, status, at: Instant::now() });
+    match status {
+        0 => super::reset_response(),
+        1 => super::nonsense_response(),
+        _ => (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Json(body)).into_response(),
+    }
+}
+
 /// Stand-in for the hosted checkout page (`[Checkout Page]` button in demo mode).
 async fn pay_page(AxState(p): AxState<FakePakasir>, Path(txn_id): Path<String>) -> Response {
     let st = p.lock();
     match st.txns.iter().find(|t| t.txn_id == txn_id) {
         Some(t) => Html(format!(
             "<html><body><h1>Pakasir (fake)</h1><p>Order {} &middot; Rp {} &middot; {}</p><pre>{}</pre></body></html>",
-            t.order_id, t.total_payment, t.status, t.qr_string
+            t.order_id,
+            t.total_payment,
+            t.status,
+            t.va_number.as_deref().map_or_else(|| t.qr_string.clone(), |n| format!("VA {} {n}", t.payment_method))
         ))
         .into_response(),
         None => (StatusCode::NOT_FOUND, Html("transaction not found".to_owned())).into_response(),
@@ -566,6 +658,9 @@ mod tests {
     fn fee_rule() {
         assert_eq!(fee_for(30_000), 520);
         assert_eq!(fee_for(1), 310);
+        assert_eq!(method_fee("qris", 30_000), 520);
+        assert_eq!(method_fee("bri_va", 30_000), VA_FEE);
+        assert_eq!(method_fee("sampoerna_va", 1_000_000), VA_FEE);
     }
 
     #[tokio::test]
@@ -614,5 +709,26 @@ mod tests {
         assert_eq!(c.get(&s).header("X-Api-Key", "k").send().await.unwrap().status(), 200);
         assert_eq!(c.get(&s).header("X-Api-Key", "k").send().await.unwrap().status(), 429);
         assert_eq!(c.get(&s).header("X-Api-Key", "bad").send().await.unwrap().status(), 401);
+    }
+
+    #[tokio::test]
+    async fn virtual_accounts_and_the_public_fee_endpoint() {
+        let p = FakePakasir::start("shop", "k").await.unwrap();
+        let c = reqwest::Client::new();
+        let url = format!("{}/api/v2/create-transaction/shop/INV2", p.url());
+        let body = json!({"method": "bri_va", "amount": 30000});
+        let a: Value = c.post(&url).header("X-Api-Key", "k").json(&body).send().await.unwrap().json().await.unwrap();
+        assert_eq!((a["payment_method"].as_str(), a["fee"].as_i64()), (Some("bri_va"), Some(VA_FEE)));
+        assert!(a["qr_string"].is_null() && a["va_number"].as_str().is_some_and(|n| n.len() > 8), "{a}");
+        let bad = json!({"method": "gopay", "amount": 30000});
+        let url3 = format!("{}/api/v2/create-transaction/shop/INV3", p.url());
+        assert_eq!(c.post(&url3).header("X-Api-Key", "k").json(&bad).send().await.unwrap().status(), 400);
+        // No API key needed for fees; flat, then wrapped.
+        let fee_url = format!("{}/api/v2/payment-fee/30000", p.url());
+        let flat: Value = c.get(&fee_url).send().await.unwrap().json().await.unwrap();
+        assert_eq!((flat["qris"].as_i64(), flat["bni_va"].as_i64()), (Some(520), Some(VA_FEE)));
+        p.set_fee_wrapped(true);
+        let wrapped: Value = c.get(&fee_url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(wrapped["data"], flat);
     }
 }

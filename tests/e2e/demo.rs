@@ -328,3 +328,23 @@ fn interactive_mode_recalls_the_previous_line() {
     let _ = child.wait();
     assert_eq!(t.matches("(stiker)").count(), 2, "{t}");
 }
+
+/// Issue 17: the demo offers bank transfers (virtual accounts) next to QRIS, shows Pakasir's fees
+/// before the customer commits, and `:pay` settles a VA invoice too.
+#[test]
+fn bank_transfer_in_the_demo_and_pay_settles_it() {
+    let script = format!("{ONBOARD}3\n:press Lanjut ke\n:press Transfer Bank\n:press BRI\n:pay\n");
+    let (out, t) = run_demo(&script);
+    assert!(out.status.success(), "exit {:?}:\n{t}", out.status);
+    let summary = answer_to(&t, ":press Lanjut ke").join("\n");
+    assert!(summary.contains("Transfer Bank (VA)") && summary.contains("QRIS"), "{summary}");
+    assert!(summary.contains("Biaya QRIS ±Rp") && summary.contains("Biaya Transfer Bank ±Rp3.500"), "{summary}");
+    let choice = answer_to(&t, ":press Transfer Bank").join("\n");
+    assert!(choice.contains("Pilih bank tujuan") && choice.contains("BRI"), "{choice}");
+    let invoice = answer_to(&t, ":press BRI").join("\n");
+    assert!(invoice.contains("Tagihan Transfer Bank") && invoice.contains("Bank: BRI"), "{invoice}");
+    assert!(invoice.contains("Nomor Virtual Account: 8808"), "{invoice}");
+    assert!(!invoice.contains("(gambar)"), "no QR for a bank transfer:\n{invoice}");
+    let paid = answer_to(&t, ":pay").join("\n");
+    assert!(paid.contains("Pembayaran berhasil"), "{paid}");
+}

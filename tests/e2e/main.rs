@@ -10,6 +10,7 @@ mod pay_support;
 mod admin_catalog;
 mod admin_suite;
 mod audit_log;
+mod bank_transfer;
 mod browsing;
 mod campaigns;
 mod demo;

@@ -1,15 +1,24 @@
 //! `quickcart report` (issue 16, "a sales report you can look at"): the table a shop owner reads
 //! in the terminal, with numbers that agree with `db stats`.
 
-use crate::common::App;
+use crate::common::{App, ADMIN};
 use crate::pay_support::*;
 use quickcart::domain::time::{wib_day, wib_day_label};
+use quickcart::testkit::MsgKind;
 
 fn report(app: &App, args: &[&str]) -> String {
     let out = app.cli(&[&["report"][..], args].concat());
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
     text
+}
+
+/// Width and height from a PNG's header (after its 8-byte signature, the IHDR chunk).
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    assert_eq!(&png[12..16], b"IHDR");
+    let be = |at: usize| u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]);
+    (be(16), be(20))
 }
 
 fn line_with<'a>(text: &'a str, needle: &str) -> &'a str {
@@ -64,6 +73,34 @@ async fn the_report_sums_up_sales_deposits_buyers_and_stock_as_the_database_does
     assert!(netflix.ends_with("sisa 3, terjual 2 dalam 7 hari: habis dalam ±10 hari"), "{netflix}");
     let stock = &text[text.find("Stok yang paling cepat habis").unwrap()..];
     assert!(stock.find("Netflix").unwrap() < stock.find("Canva").unwrap(), "{stock}");
+
+    // `/laporan 7` in the bot: a chart of the same week, its caption and lists from the same rows.
+    let since = app.mark(ADMIN);
+    app.say(ADMIN, "/laporan 7");
+    let chart = app.wait_msg_since(ADMIN, &since, |m| m.kind == MsgKind::Photo, "the chart").await;
+    let png = chart.file_bytes.clone().expect("the chart's bytes");
+    let (width, height) = png_size(&png);
+    assert!((800..=1280).contains(&width) && (400..=1280).contains(&height), "{width}×{height}");
+    assert!((5_000..500_000).contains(&png.len()), "{} bytes", png.len());
+    assert!(chart.text.starts_with(line_with(&text, "Laporan penjualan 7 hari")), "{}", chart.text);
+    assert!(chart.text.contains(&format!("Pesanan: {sales} · Pendapatan: Rp80.000")), "{}", chart.text);
+    assert!(chart.text.contains("Deposit: 1 (Rp50.000) · Refund ke saldo: 0 (Rp0)"), "{}", chart.text);
+    let lists = app.wait_text_since(ADMIN, &since, "Produk terlaris").await;
+    for line in ["1. Netflix Premium — 2 terjual, Rp60.000", "1. User2001 (@user2001, 2001) — 1 pesanan, Rp60.000"]
+    {
+        assert!(lists.text.contains(line), "{}", lists.text);
+    }
+    assert!(lists.text.contains(netflix.trim()), "{}", lists.text);
+    // A week unless told; out of range gets the format; a customer gets nothing at all.
+    let since = app.mark(ADMIN);
+    app.say(ADMIN, "/laporan");
+    app.wait_msg_since(ADMIN, &since, |m| m.kind == MsgKind::Photo && m.text.contains("7 hari"), "a week").await;
+    app.wait_text_since(ADMIN, &since, "Produk terlaris").await;
+    app.say(ADMIN, "/laporan 0");
+    app.wait_text(ADMIN, "/laporan 30").await;
+    let (stranger, before) = (2003, app.calls_len());
+    app.say(stranger, "/laporan 30");
+    app.assert_silent(stranger, before).await;
 
     // A day is enough, a year the most; anything else is refused with the allowed range.
     assert!(report(&app, &["--days", "1"]).contains("Laporan penjualan 1 hari"));

@@ -56,6 +56,8 @@ fn group(var: &'static str) -> &'static [&'static str] {
         }
         "TELEGRAM_WEBHOOK_URL" | "TELEGRAM_WEBHOOK_SECRET" => &["TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET"],
         "PAYMENT_EXPIRY_MINUTES" => &["PAYMENT_EXPIRY_MINUTES", "PAYMENT_EXPIRY_SECONDS"],
+        "PAKASIR_QRIS_MIN" | "PAKASIR_QRIS_MAX" => &["PAKASIR_QRIS_MIN", "PAKASIR_QRIS_MAX"],
+        "PAKASIR_VA_MIN" | "PAKASIR_VA_MAX" => &["PAKASIR_VA_MIN", "PAKASIR_VA_MAX"],
         _ => &[],
     }
 }

@@ -113,6 +113,7 @@ impl Shop {
             AdminCommand::Whitelist(chat) => self.set_group(actor, chat, true).await,
             AdminCommand::RmGroup(chat) => self.set_group(actor, chat, false).await,
             AdminCommand::Version => self.version(actor).await,
+            AdminCommand::Report(days) => self.sales_report(actor, days).await,
             AdminCommand::Campaign { kind, args } => self.campaign(actor, kind, &args, reply_to).await,
         }
     }

@@ -13,6 +13,8 @@ pub mod groups;
 pub mod refunds;
 /// Admins' replies to customers' messages.
 pub mod replies;
+/// `/laporan`: the sales report as a chart.
+pub mod report;
 /// Decisions on held payments.
 pub mod review;
 /// Import, deletion and export of stock items.

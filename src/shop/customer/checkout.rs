@@ -16,6 +16,7 @@ use crate::{
         money::parse_amount,
         order::{Event, Kind, Status, MAX_DEPOSIT, MAX_ORDER_TOTAL, MIN_DEPOSIT},
         paging::Page,
+        payment::{Bank, Fees, Instrument, PayMethod},
         pricing::unit_price,
         time::{wib, wib_time},
     },
@@ -90,15 +91,21 @@ impl Shop {
                 Button::cb(texts::BTN_SKIP, Callback::SkipVoucher),
             ]);
         }
-        rows.push(vec![
-            Button::cb(texts::BTN_QRIS, Callback::PayQris),
-            Button::cb(texts::BTN_SALDO, Callback::PaySaldo),
-        ]);
+        let mut pay_row = self.gateway_buttons();
+        if pay_row.len() > 1 {
+            // `[QRIS] [Transfer Bank (VA)]`, `[SALDO]` below (three do not fit a phone's row).
+            rows.push(pay_row);
+            rows.push(vec![Button::cb(texts::BTN_SALDO, Callback::PaySaldo)]);
+        } else {
+            pay_row.push(Button::cb(texts::BTN_SALDO, Callback::PaySaldo));
+            rows.push(pay_row);
+        }
         rows.push(vec![
             Button::cb(texts::BTN_BACK, Callback::BackToCard),
             Button::cb(texts::BTN_CANCEL, Callback::Cancel),
         ]);
-        let mut text = texts::summary(&product.name, unit, qty, sub, discount, sub - discount);
+        let fees = self.fee_lines(sub - discount).await;
+        let mut text = texts::summary(&product.name, unit, qty, sub, discount, sub - discount, &fees);
         if let Some(v) = &voucher {
             text.push_str(&texts::voucher_line(&v.code));
         }
@@ -132,7 +139,11 @@ impl Shop {
     pub(in crate::shop) async fn cancel_flow(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
         let flow = self.sessions.get(actor.user.id);
         let current = match flow {
-            Some(Flow::Card { message_id: m, .. } | Flow::Checkout { message_id: m, .. }) => Some(m),
+            Some(
+                Flow::Card { message_id: m, .. }
+                | Flow::Checkout { message_id: m, .. }
+                | Flow::DepositPay { message_id: m, .. },
+            ) => Some(m),
             _ => None,
         };
         if current.is_some_and(|m| Some(m) != message_id) {
@@ -273,6 +284,23 @@ impl Shop {
 
     /// `[QRIS]`: reserve, create the Pakasir transaction, send the QR invoice.
     pub(in crate::shop) async fn pay_qris(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+        self.pay_gateway(actor, message_id, PayMethod::Qris).await
+    }
+
+    /// `[QRIS]` or a bank of the bank choice, on a checkout or deposit summary: reserve, create
+    /// the Pakasir transaction, send the invoice.
+    pub(in crate::shop) async fn pay_gateway(
+        &self,
+        actor: &Actor,
+        message_id: Option<i64>,
+        method: PayMethod,
+    ) -> Result<Option<String>> {
+        if let Some(Flow::DepositPay { amount, message_id: m }) = self.sessions.get(actor.user.id) {
+            if message_id != Some(m) {
+                return Ok(Some(texts::STALE_BUTTON.into()));
+            }
+            return self.pay_deposit(actor, amount, m, method).await;
+        }
         let Some((product_id, qty, m, voucher)) = self.current_checkout(actor, message_id) else {
             return Ok(Some(texts::STALE_BUTTON.into()));
         };
@@ -287,6 +315,10 @@ impl Shop {
         if self.pay.is_none() {
             return Ok(Some(texts::QRIS_UNAVAILABLE.into()));
         }
+        if let Some(refusal) = self.method_refusal(method, purchase.total()) {
+            self.say(actor, &refusal).await?;
+            return Ok(None);
+        }
         let what = format!("{} × {qty}", product.name);
         self.sessions.clear(actor.user.id);
         if product.stock < qty {
@@ -295,16 +327,129 @@ impl Shop {
             self.say(actor, &texts::out_of_stock(product.stock)).await?;
             return Ok(None);
         }
-        if self.create_invoice(actor, purchase, &what).await? {
+        if self.create_invoice(actor, purchase, &what, method).await? {
             // The summary loses its buttons so it cannot be paid twice.
-            self.edit_or_send(actor, Some(m), Out::text(texts::SUMMARY_QRIS)).await?;
+            self.edit_or_send(actor, Some(m), Out::text(invoice_sent(method))).await?;
         }
         Ok(None)
     }
 
+    /// A way to pay chosen on the deposit summary.
+    async fn pay_deposit(&self, actor: &Actor, amount: i64, m: i64, method: PayMethod) -> Result<Option<String>> {
+        if let Some(refusal) = self.method_refusal(method, amount) {
+            self.say(actor, &refusal).await?;
+            return Ok(None);
+        }
+        self.sessions.clear(actor.user.id);
+        if self.create_invoice(actor, Purchase::Deposit { amount }, texts::DEPOSIT_WHAT, method).await? {
+            self.edit_or_send(actor, Some(m), Out::text(invoice_sent(method))).await?;
+        }
+        Ok(None)
+    }
+
+    /// `[Transfer Bank (VA)]` on a checkout or deposit summary: the summary becomes the bank
+    /// choice (an amount outside the bank transfer limits is refused first).
+    pub(in crate::shop) async fn pay_va(&self, actor: &Actor, message_id: Option<i64>) -> Result<Option<String>> {
+        let (amount, m) = match self.sessions.get(actor.user.id) {
+            Some(Flow::DepositPay { amount, message_id: m }) if message_id == Some(m) => (amount, m),
+            _ => {
+                let Some((product_id, qty, m, voucher)) = self.current_checkout(actor, message_id) else {
+                    return Ok(Some(texts::STALE_BUTTON.into()));
+                };
+                let Some(product) = self.db.lookup(move |c| store::products::get_active(c, product_id)).await? else {
+                    return Ok(Some(texts::PRODUCT_NOT_FOUND.into()));
+                };
+                let total = self.purchase(&product, actor, qty, &voucher).total();
+                if voucher.is_some() && total == 0 {
+                    return self.confirm_saldo(actor, message_id, 0).await;
+                }
+                (total, m)
+            }
+        };
+        let banks = self.va_banks();
+        if banks.is_empty() {
+            return Ok(Some(texts::METHOD_UNAVAILABLE.into()));
+        }
+        if let Err(l) = self.config.va_limits.check(amount) {
+            self.say(actor, &texts::method_limit(true, l.min, l.max)).await?;
+            return Ok(None);
+        }
+        let fee = self.gateway_fees(amount).await.and_then(|f| f.va(&self.config.pakasir_methods));
+        let mut rows: Vec<Vec<Button>> = banks
+            .chunks(2)
+            .map(|pair| pair.iter().map(|b| Button::cb(texts::bank_name(*b), Callback::PayBank(b.index()))).collect())
+            .collect();
+        rows.push(vec![Button::cb(texts::BTN_CANCEL, Callback::Cancel)]);
+        self.edit_or_send(actor, Some(m), Out::inline(texts::choose_bank(amount, fee), rows)).await?;
+        Ok(None)
+    }
+
+    /// The banks whose virtual accounts this shop offers (none without Pakasir).
+    fn va_banks(&self) -> Vec<Bank> {
+        if self.pay.is_none() {
+            return Vec::new();
+        }
+        self.config
+            .pakasir_methods
+            .iter()
+            .filter_map(|m| match m {
+                PayMethod::Va(b) => Some(*b),
+                PayMethod::Qris => None,
+            })
+            .collect()
+    }
+
+    /// `[QRIS]` (unless Pakasir is set up without it) and `[Transfer Bank (VA)]` (when a bank is
+    /// offered).
+    fn gateway_buttons(&self) -> Vec<Button> {
+        let mut row = Vec::new();
+        if self.pay.is_none() || self.config.pakasir_methods.contains(&PayMethod::Qris) {
+            row.push(Button::cb(texts::BTN_QRIS, Callback::PayQris));
+        }
+        if !self.va_banks().is_empty() {
+            row.push(Button::cb(texts::BTN_VA, Callback::PayVa));
+        }
+        row
+    }
+
+    /// Why `method` cannot pay `amount` here: not offered, or outside its limits.
+    fn method_refusal(&self, method: PayMethod, amount: i64) -> Option<String> {
+        if !self.config.pakasir_methods.contains(&method) {
+            return Some(texts::METHOD_UNAVAILABLE.into());
+        }
+        let (limits, va) = match method {
+            PayMethod::Qris => (self.config.qris_limits, false),
+            PayMethod::Va(_) => (self.config.va_limits, true),
+        };
+        limits.check(amount).err().map(|l| texts::method_limit(va, l.min, l.max))
+    }
+
+    /// Pakasir's fees for `amount`, if it tells them (a failure only leaves the fee lines out).
+    async fn gateway_fees(&self, amount: i64) -> Option<Fees> {
+        let pay = self.pay.as_ref()?;
+        if amount <= 0 {
+            return None;
+        }
+        match pay.fees(amount).await {
+            Ok(fees) => Some(fees),
+            Err(e) => {
+                tracing::info!(error = %e, "pakasir fee unknown: the summary goes without it");
+                None
+            }
+        }
+    }
+
+    /// "Biaya QRIS ±Rp…" (and the bank transfer's) for a summary of `amount`.
+    async fn fee_lines(&self, amount: i64) -> String {
+        let Some(fees) = self.gateway_fees(amount).await else { return String::new() };
+        let methods = &self.config.pakasir_methods;
+        let qris = if methods.contains(&PayMethod::Qris) { fees.of(PayMethod::Qris) } else { None };
+        texts::fee_lines(qris, fees.va(methods))
+    }
+
     /// Creates a pending order (or deposit) and its QRIS invoice message. False when it could
     /// not (the person has been told why).
-    async fn create_invoice(&self, actor: &Actor, purchase: Purchase, what: &str) -> Result<bool> {
+    async fn create_invoice(&self, actor: &Actor, purchase: Purchase, what: &str, method: PayMethod) -> Result<bool> {
         let Some(pay) = self.pay.clone() else {
             self.say(actor, texts::QRIS_UNAVAILABLE).await?;
             return Ok(false);
@@ -333,7 +478,7 @@ impl Shop {
         // The audit entry and the Pakasir call do not depend on each other: wait for both at once.
         let ((), created) = tokio::join!(
             self.audit_order(&order, AuditAction::OrderCreated, ActorType::User),
-            pay.create(&order.invoice_id, order.total)
+            pay.create(&order.invoice_id, order.total, method)
         );
         let txn = match created {
             Ok(t) => t,
@@ -346,35 +491,8 @@ impl Shop {
                 return Ok(false);
             }
         };
-        let (id, txn_id, fee, qr) = (order.id, txn.txn_id.clone(), txn.fee, txn.qr_string.clone());
-        // Render the QR (CPU work, off the async workers) while the transaction is stored; the
-        // invoice goes out only after both, so an invoice never exists without its transaction.
-        let qr_string = txn.qr_string.clone();
-        let (stored, rendered) = tokio::join!(
-            self.db.write(move |c| store::orders::set_transaction(c, id, &txn_id, fee, &qr)),
-            crate::shop::qr::png_off_thread(qr_string)
-        );
-        stored?;
-        let png = match rendered {
-            Ok(Ok(p)) => p,
-            Ok(Err(e)) => {
-                tracing::error!(order = order.id, error = %e, "QR rendering failed");
-                Vec::new()
-            }
-            Err(_) => {
-                tracing::error!(order = order.id, "QR rendering panicked");
-                Vec::new()
-            }
-        };
-        let caption = texts::qris_caption(
-            &order.invoice_id,
-            order.total,
-            txn.fee,
-            txn.total_payment,
-            &wib_time(order.expires_at),
-            what,
-            deposit,
-        );
+        let (id, txn_id, fee, instrument) = (order.id, txn.txn_id.clone(), txn.fee, txn.instrument.clone());
+        let stored = self.db.write(move |c| store::orders::set_transaction(c, id, &txn_id, fee, &instrument));
         let rows = vec![
             vec![Button::Url { text: texts::BTN_CHECKOUT_PAGE.into(), url: pay.checkout_url(&txn.txn_id) }],
             vec![
@@ -382,7 +500,53 @@ impl Shop {
                 Button::cb(texts::BTN_CANCEL, Callback::CancelOrder(order.id)),
             ],
         ];
-        let message_id = self.tg.send_photo(actor.chat, png, Out::inline(caption, rows)).await?;
+        let expires = wib_time(order.expires_at);
+        let message_id = match &txn.instrument {
+            Instrument::Qris(qr) => {
+                // Render the QR (CPU work, off the async workers) while the transaction is
+                // stored; the invoice goes out only after both, so an invoice never exists
+                // without its transaction.
+                let (stored, rendered) = tokio::join!(stored, crate::shop::qr::png_off_thread(qr.clone()));
+                stored?;
+                let png = match rendered {
+                    Ok(Ok(p)) => p,
+                    Ok(Err(e)) => {
+                        tracing::error!(order = order.id, error = %e, "QR rendering failed");
+                        Vec::new()
+                    }
+                    Err(_) => {
+                        tracing::error!(order = order.id, "QR rendering panicked");
+                        Vec::new()
+                    }
+                };
+                let caption = texts::qris_caption(
+                    &order.invoice_id,
+                    order.total,
+                    txn.fee,
+                    txn.total_payment,
+                    &expires,
+                    what,
+                    deposit,
+                );
+                self.tg.send_photo(actor.chat, png, Out::inline(caption, rows)).await?
+            }
+            Instrument::VirtualAccount { bank, number } => {
+                // No QR: the bank and the account number to transfer to, as text.
+                stored.await?;
+                let text = texts::va_invoice(
+                    &order.invoice_id,
+                    *bank,
+                    number,
+                    order.total,
+                    txn.fee,
+                    txn.total_payment,
+                    &expires,
+                    what,
+                    deposit,
+                );
+                self.tg.send(actor.chat, Out::inline(text, rows)).await?
+            }
+        };
         let (id, chat) = (order.id, actor.chat);
         self.db
             .transact(move |tx| {
@@ -585,7 +749,20 @@ impl Shop {
             return self.prompt(actor, texts::BAD_DEPOSIT, false).await;
         };
         self.sessions.clear(actor.user.id);
-        self.create_invoice(actor, Purchase::Deposit { amount }, texts::DEPOSIT_WHAT).await?;
+        let buttons = self.gateway_buttons();
+        if buttons.len() <= 1 && self.va_banks().is_empty() {
+            // QRIS only: the invoice right away, as before bank transfers.
+            if let Some(refusal) = self.method_refusal(PayMethod::Qris, amount) {
+                return self.say(actor, &refusal).await;
+            }
+            self.create_invoice(actor, Purchase::Deposit { amount }, texts::DEPOSIT_WHAT, PayMethod::Qris).await?;
+            return Ok(());
+        }
+        // More than one way to pay: the deposit summary, with Pakasir's fees.
+        let text = texts::deposit_summary(amount, &self.fee_lines(amount).await);
+        let rows = vec![buttons, vec![Button::cb(texts::BTN_CANCEL, Callback::Cancel)]];
+        let message_id = self.tg.send(actor.chat, Out::inline(text, rows)).await?;
+        self.sessions.set(actor.user.id, Flow::DepositPay { amount, message_id });
         Ok(())
     }
 
@@ -647,6 +824,14 @@ impl Shop {
             .await?;
         self.outbox_wake.notify_one();
         Ok((queued > 0).then(|| texts::RESENT.to_string()))
+    }
+}
+
+/// What a summary becomes once its invoice was sent.
+fn invoice_sent(method: PayMethod) -> &'static str {
+    match method {
+        PayMethod::Qris => texts::SUMMARY_QRIS,
+        PayMethod::Va(_) => texts::SUMMARY_VA,
     }
 }
 
