@@ -259,7 +259,7 @@ impl Demo {
             .into_iter()
             .filter(|t| t.status == "pending")
             .max_by(|a, b| a.txn_id.cmp(&b.txn_id))
-            .ok_or("belum ada tagihan QRIS untuk dibayar")?;
+            .ok_or("belum ada tagihan (QRIS atau transfer bank) untuk dibayar")?;
         self.pakasir.complete(&txn.order_id).ok_or("tagihan tidak ditemukan")?;
         let body = self.pakasir.webhook_body(&txn.order_id).ok_or("tagihan tidak ditemukan")?;
         let url = format!("http://{}/webhook/pakasir", self.running.http_addr);

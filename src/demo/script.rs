@@ -36,7 +36,7 @@ pub const HELP: &str = "Perintah demo:
   teks biasa             dikirim sebagai pesan (tombol menu: ketik labelnya; \\n = baris baru)
   :press LABEL|NOMOR     tekan tombol (label dicari di pesan terbaru lebih dulu)
   :as admin|customer|ID  ganti pengguna
-  :pay                   bayar tagihan QRIS terbaru
+  :pay                   bayar tagihan terbaru (QRIS atau VA)
   :expire                buat tagihan terbaru yang belum dibayar kedaluwarsa sekarang
   :reply TEKS            balas pesan KIRIM PESAN terbaru (sebagai admin)
   :upload BERKAS [CAPTION]  kirim berkas, mis. :upload stok.txt /addstock 20
