@@ -56,6 +56,8 @@ pub enum Callback {
     ConfirmSaldo(i64),
     /// `[Kembali]` from the summary to the product card.
     BackToCard,
+    /// `[Kembali]` from the bank choice to the checkout or deposit summary.
+    BackToSummary,
     /// `[Batalkan]` a pending order (by internal order id; ownership is checked).
     CancelOrder(i64),
     /// `[Status Pembayaran]` of an order.
@@ -120,6 +122,7 @@ impl Callback {
             Callback::PayBank(i) => format!("pb:{i}"),
             Callback::ConfirmSaldo(total) => format!("psc:{total}"),
             Callback::BackToCard => "ckb".into(),
+            Callback::BackToSummary => "bsm".into(),
             Callback::CancelOrder(id) => format!("oc:{id}"),
             Callback::OrderStatus(id) => format!("os:{id}"),
             Callback::ReviewApprove(id) => format!("va:{id}"),
@@ -177,6 +180,7 @@ impl Callback {
             ),
             ("psc", Some(t), None) => Callback::ConfirmSaldo(t.parse::<i64>().ok().filter(|t| *t >= 0)?),
             ("ckb", None, None) => Callback::BackToCard,
+            ("bsm", None, None) => Callback::BackToSummary,
             ("oc", Some(_), None) => Callback::CancelOrder(id(a)?),
             ("os", Some(_), None) => Callback::OrderStatus(id(a)?),
             ("va", Some(_), None) => Callback::ReviewApprove(id(a)?),
@@ -234,6 +238,7 @@ mod tests {
             (0u8..9).prop_map(Callback::PayBank),
             (0i64..=i64::MAX).prop_map(Callback::ConfirmSaldo),
             Just(Callback::BackToCard),
+            Just(Callback::BackToSummary),
             (1i64..=i64::MAX).prop_map(Callback::CancelOrder),
             (1i64..=i64::MAX).prop_map(Callback::OrderStatus),
             Just(Callback::Home),

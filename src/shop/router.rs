@@ -274,6 +274,7 @@ impl Shop {
             Callback::Cancel => self.cancel_flow(actor, m).await,
             Callback::Checkout(id) => self.checkout(actor, m, id).await,
             Callback::BackToCard => self.back_to_card(actor, m).await,
+            Callback::BackToSummary => self.back_to_summary(actor, m).await,
             Callback::UseVoucher => self.use_voucher(actor, m).await,
             Callback::SkipVoucher => self.skip_voucher(actor, m).await,
             Callback::SkipStep => shown(self.skip(actor).await),

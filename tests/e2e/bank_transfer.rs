@@ -61,6 +61,12 @@ async fn va_purchase_shows_bank_number_fee_and_total_and_delivers_once() {
     let banks = flat_labels(&choice);
     assert!(banks.contains(&"BRI".to_string()) && banks.contains(&"BNI".to_string()), "{banks:?}");
     assert!(!banks.contains(&"Permata".to_string()), "{banks:?}");
+    // [Kembali] leads back to the summary (QRIS is still a choice), then on to the banks again.
+    app.press(u, "Kembali");
+    let back = app.wait_text(u, "Pilih metode pembayaran").await;
+    assert!(labels(&back).contains(&vec!["QRIS".to_string(), "Transfer Bank (VA)".to_string()]));
+    app.press(u, "Transfer Bank (VA)");
+    app.wait_text(u, BANK_CHOICE).await;
 
     app.press(u, "BNI");
     let (id, inv) = wait_va_invoice(&app, u).await;
@@ -116,6 +122,14 @@ async fn va_deposit_credits_the_balance_once() {
     }
     assert_eq!(labels(&summary), vec![vec!["QRIS", "Transfer Bank (VA)"], vec!["Batalkan"]]);
     assert!(app.pakasir.txns().is_empty());
+    app.press(u, "Transfer Bank (VA)");
+    let choice = app.wait_text(u, BANK_CHOICE).await;
+    assert_eq!(labels(&choice), vec![vec!["BRI"], vec!["Kembali", "Batalkan"]]);
+    // [Kembali] is the way back to the other method, on the same message.
+    app.press(u, "Kembali");
+    let again = app.wait_text(u, "Deposit Saldo").await;
+    assert_eq!(again.message_id, summary.message_id);
+    assert_eq!(labels(&again), vec![vec!["QRIS", "Transfer Bank (VA)"], vec!["Batalkan"]]);
     app.press(u, "Transfer Bank (VA)");
     app.wait_text(u, BANK_CHOICE).await;
     app.press(u, "BRI");

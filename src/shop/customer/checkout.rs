@@ -379,9 +379,31 @@ impl Shop {
             .chunks(2)
             .map(|pair| pair.iter().map(|b| Button::cb(texts::bank_name(*b), Callback::PayBank(b.index()))).collect())
             .collect();
-        rows.push(vec![Button::cb(texts::BTN_CANCEL, Callback::Cancel)]);
+        rows.push(vec![
+            Button::cb(texts::BTN_BACK, Callback::BackToSummary),
+            Button::cb(texts::BTN_CANCEL, Callback::Cancel),
+        ]);
         self.edit_or_send(actor, Some(m), Out::inline(texts::choose_bank(amount, fee), rows)).await?;
         Ok(None)
+    }
+
+    /// `[Kembali]` on the bank choice: the summary it came from, to choose another way to pay.
+    pub(in crate::shop) async fn back_to_summary(
+        &self,
+        actor: &Actor,
+        message_id: Option<i64>,
+    ) -> Result<Option<String>> {
+        match self.sessions.get(actor.user.id) {
+            Some(flow @ Flow::Checkout { message_id: m, .. }) if message_id == Some(m) => {
+                self.render_summary(actor, flow, true).await
+            }
+            Some(Flow::DepositPay { amount, message_id: m }) if message_id == Some(m) => {
+                let out = self.deposit_summary(amount).await;
+                self.edit_or_send(actor, Some(m), out).await?;
+                Ok(None)
+            }
+            _ => Ok(Some(texts::STALE_BUTTON.into())),
+        }
     }
 
     /// The banks whose virtual accounts this shop offers (none without Pakasir).
@@ -759,11 +781,14 @@ impl Shop {
             return Ok(());
         }
         // More than one way to pay: the deposit summary, with Pakasir's fees.
-        let text = texts::deposit_summary(amount, &self.fee_lines(amount).await);
-        let rows = vec![buttons, vec![Button::cb(texts::BTN_CANCEL, Callback::Cancel)]];
-        let message_id = self.tg.send(actor.chat, Out::inline(text, rows)).await?;
+        let message_id = self.tg.send(actor.chat, self.deposit_summary(amount).await).await?;
         self.sessions.set(actor.user.id, Flow::DepositPay { amount, message_id });
         Ok(())
+    }
+
+    async fn deposit_summary(&self, amount: i64) -> Out {
+        let text = texts::deposit_summary(amount, &self.fee_lines(amount).await);
+        Out::inline(text, vec![self.gateway_buttons(), vec![Button::cb(texts::BTN_CANCEL, Callback::Cancel)]])
     }
 
     pub(in crate::shop) async fn history(&self, actor: &Actor, page: u32, message_id: Option<i64>) -> Result<()> {
