@@ -427,26 +427,46 @@ pub fn summary(product: &str, unit: i64, qty: i64, subtotal: i64, discount: i64,
     )
 }
 
-pub fn qris_caption(
-    invoice: &str,
-    total: i64,
-    fee: i64,
-    payable: i64,
-    expires_wib: &str,
-    what: &str,
-    deposit: bool,
-) -> String {
-    let after = if deposit {
-        "Saldo bertambah otomatis setelah pembayaran diterima."
-    } else {
-        "Produk dikirim otomatis setelah pembayaran diterima."
-    };
+/// What both invoices (QRIS and bank transfer) say about the order and its payment.
+pub struct InvoiceFacts<'a> {
+    pub invoice: &'a str,
+    /// The order's total, the fee and what is paid (total + fee).
+    pub total: i64,
+    pub fee: i64,
+    pub payable: i64,
+    pub expires_wib: &'a str,
+    /// What is bought ("Netflix × 1", "Deposit saldo").
+    pub what: &'a str,
+    pub deposit: bool,
+}
+
+impl InvoiceFacts<'_> {
+    fn amounts(&self) -> String {
+        format!(
+            "Total pesanan: {}\nBiaya pembayaran: {}\nTotal tagihan: <b>{}</b>",
+            rupiah(self.total),
+            rupiah(self.fee),
+            rupiah(self.payable)
+        )
+    }
+
+    fn after_payment(&self) -> &'static str {
+        if self.deposit {
+            "Saldo bertambah otomatis setelah pembayaran diterima."
+        } else {
+            "Produk dikirim otomatis setelah pembayaran diterima."
+        }
+    }
+}
+
+pub fn qris_caption(f: &InvoiceFacts<'_>) -> String {
     format!(
-        "<b>Tagihan QRIS</b>\n{}\n\nInvoice: <code>{invoice}</code>\nTotal pesanan: {}\nBiaya pembayaran: {}\nTotal tagihan: <b>{}</b>\n\nBayar sebelum {expires_wib} WIB dengan memindai QR ini dari aplikasi bank atau e-wallet. {after}",
-        esc(what),
-        rupiah(total),
-        rupiah(fee),
-        rupiah(payable)
+        "<b>Tagihan QRIS</b>\n{}\n\nInvoice: <code>{}</code>\n{}\n\nBayar sebelum {} WIB dengan memindai QR ini dari aplikasi bank atau e-wallet. {}",
+        esc(f.what),
+        f.invoice,
+        f.amounts(),
+        f.expires_wib,
+        f.after_payment()
     )
 }
 
@@ -483,7 +503,7 @@ pub fn fee_lines(qris: Option<i64>, va: Option<i64>) -> String {
 
 /// `[Transfer Bank (VA)]`: which bank.
 pub fn choose_bank(total: i64, fee: Option<i64>) -> String {
-    let fee = fee.map(|f| format!("\nBiaya Transfer Bank ±{}", rupiah(f))).unwrap_or_default();
+    let fee = fee_lines(None, fee);
     format!("<b>Transfer Bank (Virtual Account)</b>\n\nTotal: {}{fee}\n\nPilih bank tujuan transfer:", rupiah(total))
 }
 
@@ -506,32 +526,17 @@ pub fn deposit_summary(amount: i64, fees: &str) -> String {
 
 /// The bank transfer invoice: bank, the virtual account number (tap to copy), the amounts and
 /// the deadline.
-#[allow(clippy::too_many_arguments)]
-pub fn va_invoice(
-    invoice: &str,
-    bank: Bank,
-    number: &str,
-    total: i64,
-    fee: i64,
-    payable: i64,
-    expires_wib: &str,
-    what: &str,
-    deposit: bool,
-) -> String {
-    let after = if deposit {
-        "Saldo bertambah otomatis setelah pembayaran diterima."
-    } else {
-        "Produk dikirim otomatis setelah pembayaran diterima."
-    };
+pub fn va_invoice(f: &InvoiceFacts<'_>, bank: Bank, number: &str) -> String {
     format!(
-        "<b>Tagihan Transfer Bank</b>\n{}\n\nInvoice: <code>{invoice}</code>\nBank: <b>{}</b>\nNomor Virtual Account: <code>{}</code>\nTotal pesanan: {}\nBiaya pembayaran: {}\nTotal tagihan: <b>{}</b>\n\nTransfer tepat {} ke nomor virtual account di atas (ketuk nomornya untuk menyalin) sebelum {expires_wib} WIB. {after}",
-        esc(what),
+        "<b>Tagihan Transfer Bank</b>\n{}\n\nInvoice: <code>{}</code>\nBank: <b>{}</b>\nNomor Virtual Account: <code>{}</code>\n{}\n\nTransfer tepat {} ke nomor virtual account di atas (ketuk nomornya untuk menyalin) sebelum {} WIB. {}",
+        esc(f.what),
+        f.invoice,
         bank_name(bank),
         esc(number),
-        rupiah(total),
-        rupiah(fee),
-        rupiah(payable),
-        rupiah(payable)
+        f.amounts(),
+        rupiah(f.payable),
+        f.expires_wib,
+        f.after_payment()
     )
 }
 

@@ -523,6 +523,15 @@ impl Shop {
             ],
         ];
         let expires = wib_time(order.expires_at);
+        let facts = texts::InvoiceFacts {
+            invoice: &order.invoice_id,
+            total: order.total,
+            fee: txn.fee,
+            payable: txn.total_payment,
+            expires_wib: &expires,
+            what,
+            deposit,
+        };
         let message_id = match &txn.instrument {
             Instrument::Qris(qr) => {
                 // Render the QR (CPU work, off the async workers) while the transaction is
@@ -541,31 +550,13 @@ impl Shop {
                         Vec::new()
                     }
                 };
-                let caption = texts::qris_caption(
-                    &order.invoice_id,
-                    order.total,
-                    txn.fee,
-                    txn.total_payment,
-                    &expires,
-                    what,
-                    deposit,
-                );
+                let caption = texts::qris_caption(&facts);
                 self.tg.send_photo(actor.chat, png, Out::inline(caption, rows)).await?
             }
             Instrument::VirtualAccount { bank, number } => {
                 // No QR: the bank and the account number to transfer to, as text.
                 stored.await?;
-                let text = texts::va_invoice(
-                    &order.invoice_id,
-                    *bank,
-                    number,
-                    order.total,
-                    txn.fee,
-                    txn.total_payment,
-                    &expires,
-                    what,
-                    deposit,
-                );
+                let text = texts::va_invoice(&facts, *bank, number);
                 self.tg.send(actor.chat, Out::inline(text, rows)).await?
             }
         };
