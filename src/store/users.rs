@@ -122,6 +122,29 @@ pub fn set_onboarded(conn: &Connection, id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Keeps a voucher code from a voucher link for the user's next checkout (replacing any other).
+pub fn set_pending_voucher(conn: &Connection, id: i64, code: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE users SET pending_voucher = ?2, pending_voucher_at = ?3 WHERE id = ?1")?
+        .execute(params![id, code, now()])?;
+    Ok(())
+}
+
+/// The voucher code from a link waiting for the user's checkout, if it was set after `since`.
+pub fn pending_voucher(conn: &Connection, id: i64, since: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT pending_voucher FROM users WHERE id = ?1 AND pending_voucher_at > ?2")?
+        .query_row(params![id, since], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// Forgets the voucher code from a link (applied at a checkout, refused, or expired).
+pub fn clear_pending_voucher(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE users SET pending_voucher = NULL, pending_voucher_at = NULL WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
 /// Sets a role, creating a placeholder user for ids never seen yet (admin bootstrap).
 /// Returns the previous role (`None` if the user was created).
 pub fn set_role(conn: &mut Connection, id: i64, role: Role) -> Result<Option<Role>, StoreError> {
