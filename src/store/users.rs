@@ -220,3 +220,25 @@ pub fn block_until(conn: &Connection, id: i64, until: i64) -> Result<bool, Store
         .execute(params![id, until, now()])?
         == 1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A voucher link's code: kept, read back only while fresh, cleared, and gone on erasure.
+    #[test]
+    fn pending_voucher_is_kept_expires_and_is_erased() {
+        let mut c = Connection::open_in_memory().unwrap();
+        super::super::migrate::migrate_shop(&mut c).unwrap();
+        get_or_create(&mut c, 7, "A", None).unwrap();
+        assert_eq!(pending_voucher(&c, 7, 0).unwrap(), None);
+        set_pending_voucher(&c, 7, "AB12CD34").unwrap();
+        assert_eq!(pending_voucher(&c, 7, now() - 60).unwrap().as_deref(), Some("AB12CD34"));
+        assert_eq!(pending_voucher(&c, 7, now() + 1).unwrap(), None, "older than `since`: expired");
+        clear_pending_voucher(&c, 7).unwrap();
+        assert_eq!(pending_voucher(&c, 7, 0).unwrap(), None);
+        set_pending_voucher(&c, 7, "AB12CD34").unwrap();
+        assert!(super::super::privacy::erase(&mut c, 7).unwrap());
+        assert_eq!(pending_voucher(&c, 7, 0).unwrap(), None, "erasure forgets the code");
+    }
+}
