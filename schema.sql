@@ -19,7 +19,9 @@ CREATE TABLE users (
     refund_claims   INTEGER NOT NULL DEFAULT 0 CHECK (refund_claims >= 0),
     last_voucher_at INTEGER,
     created_at      INTEGER NOT NULL,
-    updated_at      INTEGER NOT NULL
+    updated_at      INTEGER NOT NULL,
+    pending_voucher    TEXT,                          -- code from a voucher link (/start v_CODE) for the next checkout
+    pending_voucher_at INTEGER                        -- when it was set (it expires)
 );
 
 CREATE TABLE categories (

@@ -1108,6 +1108,31 @@ pub fn voucher_cooldown(minutes: i64) -> String {
     format!("Anda baru saja memakai voucher. Tunggu {minutes} menit lagi sebelum memakai voucher berikutnya.")
 }
 
+pub fn voucher_link_saved(code: &str) -> String {
+    format!(
+        "🎟 Voucher <code>{}</code> disimpan dan otomatis dipakai pada checkout Anda berikutnya (berlaku 7 hari).",
+        esc(code)
+    )
+}
+
+pub fn voucher_link_invalid(code: &str) -> String {
+    format!("Voucher <code>{}</code> tidak dikenal atau sudah habis dipakai, jadi tidak disimpan.", esc(code))
+}
+
+pub fn voucher_link_expired(code: &str) -> String {
+    format!("Voucher <code>{}</code> sudah kedaluwarsa, jadi tidak disimpan.", esc(code))
+}
+
+pub const VOUCHER_LINK_TOO_MANY: &str =
+    "Terlalu banyak kode voucher yang salah. Coba lagi nanti; voucher dari tautan ini tidak disimpan.";
+
+pub fn voucher_link_dropped(code: &str) -> String {
+    format!(
+        "Voucher <code>{}</code> dari tautan tidak bisa dipakai lagi (sudah terpakai atau kedaluwarsa); checkout dilanjutkan tanpa voucher itu.",
+        esc(code)
+    )
+}
+
 pub fn voucher_line(code: &str) -> String {
     format!("\nVoucher: <code>{}</code>", esc(code))
 }
@@ -1131,15 +1156,22 @@ pub fn broadcast_text(text: &str) -> String {
     format!("📣 {}", esc(text))
 }
 
-pub fn giveaway_announcement(store: &str, amount: i64, codes: &[String], expires: &str) -> String {
+/// The giveaway broadcast; with the bot's @username (when known) each code carries its voucher
+/// link (`?start=v_CODE`), which keeps the code for the next checkout.
+pub fn giveaway_announcement(store: &str, amount: i64, codes: &[String], expires: &str, bot: Option<&str>) -> String {
+    let links = bot.is_some_and(|b| crate::domain::campaign::voucher_link(b, "X").is_some());
     let mut s = format!(
-        "🎁 <b>GIVEAWAY {}!</b>\n\n{} voucher senilai <b>{}</b> untuk pembeli tercepat. Pakai saat checkout dengan tombol <b>Gunakan Voucher</b>:\n",
+        "🎁 <b>GIVEAWAY {}!</b>\n\n{} voucher senilai <b>{}</b> untuk pembeli tercepat. Pakai saat checkout dengan tombol <b>Gunakan Voucher</b>{}:\n",
         esc(store),
         codes.len(),
-        rupiah(amount)
+        rupiah(amount),
+        if links { ", atau ketuk <b>pakai</b> agar otomatis terpasang di checkout berikutnya" } else { "" }
     );
     for c in codes {
         s.push_str(&format!("\n<code>{c}</code>"));
+        if let Some(link) = bot.and_then(|b| crate::domain::campaign::voucher_link(b, c)) {
+            s.push_str(&format!(" · <a href=\"{}\">pakai</a>", esc(&link)));
+        }
     }
     s.push_str(&format!("\n\nBerlaku sampai {expires} WIB. Satu voucher untuk satu pesanan."));
     s

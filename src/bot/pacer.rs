@@ -421,6 +421,10 @@ impl Messenger for PacedMessenger {
     async fn download(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, SendError> {
         self.inner.download(file_id, max_bytes).await
     }
+
+    async fn username(&self) -> Result<Option<String>, SendError> {
+        self.inner.username().await
+    }
 }
 
 #[cfg(test)]

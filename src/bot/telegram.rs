@@ -30,11 +30,13 @@ const IN_FLIGHT: usize = 32;
 pub struct TelegramMessenger {
     bot: Bot,
     slots: tokio::sync::Semaphore,
+    /// The bot's @username from `getMe`, asked once.
+    username: std::sync::OnceLock<String>,
 }
 
 impl TelegramMessenger {
     pub fn new(bot: Bot) -> Self {
-        Self { bot, slots: tokio::sync::Semaphore::new(IN_FLIGHT) }
+        Self { bot, slots: tokio::sync::Semaphore::new(IN_FLIGHT), username: std::sync::OnceLock::new() }
     }
 
     /// Waits for room for one more call; held until the call has been answered. (The semaphore
@@ -248,6 +250,17 @@ impl Messenger for TelegramMessenger {
             return Err(SendError::Refused("file too large".into()));
         }
         Ok(buf)
+    }
+
+    async fn username(&self) -> Result<Option<String>, SendError> {
+        if let Some(name) = self.username.get() {
+            return Ok(Some(name.clone()));
+        }
+        let me = {
+            let _slot = self.slot().await;
+            self.bot.get_me().await.map_err(map_err)?
+        };
+        Ok(me.user.username.map(|name| self.username.get_or_init(|| name).clone()))
     }
 }
 

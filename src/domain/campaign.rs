@@ -172,6 +172,24 @@ impl Formula {
     }
 }
 
+/// How long a code opened through a voucher link waits for the customer's next checkout.
+pub const VOUCHER_LINK_SECONDS: i64 = 7 * 24 * 60 * 60;
+/// The deep-link payload prefix of a voucher link (`https://t.me/<bot>?start=v_CODE`).
+const VOUCHER_LINK_PREFIX: &str = "v_";
+
+/// The voucher code in a `/start` payload: exactly `v_` and 8 of A–Z/0–9 (as codes are made);
+/// anything else (untrusted input) is no voucher link.
+pub fn voucher_link_code(payload: &str) -> Option<String> {
+    let code = payload.strip_prefix(VOUCHER_LINK_PREFIX)?;
+    (code.len() == VOUCHER_LEN && code.bytes().all(|b| VOUCHER_ALPHABET.contains(&b))).then(|| code.to_string())
+}
+
+/// The shareable link of a voucher for the bot `@username`, if `username` looks like a bot's.
+pub fn voucher_link(username: &str, code: &str) -> Option<String> {
+    let ok = (5..=32).contains(&username.len()) && username.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    ok.then(|| format!("https://t.me/{username}?start={VOUCHER_LINK_PREFIX}{code}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,5 +270,20 @@ mod tests {
             let _ = Formula::parse(&s);
             let _ = normalize_code(&s);
         }
+    }
+
+    #[test]
+    fn voucher_link_payloads_are_strict() {
+        assert_eq!(voucher_link_code("v_AB12CD34").as_deref(), Some("AB12CD34"));
+        for bad in
+            ["", "v_", "v_ab12cd34", "v_AB12CD3", "v_AB12CD345", "V_AB12CD34", "x_AB12CD34", "v_AB12CD3!", "v_AB12CD3É"]
+        {
+            assert_eq!(voucher_link_code(bad), None, "{bad}");
+        }
+        let link = voucher_link("QuickCartBot", "AB12CD34").unwrap();
+        assert_eq!(link, "https://t.me/QuickCartBot?start=v_AB12CD34");
+        assert_eq!(voucher_link_code(link.split_once("start=").unwrap().1).as_deref(), Some("AB12CD34"));
+        assert_eq!(voucher_link("bad name", "AB12CD34"), None);
+        assert_eq!(voucher_link("", "AB12CD34"), None);
     }
 }

@@ -106,6 +106,10 @@ pub trait Messenger: Send + Sync {
     ) -> Result<MessageId, SendError>;
     /// Downloads a file a user sent, refusing files over `max_bytes`.
     async fn download(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, SendError>;
+    /// The bot's @username (`getMe`), for links that open it; `None` when not known.
+    async fn username(&self) -> Result<Option<String>, SendError> {
+        Ok(None)
+    }
 }
 
 /// Why the payment gateway could not answer.

@@ -150,7 +150,7 @@ impl Shop {
     /// The one dispatch from a public command to its handler.
     async fn public_command(&self, actor: &Actor, command: Public, args: &str) -> Result<()> {
         match command {
-            Public::Start => self.start(actor).await,
+            Public::Start => self.start(actor, args).await,
             Public::Stock => self.stock_list(actor, 1, None).await,
             Public::Order => self.say(actor, texts::ORDER_GUIDE).await,
             Public::Refund => self.refund_calculator(actor, args).await,

@@ -33,6 +33,10 @@ const UPGRADES: &[&str] = &[
     // (method 'qris'); their bank and account number. Older rows are QRIS or SALDO: NULL.
     "ALTER TABLE orders ADD COLUMN va_bank TEXT;
      ALTER TABLE orders ADD COLUMN va_number TEXT;",
+    // 3 → 4 (issue 18, voucher links): the code a customer opened with `/start v_CODE`, kept
+    // for their next checkout, and when it was set (it expires).
+    "ALTER TABLE users ADD COLUMN pending_voucher TEXT;
+     ALTER TABLE users ADD COLUMN pending_voucher_at INTEGER;",
 ];
 
 pub const LATEST: i64 = 1 + UPGRADES.len() as i64;
@@ -122,6 +126,7 @@ mod tests {
              ALTER TABLE outbox DROP COLUMN stuck_noticed; ALTER TABLE outbox DROP COLUMN last_error;
              ALTER TABLE orders DROP COLUMN gateway_state; ALTER TABLE orders DROP COLUMN checked_at;
              ALTER TABLE orders DROP COLUMN va_bank; ALTER TABLE orders DROP COLUMN va_number;
+             ALTER TABLE users DROP COLUMN pending_voucher; ALTER TABLE users DROP COLUMN pending_voucher_at;
              PRAGMA user_version = 1;",
         )
         .unwrap();

@@ -70,7 +70,7 @@ pub fn erase(conn: &mut Connection, id: i64) -> Result<bool, StoreError> {
     let tx = super::writer::begin(conn)?;
     let n = tx.execute(
         "UPDATE users SET name = 'Anonymous', username = NULL, email = NULL, whatsapp = NULL, erased = 1,
-                          updated_at = ?2 WHERE id = ?1",
+                          pending_voucher = NULL, pending_voucher_at = NULL, updated_at = ?2 WHERE id = ?1",
         params![id, now()],
     )?;
     // Relayed messages and pending notices may carry what the person wrote.

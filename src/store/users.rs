@@ -122,6 +122,29 @@ pub fn set_onboarded(conn: &Connection, id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Keeps a voucher code from a voucher link for the user's next checkout (replacing any other).
+pub fn set_pending_voucher(conn: &Connection, id: i64, code: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE users SET pending_voucher = ?2, pending_voucher_at = ?3 WHERE id = ?1")?
+        .execute(params![id, code, now()])?;
+    Ok(())
+}
+
+/// The voucher code from a link waiting for the user's checkout, if it was set after `since`.
+pub fn pending_voucher(conn: &Connection, id: i64, since: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT pending_voucher FROM users WHERE id = ?1 AND pending_voucher_at > ?2")?
+        .query_row(params![id, since], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// Forgets the voucher code from a link (applied at a checkout, refused, or expired).
+pub fn clear_pending_voucher(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE users SET pending_voucher = NULL, pending_voucher_at = NULL WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
 /// Sets a role, creating a placeholder user for ids never seen yet (admin bootstrap).
 /// Returns the previous role (`None` if the user was created).
 pub fn set_role(conn: &mut Connection, id: i64, role: Role) -> Result<Option<Role>, StoreError> {
@@ -196,4 +219,26 @@ pub fn block_until(conn: &Connection, id: i64, until: i64) -> Result<bool, Store
         .prepare_cached("UPDATE users SET blocked_until = ?2, updated_at = ?3 WHERE id = ?1 AND role <> 'admin'")?
         .execute(params![id, until, now()])?
         == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A voucher link's code: kept, read back only while fresh, cleared, and gone on erasure.
+    #[test]
+    fn pending_voucher_is_kept_expires_and_is_erased() {
+        let mut c = Connection::open_in_memory().unwrap();
+        super::super::migrate::migrate_shop(&mut c).unwrap();
+        get_or_create(&mut c, 7, "A", None).unwrap();
+        assert_eq!(pending_voucher(&c, 7, 0).unwrap(), None);
+        set_pending_voucher(&c, 7, "AB12CD34").unwrap();
+        assert_eq!(pending_voucher(&c, 7, now() - 60).unwrap().as_deref(), Some("AB12CD34"));
+        assert_eq!(pending_voucher(&c, 7, now() + 1).unwrap(), None, "older than `since`: expired");
+        clear_pending_voucher(&c, 7).unwrap();
+        assert_eq!(pending_voucher(&c, 7, 0).unwrap(), None);
+        set_pending_voucher(&c, 7, "AB12CD34").unwrap();
+        assert!(super::super::privacy::erase(&mut c, 7).unwrap());
+        assert_eq!(pending_voucher(&c, 7, 0).unwrap(), None, "erasure forgets the code");
+    }
 }

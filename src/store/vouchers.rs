@@ -67,6 +67,12 @@ pub fn check(conn: &Connection, code: &str, user: i64) -> Result<Check, StoreErr
             return Ok(Check::Cooldown { minutes_left: (left + 59) / 60 });
         }
     }
+    check_code(conn, code)
+}
+
+/// Can `code` be used at all (whoever asks; the per-user cooldown aside)? Never `Cooldown`.
+pub fn check_code(conn: &Connection, code: &str) -> Result<Check, StoreError> {
+    let t = now();
     // (id, amount, expires_at, used_order, reserved_order)
     type VoucherRow = (i64, i64, i64, Option<i64>, Option<i64>);
     let row: Option<VoucherRow> = conn

@@ -36,3 +36,4 @@ mod security;
 mod sending;
 mod soak;
 mod storage;
+mod voucher_links;

@@ -99,7 +99,13 @@ impl Shop {
             }
         };
         self.say(actor, &texts::giveaway_created(amount, &codes)).await?;
-        let text = texts::giveaway_announcement(&self.config.store_name, amount, &codes, &wib(expires_at));
+        // The bot's @username makes each code a voucher link; without it the codes go alone.
+        let bot = self.tg.username().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "bot username unknown: giveaway without voucher links");
+            None
+        });
+        let text =
+            texts::giveaway_announcement(&self.config.store_name, amount, &codes, &wib(expires_at), bot.as_deref());
         let id = self.start_broadcast(actor, "giveaway", Content::Text { text }).await?;
         Ok(Some(
             entry(Some(admin), ActorType::Admin, AuditAction::GiveawayCreated)

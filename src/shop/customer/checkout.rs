@@ -12,7 +12,7 @@ use crate::{
     domain::{
         audit::{ActorType, AuditAction},
         callback::Callback,
-        campaign::normalize_code,
+        campaign::{normalize_code, VOUCHER_LINK_SECONDS},
         money::parse_amount,
         order::{Event, Kind, Status, MAX_DEPOSIT, MAX_ORDER_TOTAL, MIN_DEPOSIT},
         paging::Page,
@@ -62,8 +62,68 @@ impl Shop {
     }
 
     async fn show_summary(&self, actor: &Actor, product_id: i64, qty: i64, message_id: i64) -> Result<Option<String>> {
-        let flow = Flow::Checkout { product_id, qty, message_id, voucher: None, offer_voucher: true };
-        self.render_summary(actor, flow, true).await
+        let voucher = self.link_voucher(actor).await?;
+        let from_link = voucher.is_some();
+        let flow = Flow::Checkout { product_id, qty, message_id, voucher, offer_voucher: !from_link };
+        let shown = self.render_summary(actor, flow, true).await?;
+        if from_link && shown.is_none() {
+            // Applied as if typed at the voucher step: the link has done its work.
+            let user = actor.user.id;
+            self.db.write(move |c| store::users::clear_pending_voucher(c, user)).await?;
+        }
+        Ok(shown)
+    }
+
+    /// The code from a voucher link waiting for this checkout, checked like a typed one. A code
+    /// that can no longer be used is forgotten (and the customer told); one in its cooldown
+    /// waits for a later checkout.
+    async fn link_voucher(&self, actor: &Actor) -> Result<Option<AppliedVoucher>> {
+        let user = actor.user.id;
+        let since = store::now() - VOUCHER_LINK_SECONDS;
+        let Some(code) = self.db.lookup(move |c| store::users::pending_voucher(c, user, since)).await? else {
+            return Ok(None);
+        };
+        let c2 = code.clone();
+        match self.db.call(move |c| store::vouchers::check(c, &c2, user)).await? {
+            Check::Usable { id, amount } => Ok(Some(AppliedVoucher { id, code, amount })),
+            Check::Cooldown { .. } => Ok(None),
+            Check::Invalid | Check::Expired => {
+                self.db.write(move |c| store::users::clear_pending_voucher(c, user)).await?;
+                self.say(actor, &texts::voucher_link_dropped(&code)).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// `/start v_CODE` (a voucher link): the code is kept for the customer's next checkout if it
+    /// can be used, or refused with the reason. Unknown codes count as wrong guesses.
+    pub(in crate::shop) async fn voucher_link(&self, actor: &Actor, code: String) -> Result<()> {
+        let user = actor.user.id;
+        let recent = self
+            .db
+            .call(move |c| {
+                store::security::count_since(c, user, "voucher_invalid", store::now() - VOUCHER_GUESS_WINDOW)
+            })
+            .await?;
+        if recent >= MAX_VOUCHER_GUESSES {
+            return self.say(actor, texts::VOUCHER_LINK_TOO_MANY).await;
+        }
+        let c2 = code.clone();
+        // The per-user cooldown is checked at the checkout, like a typed code's.
+        let text = match self.db.call(move |c| store::vouchers::check_code(c, &c2)).await? {
+            Check::Usable { .. } | Check::Cooldown { .. } => {
+                let c3 = code.clone();
+                self.db.write(move |c| store::users::set_pending_voucher(c, user, &c3)).await?;
+                texts::voucher_link_saved(&code)
+            }
+            Check::Expired => texts::voucher_link_expired(&code),
+            Check::Invalid => {
+                let detail = serde_json::json!({"via": "link"});
+                self.db.write(move |c| store::security::record(c, Some(user), "voucher_invalid", &detail)).await?;
+                texts::voucher_link_invalid(&code)
+            }
+        };
+        self.say(actor, &text).await
     }
 
     /// Shows the summary of a checkout flow (editing `message_id`, or as a new message) and makes

@@ -7,16 +7,22 @@ use crate::shop::{
     Actor, Result, Shop,
 };
 use crate::{
-    domain::{callback::Callback, role::Role, validate},
+    domain::{callback::Callback, campaign::voucher_link_code, role::Role, validate},
     store::{self, users::Field},
     texts,
 };
 
 impl Shop {
-    pub(in crate::shop) async fn start(&self, actor: &Actor) -> Result<()> {
+    /// `/start`, with the deep-link payload Telegram adds when the bot is opened through a link
+    /// (`?start=…`). A voucher link's code is kept for the next checkout, also through
+    /// onboarding; any other payload is ignored.
+    pub(in crate::shop) async fn start(&self, actor: &Actor, payload: &str) -> Result<()> {
         if actor.role == Role::Admin {
             // Admins granted while the bot ran get their `/` menu at their next /start.
             self.publish_admin_commands(actor.chat).await?;
+        }
+        if let Some(code) = voucher_link_code(payload.trim()) {
+            self.voucher_link(actor, code).await?;
         }
         if actor.user.onboarded {
             return self.main_menu(actor).await;
