@@ -33,6 +33,14 @@ const UPGRADES: &[&str] = &[
     // (method 'qris'); their bank and account number. Older rows are QRIS or SALDO: NULL.
     "ALTER TABLE orders ADD COLUMN va_bank TEXT;
      ALTER TABLE orders ADD COLUMN va_number TEXT;",
+    // 3 → 4 (issue 18): restock alerts, who waits for which sold-out product.
+    "CREATE TABLE restock_subscriptions (
+         product_id      INTEGER NOT NULL,
+         user_id         INTEGER NOT NULL,
+         created_at      INTEGER NOT NULL,
+         PRIMARY KEY (product_id, user_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX restock_subscriptions_user ON restock_subscriptions(user_id);",
 ];
 
 pub const LATEST: i64 = 1 + UPGRADES.len() as i64;
@@ -122,6 +130,7 @@ mod tests {
              ALTER TABLE outbox DROP COLUMN stuck_noticed; ALTER TABLE outbox DROP COLUMN last_error;
              ALTER TABLE orders DROP COLUMN gateway_state; ALTER TABLE orders DROP COLUMN checked_at;
              ALTER TABLE orders DROP COLUMN va_bank; ALTER TABLE orders DROP COLUMN va_number;
+             DROP TABLE restock_subscriptions;
              PRAGMA user_version = 1;",
         )
         .unwrap();
