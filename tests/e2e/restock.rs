@@ -119,3 +119,20 @@ async fn erasure_deletes_restock_subscriptions() {
     assert!(alerts(&app, a).is_empty());
     app.finish().await;
 }
+
+/// `quickcart demo`: subscribe on the sold-out course, the admin adds stock, the alert shows in
+/// the transcript and its button opens the card.
+#[test]
+fn demo_script_shows_the_restock_alert() {
+    let script = "/start\n/skip\n/skip\n/skip\n6\n:press Kabari saya\n:press Kabari saya\n:as admin\n/stock\n\
+                  /addstock 6|kursus-1\n:as customer\n:press Lihat produk\n";
+    let (out, t) = crate::demo::run_demo(script);
+    assert!(out.status.success(), "{t}");
+    let presses: Vec<&str> = t.lines().filter(|l| l.contains("(pemberitahuan)")).collect();
+    assert!(presses.iter().any(|l| l.contains(SUBSCRIBED)), "{t}");
+    assert!(presses.iter().any(|l| l.contains(ALREADY)), "{t}");
+    assert!(crate::demo::answer_to(&t, "/stock").join("\n").contains("1 menunggu"), "{t}");
+    let alert = crate::demo::answer_to(&t, "/addstock 6|kursus-1").join("\n");
+    assert!(alert.contains(ALERT) && alert.contains(&format!("[{OPEN}]")), "{t}");
+    assert!(crate::demo::answer_to(&t, &format!(":press {OPEN}")).join("\n").contains("Stok: 1"), "{t}");
+}
