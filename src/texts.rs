@@ -217,6 +217,11 @@ pub fn stock_line(p: &Product, price: i64) -> String {
     format!("<b>{}</b>. {} — {} · stok {}", p.id, list_name(p), rupiah(price), p.stock)
 }
 
+/// After the `/addstock` report: the restock alerts queued for the waiting customers.
+pub fn restock_alerts_queued(n: i64) -> String {
+    format!("\n🔔 Kabar stok dikirim ke {n} pelanggan yang menunggu.")
+}
+
 /// Admins' `/stock`: how many customers wait for a restock alert (after [`stock_line`]).
 pub fn stock_waiting(n: i64) -> String {
     format!(" · 🔔 {n} menunggu")

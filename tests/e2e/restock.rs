@@ -67,7 +67,8 @@ async fn sold_out_card_subscribes_and_stock_alerts_each_subscriber_once() {
 
     // Stock arrives: each subscriber gets one alert with the product button; c gets none.
     let since_c = app.calls_len();
-    app.add_stock(1, &["akun-1", "akun-2"]).await;
+    let report = app.add_stock(1, &["akun-1", "akun-2"]).await;
+    assert!(report.text.contains("dikirim ke 2 pelanggan"), "{}", report.text);
     for u in [a, b] {
         let alert = app.wait_text_any(u, ALERT).await;
         assert!(alert.text.contains("Produk 1"), "{}", alert.text);
@@ -85,7 +86,8 @@ async fn sold_out_card_subscribes_and_stock_alerts_each_subscriber_once() {
     let line = stock_line(&mut app, ADMIN, 1).await;
     assert!(!line.contains("menunggu"), "{line}");
     let since = app.calls_len();
-    app.add_stock(1, &["akun-3"]).await;
+    let report = app.add_stock(1, &["akun-3"]).await;
+    assert!(!report.text.contains("pelanggan"), "{}", report.text);
     app.assert_silent(a, since).await;
     app.assert_silent(b, since).await;
     for u in [a, b] {

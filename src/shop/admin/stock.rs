@@ -50,8 +50,12 @@ impl Shop {
                 if a.alert.is_some() {
                     self.broadcast_wake.notify_one();
                 }
-                self.say(actor, &texts::stock_added(id, r.added, r.duplicates, r.total)).await?;
                 let alerted = a.alert.map_or(0, |(_, n)| n);
+                let mut text = texts::stock_added(id, r.added, r.duplicates, r.total);
+                if alerted > 0 {
+                    text.push_str(&texts::restock_alerts_queued(alerted));
+                }
+                self.say(actor, &text).await?;
                 Ok(Some(admin_entry(actor, AuditAction::StockAdded).entity("product", id).after(
                     json!({"added": r.added, "duplicates": r.duplicates, "available": r.total, "restock_alerts": alerted}),
                 )))
