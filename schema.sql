@@ -207,7 +207,7 @@ CREATE INDEX outbox_parked ON outbox(chat_id) WHERE parked = 1;
 CREATE TABLE broadcasts (
     id              INTEGER PRIMARY KEY,
     admin_id        INTEGER NOT NULL,
-    kind            TEXT    NOT NULL,                  -- text | copy | giveaway
+    kind            TEXT    NOT NULL,                  -- text | copy | giveaway | restock
     payload         TEXT    NOT NULL,                  -- JSON
     progress_chat   INTEGER,
     progress_message INTEGER,
@@ -225,6 +225,16 @@ CREATE TABLE broadcast_recipients (
     PRIMARY KEY (broadcast_id, user_id)
 ) WITHOUT ROWID;
 CREATE INDEX broadcast_pending ON broadcast_recipients(broadcast_id, status);
+
+-- Restock alerts ([Kabari saya] on a sold-out card): who waits for which product. Rows end when
+-- stock arrives (in the transaction that queues the alert) or when the user is erased.
+CREATE TABLE restock_subscriptions (
+    product_id      INTEGER NOT NULL,
+    user_id         INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    PRIMARY KEY (product_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX restock_subscriptions_user ON restock_subscriptions(user_id);
 
 -- Forwarded KIRIM PESAN messages: which admin-side message belongs to which user.
 CREATE TABLE relay (

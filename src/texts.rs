@@ -66,6 +66,18 @@ pub const BTN_TOP_BUYERS: &str = "Top Buyers";
 pub const BTN_BACK: &str = "Kembali";
 pub const BTN_CHECKOUT: &str = "Lanjut ke pembayaran";
 pub const BTN_CANCEL: &str = "Batalkan";
+/// On a sold-out product card: a message when stock arrives.
+pub const BTN_NOTIFY_RESTOCK: &str = "Kabari saya";
+/// Under a restock alert: opens the product card.
+pub const BTN_OPEN_PRODUCT: &str = "Lihat produk";
+pub const RESTOCK_SUBSCRIBED: &str = "Siap! Kami kabari begitu stok tersedia lagi.";
+pub const RESTOCK_ALREADY: &str = "Anda sudah ada di daftar tunggu produk ini.";
+pub const RESTOCK_IN_STOCK: &str = "Stok produk ini sudah tersedia, silakan pesan sekarang.";
+
+/// The restock alert: one message to each customer who pressed `[Kabari saya]`.
+pub fn restock_alert(name: &str) -> String {
+    format!("🔔 Stok <b>{}</b> sudah tersedia lagi! Tekan tombol di bawah untuk memesan.", esc(name))
+}
 pub const BTN_EDIT_NAME: &str = "Ubah Nama";
 pub const BTN_EDIT_EMAIL: &str = "Ubah Email";
 pub const BTN_EDIT_WA: &str = "Ubah Whatsapp";
@@ -203,6 +215,16 @@ pub fn stock_title() -> &'static str {
 
 pub fn stock_line(p: &Product, price: i64) -> String {
     format!("<b>{}</b>. {} — {} · stok {}", p.id, list_name(p), rupiah(price), p.stock)
+}
+
+/// After the `/addstock` report: the restock alerts queued for the waiting customers.
+pub fn restock_alerts_queued(n: i64) -> String {
+    format!("\n🔔 Kabar stok dikirim ke {n} pelanggan yang menunggu.")
+}
+
+/// Admins' `/stock`: how many customers wait for a restock alert (after [`stock_line`]).
+pub fn stock_waiting(n: i64) -> String {
+    format!(" · 🔔 {n} menunggu")
 }
 
 pub const ORDER_GUIDE: &str = "<b>Cara memesan</b>\n\

@@ -388,7 +388,10 @@ impl Demo {
         loop {
             let quiet = self.telegram.wait_idle(Duration::from_millis(120), Duration::from_secs(5)).await;
             let outbox_empty = self.running.shop.db().call(|c| store::outbox::due_count(c)).await.is_ok_and(|n| n == 0);
-            if quiet && outbox_empty && self.running.dispatcher.idle() {
+            // Restock alerts go out through the broadcast engine.
+            let broadcasts_done =
+                self.running.shop.db().call(|c| store::broadcasts::running(c)).await.is_ok_and(|b| b.is_empty());
+            if quiet && outbox_empty && broadcasts_done && self.running.dispatcher.idle() {
                 return;
             }
             if Instant::now() >= deadline {

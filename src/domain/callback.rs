@@ -34,6 +34,8 @@ pub enum Callback {
     Product(i64),
     /// Change the quantity on the card of a product by a step from [`QTY_STEPS`].
     Qty(i64, i64),
+    /// `[Kabari saya]` on a sold-out product card: a restock alert for the product.
+    NotifyRestock(i64),
     /// `[Lanjut ke pembayaran]` for a product card.
     Checkout(i64),
     /// `[Gunakan Voucher]` on the checkout summary.
@@ -113,6 +115,7 @@ impl Callback {
             Callback::Product(id) => format!("p:{id}"),
             Callback::Qty(id, step) => format!("q:{id}:{step}"),
             Callback::Checkout(id) => format!("buy:{id}"),
+            Callback::NotifyRestock(id) => format!("nt:{id}"),
             Callback::UseVoucher => "uv".into(),
             Callback::SkipVoucher => "sv".into(),
             Callback::SkipStep => "skp".into(),
@@ -169,6 +172,7 @@ impl Callback {
                 Callback::Qty(id(a)?, step)
             }
             ("buy", Some(_), None) => Callback::Checkout(id(a)?),
+            ("nt", Some(_), None) => Callback::NotifyRestock(id(a)?),
             ("uv", None, None) => Callback::UseVoucher,
             ("sv", None, None) => Callback::SkipVoucher,
             ("skp", None, None) => Callback::SkipStep,
@@ -221,6 +225,7 @@ mod tests {
             page.clone().prop_map(Callback::Stock),
             id.clone().prop_map(Callback::Product),
             (id.clone(), proptest::sample::select(QTY_STEPS.to_vec())).prop_map(|(i, s)| Callback::Qty(i, s)),
+            id.clone().prop_map(Callback::NotifyRestock),
             id.prop_map(Callback::Checkout),
             Just(Callback::Cancel),
             Just(Callback::EraseConfirm),

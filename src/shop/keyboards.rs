@@ -60,6 +60,8 @@ pub fn card(product_id: i64, in_stock: bool) -> Vec<Vec<Button>> {
     if in_stock {
         rows.push(QTY_STEPS.iter().map(|s| Button::cb(texts::qty_label(*s), Callback::Qty(product_id, *s))).collect());
         rows.push(vec![Button::cb(texts::BTN_CHECKOUT, Callback::Checkout(product_id))]);
+    } else {
+        rows.push(vec![Button::cb(texts::BTN_NOTIFY_RESTOCK, Callback::NotifyRestock(product_id))]);
     }
     rows.push(vec![Button::cb(texts::BTN_CANCEL, Callback::Cancel)]);
     rows

@@ -273,6 +273,7 @@ impl Shop {
             Callback::Qty(id, step) => self.change_qty(actor, m, id, step).await,
             Callback::Cancel => self.cancel_flow(actor, m).await,
             Callback::Checkout(id) => self.checkout(actor, m, id).await,
+            Callback::NotifyRestock(id) => self.notify_restock(actor, id).await,
             Callback::BackToCard => self.back_to_card(actor, m).await,
             Callback::BackToSummary => self.back_to_summary(actor, m).await,
             Callback::UseVoucher => self.use_voucher(actor, m).await,

@@ -13,12 +13,19 @@ pub enum Content {
     Text { text: String },
     /// A message copied as is (media included).
     Copy { from_chat: i64, message_id: i64 },
+    /// Telegram HTML text with inline buttons (a restock alert and its product card button).
+    Card { text: String, buttons: Vec<Vec<crate::domain::callback::Button>> },
 }
+
+/// The kind of the broadcasts that carry restock alerts (no progress message, no summary).
+pub const RESTOCK: &str = "restock";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Broadcast {
     pub id: i64,
     pub admin_id: i64,
+    /// `broadcast`, `giveaway` or [`RESTOCK`].
+    pub kind: String,
     pub content: Content,
     pub progress_chat: Option<i64>,
     pub progress_message: Option<i64>,
@@ -59,16 +66,18 @@ pub fn set_progress_message(conn: &Connection, id: i64, chat: i64, message: i64)
 
 pub fn running(conn: &Connection) -> Result<Vec<Broadcast>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, admin_id, payload, progress_chat, progress_message FROM broadcasts WHERE status = 'running' ORDER BY id",
+        "SELECT id, admin_id, payload, progress_chat, progress_message, kind FROM broadcasts WHERE status = 'running' ORDER BY id",
     )?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?)))?
+        .query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, admin_id, payload, progress_chat, progress_message)| {
+        .filter_map(|(id, admin_id, payload, progress_chat, progress_message, kind)| {
             let content = serde_json::from_str(&payload).ok()?;
-            Some(Broadcast { id, admin_id, content, progress_chat, progress_message })
+            Some(Broadcast { id, admin_id, kind, content, progress_chat, progress_message })
         })
         .collect())
 }

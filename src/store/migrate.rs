@@ -37,6 +37,14 @@ const UPGRADES: &[&str] = &[
     // for their next checkout, and when it was set (it expires).
     "ALTER TABLE users ADD COLUMN pending_voucher TEXT;
      ALTER TABLE users ADD COLUMN pending_voucher_at INTEGER;",
+    // 4 → 5 (issue 18): restock alerts, who waits for which sold-out product.
+    "CREATE TABLE restock_subscriptions (
+         product_id      INTEGER NOT NULL,
+         user_id         INTEGER NOT NULL,
+         created_at      INTEGER NOT NULL,
+         PRIMARY KEY (product_id, user_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX restock_subscriptions_user ON restock_subscriptions(user_id);",
 ];
 
 pub const LATEST: i64 = 1 + UPGRADES.len() as i64;
@@ -127,6 +135,7 @@ mod tests {
              ALTER TABLE orders DROP COLUMN gateway_state; ALTER TABLE orders DROP COLUMN checked_at;
              ALTER TABLE orders DROP COLUMN va_bank; ALTER TABLE orders DROP COLUMN va_number;
              ALTER TABLE users DROP COLUMN pending_voucher; ALTER TABLE users DROP COLUMN pending_voucher_at;
+             DROP TABLE restock_subscriptions;
              PRAGMA user_version = 1;",
         )
         .unwrap();

@@ -17,6 +17,7 @@ pub mod products;
 pub mod refunds;
 pub mod relay;
 pub mod report;
+pub mod restock;
 pub mod security;
 pub mod settings;
 pub mod stats;

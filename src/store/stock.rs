@@ -17,7 +17,11 @@ pub struct ImportReport {
 /// Adds items to a product in one transaction, skipping items already in stock (available or
 /// reserved) and repeats within the input.
 pub fn add(conn: &mut Connection, product_id: i64, items: &[String]) -> Result<ImportReport, StoreError> {
-    let tx = super::writer::begin(conn)?;
+    super::writer::transaction(conn, |c| add_in(c, product_id, items))
+}
+
+/// [`add`] inside a transaction the caller holds (see `restock::stock_arrived`).
+pub(super) fn add_in(tx: &Connection, product_id: i64, items: &[String]) -> Result<ImportReport, StoreError> {
     let t = now();
     let mut seen = HashSet::with_capacity(items.len());
     let (mut added, mut duplicates) = (0, 0);
@@ -37,8 +41,7 @@ pub fn add(conn: &mut Connection, product_id: i64, items: &[String]) -> Result<I
             }
         }
     }
-    let total = available(&tx, product_id)?;
-    tx.commit()?;
+    let total = available(tx, product_id)?;
     Ok(ImportReport { added, duplicates, total })
 }
 

@@ -154,6 +154,7 @@ async fn send(shop: &Shop, user: i64, content: &Content) -> Result<(), SendError
     match content {
         Content::Text { text } => tg.send(user, Out::text(text.clone())).await.map(|_| ()),
         Content::Copy { from_chat, message_id } => tg.copy(user, *from_chat, *message_id, None).await.map(|_| ()),
+        Content::Card { text, buttons } => tg.send(user, Out::inline(text.clone(), buttons.clone())).await.map(|_| ()),
     }
 }
 
@@ -181,7 +182,8 @@ async fn progress(shop: &Shop, b: &Broadcast, done: bool) {
     }
     if done {
         let finished = shop.db().write(move |c| broadcasts::finish(c, id)).await.unwrap_or(false);
-        if finished {
+        // A restock alert is the shop's own notice, not the admin's campaign: no summary.
+        if finished && b.kind != broadcasts::RESTOCK {
             // The summary goes through the outbox, which retries until Telegram accepts it.
             let admin = b.admin_id;
             let queued = shop

@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 const BIN: &str = env!("CARGO_BIN_EXE_quickcart");
 
 /// Runs a demo script in a clean environment (no DATABASE_KEY, no token: the demo needs none).
-fn run_demo(script: &str) -> (Output, String) {
+pub(crate) fn run_demo(script: &str) -> (Output, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("script.txt");
     std::fs::write(&file, script).unwrap();
@@ -24,7 +24,7 @@ fn run_demo(script: &str) -> (Output, String) {
 }
 
 /// The transcript lines from the one that is exactly `> input` up to the next input line.
-fn answer_to<'a>(transcript: &'a str, input: &str) -> Vec<&'a str> {
+pub(crate) fn answer_to<'a>(transcript: &'a str, input: &str) -> Vec<&'a str> {
     let want = format!("> {input}");
     let lines: Vec<&str> = transcript.lines().collect();
     let start =

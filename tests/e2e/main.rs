@@ -31,6 +31,7 @@ mod pakasir_outage;
 mod pakasir_variants;
 mod payments;
 mod report;
+mod restock;
 mod review_admin;
 mod security;
 mod sending;

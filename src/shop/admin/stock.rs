@@ -6,9 +6,13 @@ use serde_json::json;
 use super::commands::admin_entry;
 use crate::shop::{ports::Out, Actor, Result, Shop};
 use crate::{
-    domain::{admin::StockImport, audit::AuditAction},
+    domain::{
+        admin::StockImport,
+        audit::AuditAction,
+        callback::{Button, Callback},
+    },
     security::audit::EntryExt,
-    store::{self, audit::Entry, stock::DeleteOutcome},
+    store::{self, audit::Entry, broadcasts::Content, stock::DeleteOutcome},
     texts,
 };
 
@@ -16,25 +20,45 @@ impl Shop {
     /// `/addstock`: duplicates of items already in stock are skipped (the store counts them).
     pub(super) async fn add_stock(&self, actor: &Actor, import: StockImport) -> Result<Option<Entry>> {
         let id = import.product_id;
-        let report = self
+        let admin = actor.user.id;
+        // Restock alerts: the product's waiting customers become the recipients of a broadcast
+        // of kind `restock` in the transaction that adds the stock, and stop waiting there. The
+        // broadcast engine already targets a stored recipient list, so the alerts get its rate
+        // limit (the bulk lane, behind replies and deliveries), its resume after a restart and
+        // its one-copy-per-recipient rule without a second sending path; the outbox would have
+        // sent them at the priority of notices, ahead of the bot's budget for bulk messages.
+        let arrival = self
             .db
             .write(move |c| match store::products::get(c, id)? {
                 None => Ok(None),
-                Some(_) => Ok(Some(store::stock::add(c, id, &import.items)?)),
+                Some(p) => {
+                    let content = Content::Card {
+                        text: texts::restock_alert(&p.name),
+                        buttons: vec![vec![Button::cb(texts::BTN_OPEN_PRODUCT, Callback::Product(id))]],
+                    };
+                    Ok(Some(store::restock::stock_arrived(c, id, &import.items, admin, &content)?))
+                }
             })
             .await?;
-        match report {
+        match arrival {
             None => {
                 self.say(actor, &texts::product_missing(id)).await?;
                 Ok(None)
             }
-            Some(r) => {
-                self.say(actor, &texts::stock_added(id, r.added, r.duplicates, r.total)).await?;
-                Ok(Some(
-                    admin_entry(actor, AuditAction::StockAdded)
-                        .entity("product", id)
-                        .after(json!({"added": r.added, "duplicates": r.duplicates, "available": r.total})),
-                ))
+            Some(a) => {
+                let r = a.report;
+                if a.alert.is_some() {
+                    self.broadcast_wake.notify_one();
+                }
+                let alerted = a.alert.map_or(0, |(_, n)| n);
+                let mut text = texts::stock_added(id, r.added, r.duplicates, r.total);
+                if alerted > 0 {
+                    text.push_str(&texts::restock_alerts_queued(alerted));
+                }
+                self.say(actor, &text).await?;
+                Ok(Some(admin_entry(actor, AuditAction::StockAdded).entity("product", id).after(
+                    json!({"added": r.added, "duplicates": r.duplicates, "available": r.total, "restock_alerts": alerted}),
+                )))
             }
         }
     }

@@ -1,5 +1,7 @@
 //! Browsing: welcome, lists, stock, top buyers and the product card.
 
+use std::collections::HashMap;
+
 use crate::shop::{keyboards, ports::Out, session::Flow, Actor, Result, Shop};
 use crate::{
     domain::{
@@ -18,8 +20,8 @@ use crate::{
 const PER_PAGE: u32 = 10;
 const STOCK_PER_PAGE: u32 = 30;
 
-/// One page of `/stock` / `[STOK]`.
-fn stock_page(p: Page, items: &[Product], role: Role) -> String {
+/// One page of `/stock` / `[STOK]`; admins also see how many customers wait for a restock alert.
+fn stock_page(p: Page, items: &[Product], role: Role, waiting: &HashMap<i64, i64>) -> String {
     let mut text = texts::stock_title().to_string();
     if p.pages > 1 {
         text.push_str(&format!(" ({}/{})", p.page, p.pages));
@@ -31,6 +33,10 @@ fn stock_page(p: Page, items: &[Product], role: Role) -> String {
     for prod in items {
         text.push('\n');
         text.push_str(&texts::stock_line(prod, unit_price(prod, role)));
+        match waiting.get(&prod.id) {
+            Some(n) if role == Role::Admin && *n > 0 => text.push_str(&texts::stock_waiting(*n)),
+            _ => {}
+        }
     }
     text
 }
@@ -194,16 +200,19 @@ impl Shop {
 
     /// `/stock` and `[STOK]`: active products with price and available stock.
     pub(in crate::shop) async fn stock_list(&self, actor: &Actor, page: u32, message_id: Option<i64>) -> Result<()> {
-        let (total, items) = self
+        let admin = actor.role == Role::Admin;
+        let (total, items, waiting) = self
             .db
             .call(move |c| {
                 let total = store::products::count_listing(c, Listing::All)?;
                 let p = Page::new(page, total, STOCK_PER_PAGE);
-                Ok((total, store::products::list(c, Listing::All, p.offset(), i64::from(STOCK_PER_PAGE))?))
+                let items = store::products::list(c, Listing::All, p.offset(), i64::from(STOCK_PER_PAGE))?;
+                let waiting = if admin { store::restock::waiting(c)? } else { HashMap::new() };
+                Ok((total, items, waiting))
             })
             .await?;
         let p = Page::new(page, total, STOCK_PER_PAGE);
-        let text = stock_page(p, &items, actor.role);
+        let text = stock_page(p, &items, actor.role, &waiting);
         let out = if p.pages > 1 {
             Out::inline(text, vec![keyboards::nav(p, Callback::Stock, Callback::Home)])
         } else {
@@ -223,6 +232,29 @@ impl Shop {
         let message_id = self.tg.send(actor.chat, out).await?;
         self.sessions.set(actor.user.id, Flow::Card { product_id: id, qty, message_id });
         Ok(())
+    }
+
+    /// `[Kabari saya]` on a sold-out card: subscribes to the product's restock alert (once).
+    /// Returns the notice for the button press.
+    pub(in crate::shop) async fn notify_restock(&self, actor: &Actor, id: i64) -> Result<Option<String>> {
+        let user = actor.user.id;
+        let outcome = self
+            .db
+            .write(move |c| match store::products::get_active(c, id)? {
+                None => Ok(None),
+                Some(p) if p.stock > 0 => Ok(Some(None)),
+                Some(_) => Ok(Some(Some(store::restock::subscribe(c, id, user)?))),
+            })
+            .await?;
+        Ok(Some(
+            match outcome {
+                None => texts::PRODUCT_NOT_FOUND,
+                Some(None) => texts::RESTOCK_IN_STOCK,
+                Some(Some(true)) => texts::RESTOCK_SUBSCRIBED,
+                Some(Some(false)) => texts::RESTOCK_ALREADY,
+            }
+            .into(),
+        ))
     }
 
     /// `[-] [+] [+2] [+5] [+10]`: quantity stays within 1..=stock; the card is edited in place.
@@ -310,7 +342,7 @@ mod tests {
         for name in ["🎮", "W", "&", "\u{202E}"] {
             let page = Page::new(99_999, 99_999 * i64::from(STOCK_PER_PAGE), STOCK_PER_PAGE);
             let items: Vec<Product> = (0..i64::from(STOCK_PER_PAGE)).map(|i| longest(i, name)).collect();
-            let text = stock_page(page, &items, Role::Customer);
+            let text = stock_page(page, &items, Role::Customer, &HashMap::new());
             assert!(shown_units(&text) <= 4_096, "{name}: {} units", shown_units(&text));
             assert!(text.contains('…'), "long names are shortened");
             let page = Page::new(99_999, 99_999 * i64::from(PER_PAGE), PER_PAGE);

@@ -1,0 +1,126 @@
+//! Restock alerts: customers who pressed `[Kabari saya]` on a sold-out card wait for the product;
+//! when stock arrives they become the recipients of one broadcast (kind [`RESTOCK`]) and stop
+//! waiting, both in the transaction that adds the stock. So the alert goes out through the
+//! broadcast engine's rate limits, resumes after a restart, and nobody gets it twice.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, Connection};
+
+use super::{
+    broadcasts::{Content, RESTOCK},
+    now,
+    stock::{add_in, ImportReport},
+    StoreError,
+};
+
+/// Subscribes `user` to `product`; false if they were already waiting.
+pub fn subscribe(conn: &Connection, product: i64, user: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT INTO restock_subscriptions (product_id, user_id, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![product, user, now()])?
+        == 1)
+}
+
+/// How many customers wait for each product (products nobody waits for are absent).
+pub fn waiting(conn: &Connection) -> Result<HashMap<i64, i64>, StoreError> {
+    let rows = conn
+        .prepare_cached("SELECT product_id, count(*) FROM restock_subscriptions GROUP BY product_id")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// What a stock import did, and the restock broadcast it queued (id, recipients), if any.
+#[derive(Debug)]
+pub struct Arrival {
+    pub report: ImportReport,
+    pub alert: Option<(i64, i64)>,
+}
+
+/// `/addstock`: adds the items and, when something was added, turns the product's subscriptions
+/// into one restock broadcast of `content` (recipients who can still be reached) and ends them,
+/// all in one transaction.
+pub fn stock_arrived(
+    conn: &mut Connection,
+    product: i64,
+    items: &[String],
+    admin: i64,
+    content: &Content,
+) -> Result<Arrival, StoreError> {
+    super::writer::transaction(conn, |tx| {
+        let report = add_in(tx, product, items)?;
+        if report.added == 0 {
+            return Ok(Arrival { report, alert: None });
+        }
+        let waiting: i64 = tx
+            .prepare_cached("SELECT count(*) FROM restock_subscriptions WHERE product_id = ?1")?
+            .query_row([product], |r| r.get(0))?;
+        if waiting == 0 {
+            return Ok(Arrival { report, alert: None });
+        }
+        let payload = serde_json::to_string(content).map_err(|e| StoreError::Migration(e.to_string()))?;
+        let t = now();
+        let id: i64 = tx.query_row(
+            "INSERT INTO broadcasts (admin_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            params![admin, RESTOCK, payload, t],
+            |r| r.get(0),
+        )?;
+        let n = tx.execute(
+            "INSERT INTO broadcast_recipients (broadcast_id, user_id, updated_at)
+             SELECT ?1, s.user_id, ?3 FROM restock_subscriptions s JOIN users u ON u.id = s.user_id
+             WHERE s.product_id = ?2 AND u.banned = 0 AND u.erased = 0 AND u.bot_blocked = 0",
+            params![id, product, t],
+        )?;
+        tx.execute("DELETE FROM restock_subscriptions WHERE product_id = ?1", [product])?;
+        if n == 0 {
+            tx.execute("UPDATE broadcasts SET status = 'done', finished_at = ?2 WHERE id = ?1", params![id, t])?;
+        }
+        Ok(Arrival { report, alert: Some((id, i64::try_from(n).unwrap_or(0))) })
+    })
+}
+
+/// Erasure: the user's subscriptions go with the rest of their personal data.
+pub(super) fn forget(conn: &Connection, user: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM restock_subscriptions WHERE user_id = ?1")?.execute([user])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let mut c = Connection::open_in_memory().unwrap();
+        super::super::migrate::migrate_shop(&mut c).unwrap();
+        for id in [1, 2, 3] {
+            c.execute(
+                "INSERT INTO users (id, bank_id, created_at, updated_at) VALUES (?1, printf('%06d', ?1), 0, 0)",
+                [id],
+            )
+            .unwrap();
+        }
+        c.execute("INSERT INTO products (id, name, price, created_at, updated_at) VALUES (7, 'P', 100, 0, 0)", [])
+            .unwrap();
+        c
+    }
+
+    #[test]
+    fn subscribers_become_recipients_once() {
+        let mut c = db();
+        assert!(subscribe(&c, 7, 1).unwrap());
+        assert!(!subscribe(&c, 7, 1).unwrap());
+        assert!(subscribe(&c, 7, 2).unwrap());
+        assert_eq!(waiting(&c).unwrap().get(&7), Some(&2));
+        let content = Content::Text { text: "t".into() };
+        let a = stock_arrived(&mut c, 7, &["a".into()], 3, &content).unwrap();
+        assert_eq!(a.report.added, 1);
+        assert_eq!(a.alert.map(|(_, n)| n), Some(2));
+        assert!(waiting(&c).unwrap().is_empty());
+        let again = stock_arrived(&mut c, 7, &["b".into()], 3, &content).unwrap();
+        assert!(again.alert.is_none());
+    }
+}
