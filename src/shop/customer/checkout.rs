@@ -95,17 +95,19 @@ impl Shop {
         }
     }
 
+    /// A customer who guessed wrong codes too often in the window may not try another one, typed
+    /// or by link: guessing codes is abuse.
+    async fn too_many_voucher_guesses(&self, user: i64) -> Result<bool> {
+        let since = store::now() - VOUCHER_GUESS_WINDOW;
+        let recent = self.db.call(move |c| store::security::count_since(c, user, "voucher_invalid", since)).await?;
+        Ok(recent >= MAX_VOUCHER_GUESSES)
+    }
+
     /// `/start v_CODE` (a voucher link): the code is kept for the customer's next checkout if it
     /// can be used, or refused with the reason. Unknown codes count as wrong guesses.
     pub(in crate::shop) async fn voucher_link(&self, actor: &Actor, code: String) -> Result<()> {
         let user = actor.user.id;
-        let recent = self
-            .db
-            .call(move |c| {
-                store::security::count_since(c, user, "voucher_invalid", store::now() - VOUCHER_GUESS_WINDOW)
-            })
-            .await?;
-        if recent >= MAX_VOUCHER_GUESSES {
+        if self.too_many_voucher_guesses(user).await? {
             return self.say(actor, texts::VOUCHER_LINK_TOO_MANY).await;
         }
         let c2 = code.clone();
@@ -270,13 +272,7 @@ impl Shop {
     pub(in crate::shop) async fn voucher_code(&self, actor: &Actor, flow: Flow, text: &str) -> Result<()> {
         let Flow::VoucherCode { product_id, qty, message_id } = flow else { return Ok(()) };
         let user = actor.user.id;
-        let recent = self
-            .db
-            .call(move |c| {
-                store::security::count_since(c, user, "voucher_invalid", store::now() - VOUCHER_GUESS_WINDOW)
-            })
-            .await?;
-        if recent >= MAX_VOUCHER_GUESSES {
+        if self.too_many_voucher_guesses(user).await? {
             // The checkout goes on without a voucher: its summary again, below the refusal.
             self.say(actor, texts::VOUCHER_TOO_MANY).await?;
             return self.without_voucher(actor, product_id, qty, message_id).await;
