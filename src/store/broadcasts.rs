@@ -42,6 +42,20 @@ pub struct Progress {
 /// Creates a broadcast to every reachable user (not banned, not erased, not blocking the bot).
 pub fn create(conn: &mut Connection, admin_id: i64, kind: &str, content: &Content) -> Result<(i64, i64), StoreError> {
     let tx = super::writer::begin(conn)?;
+    let created = open(&tx, admin_id, kind, content, None)?;
+    tx.commit()?;
+    Ok(created)
+}
+
+/// Inserts a broadcast and its recipients inside the caller's transaction: every reachable user,
+/// or only those waiting for `restocked`'s alert. Returns (id, recipients).
+pub(super) fn open(
+    tx: &Connection,
+    admin_id: i64,
+    kind: &str,
+    content: &Content,
+    restocked: Option<i64>,
+) -> Result<(i64, i64), StoreError> {
     let payload = serde_json::to_string(content).map_err(|e| StoreError::Migration(e.to_string()))?;
     let t = now();
     let id: i64 = tx.query_row(
@@ -51,10 +65,10 @@ pub fn create(conn: &mut Connection, admin_id: i64, kind: &str, content: &Conten
     )?;
     let n = tx.execute(
         "INSERT INTO broadcast_recipients (broadcast_id, user_id, updated_at)
-         SELECT ?1, id, ?2 FROM users WHERE banned = 0 AND erased = 0 AND bot_blocked = 0",
-        params![id, t],
+         SELECT ?1, id, ?2 FROM users WHERE banned = 0 AND erased = 0 AND bot_blocked = 0
+           AND (?3 IS NULL OR id IN (SELECT user_id FROM restock_subscriptions WHERE product_id = ?3))",
+        params![id, t, restocked],
     )?;
-    tx.commit()?;
     Ok((id, i64::try_from(n).unwrap_or(0)))
 }
 

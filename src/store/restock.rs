@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection};
 
 use super::{
-    broadcasts::{Content, RESTOCK},
+    broadcasts::{self, Content, RESTOCK},
     now,
     stock::{add_in, ImportReport},
     StoreError,
@@ -62,24 +62,13 @@ pub fn stock_arrived(
         if waiting == 0 {
             return Ok(Arrival { report, alert: None });
         }
-        let payload = serde_json::to_string(content).map_err(|e| StoreError::Migration(e.to_string()))?;
-        let t = now();
-        let id: i64 = tx.query_row(
-            "INSERT INTO broadcasts (admin_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
-            params![admin, RESTOCK, payload, t],
-            |r| r.get(0),
-        )?;
-        let n = tx.execute(
-            "INSERT INTO broadcast_recipients (broadcast_id, user_id, updated_at)
-             SELECT ?1, s.user_id, ?3 FROM restock_subscriptions s JOIN users u ON u.id = s.user_id
-             WHERE s.product_id = ?2 AND u.banned = 0 AND u.erased = 0 AND u.bot_blocked = 0",
-            params![id, product, t],
-        )?;
+        let alert = broadcasts::open(tx, admin, RESTOCK, content, Some(product))?;
         tx.execute("DELETE FROM restock_subscriptions WHERE product_id = ?1", [product])?;
-        if n == 0 {
-            tx.execute("UPDATE broadcasts SET status = 'done', finished_at = ?2 WHERE id = ?1", params![id, t])?;
+        if alert.1 == 0 {
+            // Nobody reachable waited: nothing for the engine to send (and no summary).
+            broadcasts::finish(tx, alert.0)?;
         }
-        Ok(Arrival { report, alert: Some((id, i64::try_from(n).unwrap_or(0))) })
+        Ok(Arrival { report, alert: Some(alert) })
     })
 }
 

@@ -33,6 +33,8 @@ const HISTORY_PER_PAGE: u32 = 5;
 /// Wrong voucher codes allowed per window before voucher entry is refused for a while.
 const MAX_VOUCHER_GUESSES: i64 = 5;
 const VOUCHER_GUESS_WINDOW: i64 = 15 * 60;
+/// The security event of a wrong voucher code.
+const VOUCHER_GUESS: &str = "voucher_invalid";
 
 /// Under the voucher prompt and a refused code: go on without a voucher (or try again), or cancel.
 fn voucher_step_buttons(retry: bool) -> Vec<Vec<Button>> {
@@ -99,8 +101,14 @@ impl Shop {
     /// or by link: guessing codes is abuse.
     async fn too_many_voucher_guesses(&self, user: i64) -> Result<bool> {
         let since = store::now() - VOUCHER_GUESS_WINDOW;
-        let recent = self.db.call(move |c| store::security::count_since(c, user, "voucher_invalid", since)).await?;
+        let recent = self.db.call(move |c| store::security::count_since(c, user, VOUCHER_GUESS, since)).await?;
         Ok(recent >= MAX_VOUCHER_GUESSES)
+    }
+
+    /// Counts a wrong code towards [`Self::too_many_voucher_guesses`].
+    async fn wrong_voucher_guess(&self, user: i64, detail: serde_json::Value) -> Result<()> {
+        self.db.write(move |c| store::security::record(c, Some(user), VOUCHER_GUESS, &detail)).await?;
+        Ok(())
     }
 
     /// `/start v_CODE` (a voucher link): the code is kept for the customer's next checkout if it
@@ -120,8 +128,7 @@ impl Shop {
             }
             Check::Expired => texts::voucher_link_expired(&code),
             Check::Invalid => {
-                let detail = serde_json::json!({"via": "link"});
-                self.db.write(move |c| store::security::record(c, Some(user), "voucher_invalid", &detail)).await?;
+                self.wrong_voucher_guess(user, serde_json::json!({"via": "link"})).await?;
                 texts::voucher_link_invalid(&code)
             }
         };
@@ -298,8 +305,7 @@ impl Shop {
             Check::Expired => texts::VOUCHER_EXPIRED.to_string(),
             Check::Cooldown { minutes_left } => texts::voucher_cooldown(minutes_left),
             _ => {
-                let detail = serde_json::json!({});
-                self.db.write(move |c| store::security::record(c, Some(user), "voucher_invalid", &detail)).await?;
+                self.wrong_voucher_guess(user, serde_json::json!({})).await?;
                 texts::VOUCHER_INVALID.to_string()
             }
         };
