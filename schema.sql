@@ -45,6 +45,7 @@ CREATE TABLE products (
     active          INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
+    price_tiers     TEXT,  -- bulk prices `5=10,10=15` (from 5 items 10 % off, ...); NULL = none
     CHECK (discount_kind IS NOT 'percent' OR discount_value <= 100)
 );
 CREATE INDEX products_active ON products(active, id);

@@ -9,6 +9,7 @@ macro_rules! leave_hint {
 }
 
 pub mod report;
+pub mod tiers;
 
 use crate::domain::{
     catalog::Product,
@@ -252,7 +253,7 @@ pub fn price_text(price: i64, original: i64) -> String {
 
 /// The product card for a person of `role` (their price, and the price before a discount).
 pub fn product_card(p: &Product, role: crate::domain::role::Role, qty: i64) -> String {
-    let price = crate::domain::pricing::unit_price(p, role);
+    let price = crate::domain::pricing::unit_price(p, role, 1);
     let original = crate::domain::pricing::undiscounted_price(p, role);
     let mut s = format!(
         "<b>{}</b>\n\n💰 Harga: {}\n📦 Stok: {}\n🔥 Terjual: {}\n🏷 Kategori: {}",
@@ -262,14 +263,16 @@ pub fn product_card(p: &Product, role: crate::domain::role::Role, qty: i64) -> S
         p.sold_count,
         esc(p.category_name())
     );
+    s.push_str(&tiers::card_tiers(p, role));
     if !p.description.is_empty() {
         s.push_str("\n\n");
         s.push_str(&esc(&shorten(&p.description, CARD_DESCRIPTION_UNITS)));
     }
     if p.stock > 0 {
         s.push_str(&format!(
-            "\n\nJumlah: <b>{qty}</b>\nTotal: <b>{}</b>",
-            rupiah(crate::domain::pricing::subtotal(price, qty))
+            "\n\nJumlah: <b>{qty}</b>{}\nTotal: <b>{}</b>",
+            tiers::card_quantity(p, role, qty),
+            rupiah(crate::domain::pricing::subtotal(crate::domain::pricing::unit_price(p, role, qty), qty))
         ));
     } else {
         s.push_str("\n\n");
@@ -836,7 +839,7 @@ pub fn reseller_price_changed(id: i64, price: Option<i64>) -> String {
     }
 }
 
-fn product_label(id: Option<i64>, name: &str) -> String {
+pub(crate) fn product_label(id: Option<i64>, name: &str) -> String {
     match id {
         Some(id) => format!("produk {id} ({})", esc(name)),
         None => format!("produk {}", esc(name)),
@@ -855,11 +858,12 @@ pub fn discount_too_big(what: &str, e: &crate::domain::pricing::TooCheap) -> Str
         "Harga ini tidak bisa diberi diskon.".to_string()
     };
     format!(
-        "❌ Ditolak: {what} {} membuat {price} {} dari {} menjadi {}. Harga setelah diskon minimal {}. {limit} Tidak ada yang diubah.",
+        "❌ Ditolak: {what} {} membuat {price} {} dari {} menjadi {}.{} Harga setelah diskon minimal {}. {limit} Tidak ada yang diubah.",
         discount_text(Some(e.discount)),
         product_label(e.product_id, &e.name),
         rupiah(e.base),
         rupiah(e.after.max(0)),
+        tiers::with_tier_note(e.tier_percent),
         rupiah(crate::domain::pricing::MIN_UNIT_PRICE)
     )
 }
@@ -892,6 +896,7 @@ pub fn reseller_price_refused(e: &crate::domain::pricing::ResellerPriceError) ->
             rupiah(*customer)
         ),
         crate::domain::pricing::ResellerPriceError::TooCheap(t) => discount_too_big("diskon yang berlaku", t),
+        crate::domain::pricing::ResellerPriceError::Tier(t) => tiers::too_cheap(t),
     }
 }
 

@@ -85,6 +85,11 @@ pub enum AdminCommand {
         product_id: i64,
         price: Option<i64>,
     },
+    /// `/tier`: show, clear or set a product's quantity tiers (bulk prices).
+    Tier {
+        product_id: i64,
+        change: super::tiers::TierChange,
+    },
     ExportStock(i64),
     /// `/liststock id`: the unsold items with their stock ids (for `/delstock`).
     ListStock(i64),

@@ -38,6 +38,8 @@ pub struct Product {
     pub active: bool,
     /// Counted from stock item rows, never stored as a number.
     pub stock: i64,
+    /// Bulk prices (issue 18 point 5), validated; empty = none.
+    pub tiers: Vec<super::tiers::Tier>,
 }
 
 impl Product {

@@ -184,6 +184,15 @@ pub const COMMANDS: &[Command] = &[
         usage("/priceress id|harga, - menghapus", "/priceress 3|25000"),
         |a, _| args::parse_priceress(a),
     ),
+    admin(
+        "tier",
+        "Harga grosir produk (potongan per jumlah)",
+        usage(
+            "/tier id|jumlah=persen,… (dari N item potong P%), /tier id|- menghapus, /tier id melihat",
+            "/tier 3|5=10,10=15",
+        ),
+        |a, _| super::tiers::parse_command(a).map(|(product_id, change)| C::Tier { product_id, change }),
+    ),
     admin("exportstock", "Ekspor stok ke berkas .txt", usage("/exportstock id", "/exportstock 3"), |a, _| {
         args::one(a, args::product_id).map(C::ExportStock)
     }),

@@ -45,6 +45,9 @@ const UPGRADES: &[&str] = &[
          PRIMARY KEY (product_id, user_id)
      ) WITHOUT ROWID;
      CREATE INDEX restock_subscriptions_user ON restock_subscriptions(user_id);",
+    // 5 → 6 (issue 18, bulk prices): a product's quantity tiers, `5=10,10=15` (from 5 items
+    // 10 % off, from 10 items 15 %); NULL = none.
+    "ALTER TABLE products ADD COLUMN price_tiers TEXT;",
 ];
 
 pub const LATEST: i64 = 1 + UPGRADES.len() as i64;
@@ -136,6 +139,7 @@ mod tests {
              ALTER TABLE orders DROP COLUMN va_bank; ALTER TABLE orders DROP COLUMN va_number;
              ALTER TABLE users DROP COLUMN pending_voucher; ALTER TABLE users DROP COLUMN pending_voucher_at;
              DROP TABLE restock_subscriptions;
+             ALTER TABLE products DROP COLUMN price_tiers;
              PRAGMA user_version = 1;",
         )
         .unwrap();

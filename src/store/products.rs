@@ -12,7 +12,8 @@ use crate::domain::{
 const SELECT: &str = "
     SELECT p.id, p.name, p.description, c.name, p.price, p.reseller_price, p.discount_kind,
            p.discount_value, c.discount_kind, c.discount_value, p.sold_count, p.active,
-           (SELECT count(*) FROM stock_items s WHERE s.product_id = p.id AND s.status = 'available')
+           (SELECT count(*) FROM stock_items s WHERE s.product_id = p.id AND s.status = 'available'),
+           p.price_tiers
     FROM products p LEFT JOIN categories c ON c.id = p.category_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Product> {
@@ -30,6 +31,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Product> {
         sold_count: r.get(10)?,
         active: r.get(11)?,
         stock: r.get(12)?,
+        tiers: crate::domain::tiers::from_column(r.get::<_, Option<String>>(13)?.as_deref()),
     })
 }
 
@@ -270,6 +272,23 @@ pub fn set_discount(conn: &Connection, id: i64, d: Option<Discount>) -> Result<O
     conn.prepare_cached("UPDATE products SET discount_kind = ?2, discount_value = ?3, updated_at = ?4 WHERE id = ?1")?
         .execute(params![id, kind, value, now()])?;
     Ok(Some(before.discount))
+}
+
+/// `/tier`: the product's quantity tiers (already checked; empty = none); the tiers before, or
+/// `None` if there is no such product.
+pub fn set_tiers(
+    conn: &Connection,
+    id: i64,
+    tiers: &[crate::domain::tiers::Tier],
+) -> Result<Option<Vec<crate::domain::tiers::Tier>>, StoreError> {
+    let Some(before) = get(conn, id)? else { return Ok(None) };
+    let text = (!tiers.is_empty()).then(|| crate::domain::tiers::column_text(tiers));
+    conn.prepare_cached("UPDATE products SET price_tiers = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![
+        id,
+        text,
+        now()
+    ])?;
+    Ok(Some(before.tiers))
 }
 
 /// `/discat`: `false` if there is no such category.

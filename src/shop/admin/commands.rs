@@ -98,6 +98,7 @@ impl Shop {
             AdminCommand::Disc { product_id, discount } => self.set_discount(actor, product_id, discount).await,
             AdminCommand::DisCat { category, discount } => self.set_category_discount(actor, category, discount).await,
             AdminCommand::PriceRess { product_id, price } => self.set_reseller_price(actor, product_id, price).await,
+            AdminCommand::Tier { product_id, change } => self.set_tiers(actor, product_id, change).await,
             AdminCommand::ExportStock(id) => self.export_stock(actor, id).await,
             AdminCommand::ListStock(id) => self.list_stock(actor, id).await,
             AdminCommand::Info(id) => self.user_info(actor, id).await,

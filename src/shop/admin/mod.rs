@@ -19,5 +19,7 @@ pub mod report;
 pub mod review;
 /// Import, deletion and export of stock items.
 pub mod stock;
+/// `/tier`: bulk prices (quantity tiers).
+pub mod tiers;
 /// Look-up, messages, balance, bans and roles of users.
 pub mod users;

@@ -32,7 +32,7 @@ fn stock_page(p: Page, items: &[Product], role: Role, waiting: &HashMap<i64, i64
     }
     for prod in items {
         text.push('\n');
-        text.push_str(&texts::stock_line(prod, unit_price(prod, role)));
+        text.push_str(&texts::stock_line(prod, unit_price(prod, role, 1)));
         match waiting.get(&prod.id) {
             Some(n) if role == Role::Admin && *n > 0 => text.push_str(&texts::stock_waiting(*n)),
             _ => {}
@@ -50,7 +50,7 @@ fn list_page(title: &str, p: Page, items: &[Product], role: Role, best: bool) ->
     }
     for prod in items {
         text.push('\n');
-        let price = unit_price(prod, role);
+        let price = unit_price(prod, role, 1);
         text.push_str(&if best { texts::best_line(prod, price) } else { texts::list_line(prod, price) });
     }
     text
@@ -300,7 +300,7 @@ impl Shop {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{catalog::Discount, commands::MAX_PRICE, commands::MAX_PRODUCT_ID};
+    use crate::domain::{catalog::Discount, commands::MAX_PRICE, commands::MAX_PRODUCT_ID, tiers::Tier};
 
     /// Telegram's count of a message sent with parse_mode HTML: tags dropped, entities decoded,
     /// UTF-16 units.
@@ -334,6 +334,8 @@ mod tests {
             sold_count: 10_000_000,
             active: true,
             stock: 999_999_999,
+            // The most tiers, with the longest numbers.
+            tiers: (0..5).map(|i| Tier { min_qty: 99_996 + i, percent: 86 + i }).collect(),
         }
     }
 

@@ -148,7 +148,7 @@ impl Shop {
         if product.stock < qty {
             return Ok(Some(texts::out_of_stock(product.stock)));
         }
-        let unit = unit_price(&product, actor.role);
+        let unit = unit_price(&product, actor.role, qty);
         let (sub, discount) = self.purchase(&product, actor, qty, &voucher).amounts();
         if sub > MAX_ORDER_TOTAL {
             return Ok(Some(texts::TOTAL_TOO_LARGE.into()));
@@ -175,6 +175,9 @@ impl Shop {
         ]);
         let fees = self.fee_lines(sub - discount).await;
         let mut text = texts::summary(&product.name, unit, qty, sub, discount, sub - discount, &fees);
+        if let Some(t) = crate::domain::pricing::applied_tier(&product, qty) {
+            text.push_str(&texts::tiers::summary_tier(t));
+        }
         if let Some(v) = &voucher {
             text.push_str(&texts::voucher_line(&v.code));
         }
@@ -339,7 +342,7 @@ impl Shop {
         Purchase::Product {
             product_id: product.id,
             quantity: qty,
-            unit_price: unit_price(product, actor.role),
+            unit_price: unit_price(product, actor.role, qty),
             voucher: voucher.as_ref().map(|v| (v.id, v.amount)),
         }
     }
