@@ -37,4 +37,5 @@ mod security;
 mod sending;
 mod soak;
 mod storage;
+mod tiers;
 mod voucher_links;
