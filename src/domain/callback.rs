@@ -36,6 +36,8 @@ pub enum Callback {
     Qty(i64, i64),
     /// `[Kabari saya]` on a sold-out product card: a restock alert for the product.
     NotifyRestock(i64),
+    /// `[Batal kabari]` on a sold-out product card the customer waits for: no alert after all.
+    CancelRestock(i64),
     /// `[Lanjut ke pembayaran]` for a product card.
     Checkout(i64),
     /// `[Gunakan Voucher]` on the checkout summary.
@@ -116,6 +118,7 @@ impl Callback {
             Callback::Qty(id, step) => format!("q:{id}:{step}"),
             Callback::Checkout(id) => format!("buy:{id}"),
             Callback::NotifyRestock(id) => format!("nt:{id}"),
+            Callback::CancelRestock(id) => format!("un:{id}"),
             Callback::UseVoucher => "uv".into(),
             Callback::SkipVoucher => "sv".into(),
             Callback::SkipStep => "skp".into(),
@@ -173,6 +176,7 @@ impl Callback {
             }
             ("buy", Some(_), None) => Callback::Checkout(id(a)?),
             ("nt", Some(_), None) => Callback::NotifyRestock(id(a)?),
+            ("un", Some(_), None) => Callback::CancelRestock(id(a)?),
             ("uv", None, None) => Callback::UseVoucher,
             ("sv", None, None) => Callback::SkipVoucher,
             ("skp", None, None) => Callback::SkipStep,
@@ -226,6 +230,7 @@ mod tests {
             id.clone().prop_map(Callback::Product),
             (id.clone(), proptest::sample::select(QTY_STEPS.to_vec())).prop_map(|(i, s)| Callback::Qty(i, s)),
             id.clone().prop_map(Callback::NotifyRestock),
+            id.clone().prop_map(Callback::CancelRestock),
             id.prop_map(Callback::Checkout),
             Just(Callback::Cancel),
             Just(Callback::EraseConfirm),

@@ -55,6 +55,15 @@ pub fn product_buttons(ids: &[i64]) -> Vec<Vec<Button>> {
     ids.chunks(5).map(|c| c.iter().map(|id| Button::cb(id.to_string(), Callback::Product(*id))).collect()).collect()
 }
 
+/// A sold-out card's buttons for a customer already waiting for the product: `[Batal kabari]`
+/// instead of `[Kabari saya]`.
+pub fn card_waiting(product_id: i64) -> Vec<Vec<Button>> {
+    vec![
+        vec![Button::cb(texts::tiers::BTN_CANCEL_RESTOCK, Callback::CancelRestock(product_id))],
+        vec![Button::cb(texts::BTN_CANCEL, Callback::Cancel)],
+    ]
+}
+
 pub fn card(product_id: i64, in_stock: bool) -> Vec<Vec<Button>> {
     let mut rows = Vec::new();
     if in_stock {

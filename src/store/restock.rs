@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
     broadcasts::{self, Content, RESTOCK},
@@ -23,6 +23,23 @@ pub fn subscribe(conn: &Connection, product: i64, user: i64) -> Result<bool, Sto
         )?
         .execute(params![product, user, now()])?
         == 1)
+}
+
+/// Ends `user`'s wait for `product` (`[Batal kabari]`); false if they were not waiting.
+pub fn unsubscribe(conn: &Connection, product: i64, user: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("DELETE FROM restock_subscriptions WHERE product_id = ?1 AND user_id = ?2")?
+        .execute(params![product, user])?
+        == 1)
+}
+
+/// Whether `user` waits for `product`.
+pub fn is_waiting(conn: &Connection, product: i64, user: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM restock_subscriptions WHERE product_id = ?1 AND user_id = ?2")?
+        .query_row(params![product, user], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 /// How many customers wait for each product (products nobody waits for are absent).

@@ -118,3 +118,6 @@ pub fn with_tier_note(tier_percent: i64) -> String {
         String::new()
     }
 }
+
+/// `[Batal kabari]` pressed again (or on a stale card): nothing to cancel.
+pub const RESTOCK_NOT_WAITING: &str = "Anda tidak ada di daftar tunggu produk ini.";

@@ -49,10 +49,12 @@ async fn sold_out_card_subscribes_and_stock_alerts_each_subscriber_once() {
     let sold_out = card(&mut app, a, 1).await;
     assert_eq!(flat_labels(&sold_out), vec![NOTIFY.to_string(), "Batalkan".to_string()]);
 
-    // Pressing twice: one subscription, and the second press says so.
+    // Pressing twice (the card shows [Batal kabari] after the first press; the second is the
+    // stale button): one subscription, and the second press says so.
+    let (card_id, data) = app.button(a, NOTIFY);
     app.press(a, NOTIFY);
     assert!(app.wait_answer(a).await.contains(SUBSCRIBED));
-    app.press(a, NOTIFY);
+    app.press_data(a, card_id, &data);
     assert!(app.wait_answer(a).await.contains(ALREADY));
     card(&mut app, b, 1).await;
     app.press(b, NOTIFY);
@@ -122,17 +124,19 @@ async fn erasure_deletes_restock_subscriptions() {
     app.finish().await;
 }
 
-/// `quickcart demo`: subscribe on the sold-out course, the admin adds stock, the alert shows in
+/// `quickcart demo`: subscribe on the sold-out course (cancel with `[Batal kabari]` and subscribe
+/// again), the admin adds stock, the alert shows in
 /// the transcript and its button opens the card.
 #[test]
 fn demo_script_shows_the_restock_alert() {
-    let script = "/start\n/skip\n/skip\n/skip\n6\n:press Kabari saya\n:press Kabari saya\n:as admin\n/stock\n\
-                  /addstock 6|kursus-1\n:as customer\n:press Lihat produk\n";
+    // Subscribe, cancel with [Batal kabari] (the card flips each time), subscribe again.
+    let script = "/start\n/skip\n/skip\n/skip\n6\n:press Kabari saya\n:press Batal kabari\n:press Kabari saya\n\
+                  :as admin\n/stock\n/addstock 6|kursus-1\n:as customer\n:press Lihat produk\n";
     let (out, t) = crate::demo::run_demo(script);
     assert!(out.status.success(), "{t}");
     let presses: Vec<&str> = t.lines().filter(|l| l.contains("(pemberitahuan)")).collect();
     assert!(presses.iter().any(|l| l.contains(SUBSCRIBED)), "{t}");
-    assert!(presses.iter().any(|l| l.contains(ALREADY)), "{t}");
+    assert!(presses.iter().any(|l| l.contains("tidak akan dikabari lagi")), "{t}");
     assert!(crate::demo::answer_to(&t, "/stock").join("\n").contains("1 menunggu"), "{t}");
     let alert = crate::demo::answer_to(&t, "/addstock 6|kursus-1").join("\n");
     assert!(alert.contains(ALERT) && alert.contains(&format!("[{OPEN}]")), "{t}");

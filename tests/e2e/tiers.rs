@@ -145,3 +145,73 @@ async fn reseller_price_discount_and_tier_combine_in_the_written_order() {
     assert_db_check(&app).await;
     app.finish().await;
 }
+
+// ------------------------------------------------------------------ [Batal kabari]
+
+const NOTIFY: &str = "Kabari saya";
+const UNNOTIFY: &str = "Batal kabari";
+const CANCELLED: &str = "tidak akan dikabari lagi";
+const NOT_WAITING: &str = "tidak ada di daftar tunggu";
+
+/// Waits until the card `message_id` shows exactly `labels` (it is edited in place).
+async fn card_shows(app: &App, user: i64, message_id: i64, labels: &[&str]) {
+    let want: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
+    wait_until(&format!("the card to show {want:?}"), SLOW, || {
+        crate::common::flat_labels(&message(app, user, message_id)) == want
+    })
+    .await;
+}
+
+/// A waiting customer sees `[Batal kabari]` on the sold-out card; pressing it ends the wait
+/// (once: a second, stale or forged press only hears there is nothing to cancel) and the card
+/// flips back to `[Kabari saya]`; no alert comes when stock arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batal_kabari_ends_the_wait_and_flips_the_card() {
+    let mut app = App::start().await;
+    app.seed(&[1], "Streaming", |_| 0).await;
+    let a = 7501;
+    app.onboard(a).await;
+    app.say(a, "1");
+    let card = app.wait_text(a, "Produk 1").await;
+    assert_eq!(crate::common::flat_labels(&card), vec![NOTIFY.to_string(), "Batalkan".to_string()]);
+    let (card_id, notify_data) = app.button(a, NOTIFY);
+    app.press(a, NOTIFY);
+    assert!(app.wait_answer(a).await.contains("Kami kabari"));
+    card_shows(&app, a, card_id, &[UNNOTIFY, "Batalkan"]).await;
+    // A stale [Kabari saya] press on the flipped card: still one subscription.
+    app.press_data(a, card_id, &notify_data);
+    assert!(app.wait_answer(a).await.contains("sudah ada di daftar tunggu"));
+    // A card opened later shows [Batal kabari] too.
+    app.say(a, "1");
+    let mark = app.last_mark(a);
+    let again = app
+        .wait_msg_since(a, &mark, |m| crate::common::flat_labels(m).contains(&UNNOTIFY.to_string()), "a new card")
+        .await;
+    assert_ne!(again.message_id, card_id);
+    app.say(crate::common::ADMIN, "/stock");
+    let stock = app.wait_text(crate::common::ADMIN, "Stok Produk").await;
+    assert!(stock.text.contains("1 menunggu"), "{}", stock.text);
+
+    // [Batal kabari]: the wait ends, the card flips back.
+    let (new_card, cancel_data) = app.button(a, UNNOTIFY);
+    app.press(a, UNNOTIFY);
+    assert!(app.wait_answer(a).await.contains(CANCELLED));
+    card_shows(&app, a, new_card, &[NOTIFY, "Batalkan"]).await;
+    // Pressed again (stale), or forged for another product: nothing to cancel.
+    app.press_data(a, new_card, &cancel_data);
+    assert!(app.wait_answer(a).await.contains(NOT_WAITING));
+    app.press_data(a, new_card, "un:999");
+    assert!(app.wait_answer(a).await.contains(NOT_WAITING));
+    app.press_data(a, new_card, "un:x");
+    app.wait_answer(a).await;
+    app.say(crate::common::ADMIN, "/stock");
+    let stock = app.wait_text(crate::common::ADMIN, "Stok Produk").await;
+    assert!(!stock.text.contains("menunggu"), "{}", stock.text);
+
+    // Stock arrives: no alert for a.
+    let since = app.calls_len();
+    let report = app.add_stock(1, &["akun-1"]).await;
+    assert!(!report.text.contains("pelanggan"), "{}", report.text);
+    app.assert_silent(a, since).await;
+    app.finish().await;
+}

@@ -228,7 +228,8 @@ impl Shop {
             return self.say(actor, texts::PRODUCT_NOT_FOUND).await;
         };
         let qty = 1;
-        let out = Out::inline(texts::product_card(&product, actor.role, qty), keyboards::card(id, product.stock > 0));
+        let out =
+            Out::inline(texts::product_card(&product, actor.role, qty), self.card_buttons(actor, &product).await?);
         let message_id = self.tg.send(actor.chat, out).await?;
         self.sessions.set(actor.user.id, Flow::Card { product_id: id, qty, message_id });
         Ok(())
@@ -236,7 +237,13 @@ impl Shop {
 
     /// `[Kabari saya]` on a sold-out card: subscribes to the product's restock alert (once).
     /// Returns the notice for the button press.
-    pub(in crate::shop) async fn notify_restock(&self, actor: &Actor, id: i64) -> Result<Option<String>> {
+    /// The card on screen flips to `[Batal kabari]`.
+    pub(in crate::shop) async fn notify_restock(
+        &self,
+        actor: &Actor,
+        message_id: Option<i64>,
+        id: i64,
+    ) -> Result<Option<String>> {
         let user = actor.user.id;
         let outcome = self
             .db
@@ -246,6 +253,9 @@ impl Shop {
                 Some(_) => Ok(Some(Some(store::restock::subscribe(c, id, user)?))),
             })
             .await?;
+        if matches!(outcome, Some(Some(_))) {
+            self.refresh_card(actor, message_id, id).await?;
+        }
         Ok(Some(
             match outcome {
                 None => texts::PRODUCT_NOT_FOUND,
@@ -288,8 +298,10 @@ impl Shop {
         };
         // Re-render when the quantity changed or the stock moved under the card.
         if new_qty != qty || product.stock < qty {
-            let out =
-                Out::inline(texts::product_card(&product, actor.role, new_qty), keyboards::card(id, product.stock > 0));
+            let out = Out::inline(
+                texts::product_card(&product, actor.role, new_qty),
+                self.card_buttons(actor, &product).await?,
+            );
             self.edit_or_send(actor, Some(card_msg), out).await?;
             self.sessions.set(actor.user.id, Flow::Card { product_id: id, qty: new_qty, message_id: card_msg });
         }

@@ -326,7 +326,7 @@ impl Shop {
         };
         let qty = qty.min(product.stock).max(1);
         let out =
-            Out::inline(texts::product_card(&product, actor.role, qty), keyboards::card(product_id, product.stock > 0));
+            Out::inline(texts::product_card(&product, actor.role, qty), self.card_buttons(actor, &product).await?);
         let m = self.edit_or_send(actor, Some(m), out).await?;
         self.sessions.set(actor.user.id, Flow::Card { product_id, qty, message_id: m });
         Ok(None)
