@@ -441,11 +441,21 @@ pub const BTN_CANCEL_PREVIOUS: &str = "Batalkan Pesanan Sebelumnya";
 
 /// The checkout summary; `fees` are the [`fee_lines`] (empty when Pakasir did not tell).
 #[allow(clippy::too_many_arguments)]
-pub fn summary(product: &str, unit: i64, qty: i64, subtotal: i64, discount: i64, total: i64, fees: &str) -> String {
+/// The summary's unit price (with the quantity tier it comes from, if any) and quantity.
+pub struct SummaryLine {
+    pub unit: i64,
+    /// `tiers::summary_tier`, or empty.
+    pub tier: String,
+    pub qty: i64,
+}
+
+pub fn summary(product: &str, line: &SummaryLine, subtotal: i64, discount: i64, total: i64, fees: &str) -> String {
     format!(
-        "<b>Ringkasan Pesanan</b>\n\nProduk: {}\nHarga satuan: {}\nJumlah: {qty}\nSubtotal: {}\nDiskon voucher: {}\n<b>Total: {}</b>{fees}\n\nPilih metode pembayaran:",
+        "<b>Ringkasan Pesanan</b>\n\nProduk: {}\nHarga satuan: {}{}\nJumlah: {}\nSubtotal: {}\nDiskon voucher: {}\n<b>Total: {}</b>{fees}\n\nPilih metode pembayaran:",
         esc(product),
-        rupiah(unit),
+        rupiah(line.unit),
+        line.tier,
+        line.qty,
         rupiah(subtotal),
         rupiah(discount),
         rupiah(total)

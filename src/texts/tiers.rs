@@ -39,14 +39,14 @@ pub fn card_quantity(p: &Product, role: Role, qty: i64) -> String {
     }
     let unit = rupiah(pricing::unit_price(p, role, qty));
     match pricing::applied_tier(p, qty) {
-        Some(t) => format!("\nHarga satuan: <b>{unit}</b> (harga grosir {})", tier_label(t)),
+        Some(t) => format!("\nHarga satuan: <b>{unit}</b>{}", summary_tier(t)),
         None => format!("\nHarga satuan: <b>{unit}</b>"),
     }
 }
 
-/// Under the checkout summary: the tier its unit price comes from.
+/// After the unit price on the card and the summary: the tier it comes from.
 pub fn summary_tier(t: Tier) -> String {
-    format!("\nHarga grosir: {}", tier_label(t))
+    format!(" (harga grosir {})", tier_label(t))
 }
 
 fn list(tiers: &[Tier]) -> String {

@@ -174,10 +174,9 @@ impl Shop {
             Button::cb(texts::BTN_CANCEL, Callback::Cancel),
         ]);
         let fees = self.fee_lines(sub - discount).await;
-        let mut text = texts::summary(&product.name, unit, qty, sub, discount, sub - discount, &fees);
-        if let Some(t) = crate::domain::pricing::applied_tier(&product, qty) {
-            text.push_str(&texts::tiers::summary_tier(t));
-        }
+        let tier = crate::domain::pricing::applied_tier(&product, qty).map(texts::tiers::summary_tier);
+        let line = texts::SummaryLine { unit, tier: tier.unwrap_or_default(), qty };
+        let mut text = texts::summary(&product.name, &line, sub, discount, sub - discount, &fees);
         if let Some(v) = &voucher {
             text.push_str(&texts::voucher_line(&v.code));
         }
