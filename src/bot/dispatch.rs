@@ -42,7 +42,12 @@ impl Dispatcher {
     /// queued behind that user's earlier updates.
     pub fn submit(&self, inc: Incoming, path: &'static str) {
         let metrics = crate::metrics::global();
-        match self.throttle.check(inc.sender.id) {
+        // A Stars payment (and its pre-checkout) is never dropped: the money moved already.
+        let payment = matches!(
+            inc.input,
+            crate::shop::incoming::Input::StarsPaid { .. } | crate::shop::incoming::Input::PreCheckout { .. }
+        );
+        match if payment { Verdict::Allow } else { self.throttle.check(inc.sender.id) } {
             Verdict::Allow => metrics.inc("bot_api_abuse_outcomes_total", &[("path", path), ("outcome", "allow")]),
             Verdict::Deny { notify, escalate } => {
                 metrics.inc("bot_api_abuse_outcomes_total", &[("path", path), ("outcome", "deny")]);

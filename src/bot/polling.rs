@@ -21,7 +21,7 @@ pub async fn run(bot: Bot, dispatcher: Dispatcher, poll_timeout: u32, mut shutdo
             .get_updates()
             .offset(offset)
             .timeout(poll_timeout)
-            .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
+            .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery, AllowedUpdate::PreCheckoutQuery]);
         let result = tokio::select! {
             _ = shutdown.changed() => break,
             r = request => r,

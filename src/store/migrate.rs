@@ -45,6 +45,23 @@ const UPGRADES: &[&str] = &[
          PRIMARY KEY (product_id, user_id)
      ) WITHOUT ROWID;
      CREATE INDEX restock_subscriptions_user ON restock_subscriptions(user_id);",
+    // 5 → 6 (issue 18, Telegram Stars): a product's own Stars price; the Stars side of an order
+    // (asked amount, Telegram's charge id once paid, refund time).
+    "CREATE TABLE product_stars (
+         product_id      INTEGER PRIMARY KEY REFERENCES products(id) ON UPDATE CASCADE,
+         stars           INTEGER NOT NULL CHECK (typeof(stars) = 'integer' AND stars > 0),
+         updated_at      INTEGER NOT NULL
+     );
+     CREATE TABLE stars_payments (
+         order_id        INTEGER PRIMARY KEY REFERENCES orders(id),
+         stars           INTEGER NOT NULL CHECK (typeof(stars) = 'integer' AND stars > 0),
+         charge_id       TEXT    UNIQUE,
+         paid_stars      INTEGER,
+         paid_at         INTEGER,
+         refunded_at     INTEGER,
+         created_at      INTEGER NOT NULL,
+         CHECK (refunded_at IS NULL OR charge_id IS NOT NULL)
+     );",
 ];
 
 pub const LATEST: i64 = 1 + UPGRADES.len() as i64;
@@ -136,6 +153,7 @@ mod tests {
              ALTER TABLE orders DROP COLUMN va_bank; ALTER TABLE orders DROP COLUMN va_number;
              ALTER TABLE users DROP COLUMN pending_voucher; ALTER TABLE users DROP COLUMN pending_voucher_at;
              DROP TABLE restock_subscriptions;
+             DROP TABLE product_stars; DROP TABLE stars_payments;
              PRAGMA user_version = 1;",
         )
         .unwrap();

@@ -161,6 +161,11 @@ impl Shop {
             ]);
         }
         let mut pay_row = self.gateway_buttons();
+        // Telegram Stars (issue 18), when on and the product has a Stars price.
+        let stars = self.stars_amount(&product, actor, qty, &voucher).await?;
+        if stars.is_some() {
+            pay_row.push(Button::cb(texts::stars::BTN_PAY_STARS, Callback::PayStars));
+        }
         if pay_row.len() > 1 {
             // `[QRIS] [Transfer Bank (VA)]`, `[SALDO]` below (three do not fit a phone's row).
             rows.push(pay_row);
@@ -178,6 +183,9 @@ impl Shop {
         if let Some(v) = &voucher {
             text.push_str(&texts::voucher_line(&v.code));
         }
+        if let Some(s) = stars {
+            text.push_str(&texts::stars::summary_line(s));
+        }
         let out = Out::inline(text, rows);
         let message_id = if edit {
             self.edit_or_send(actor, Some(message_id), out).await?
@@ -189,7 +197,7 @@ impl Shop {
     }
 
     /// The checkout in progress, if the button was pressed on its message.
-    fn current_checkout(
+    pub(super) fn current_checkout(
         &self,
         actor: &Actor,
         message_id: Option<i64>,
@@ -329,7 +337,7 @@ impl Shop {
         Ok(None)
     }
 
-    fn purchase(
+    pub(super) fn purchase(
         &self,
         product: &crate::domain::catalog::Product,
         actor: &Actor,
@@ -636,7 +644,7 @@ impl Shop {
         Ok(true)
     }
 
-    async fn checkout_refused(&self, actor: &Actor, e: CheckoutError) -> Result<Option<String>> {
+    pub(super) async fn checkout_refused(&self, actor: &Actor, e: CheckoutError) -> Result<Option<String>> {
         // Every refusal is told as a message; the button press itself gets no pop-up.
         match e {
             CheckoutError::PendingExists(old) => {
