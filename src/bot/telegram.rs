@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use teloxide::{
     net::Download,
     payloads::{
-        AnswerCallbackQuerySetters, AnswerPreCheckoutQuerySetters, CopyMessageSetters, EditMessageTextSetters, SendDocumentSetters,
-        SendMessageSetters, SendPhotoSetters, SetMyCommandsSetters,
+        AnswerCallbackQuerySetters, AnswerPreCheckoutQuerySetters, CopyMessageSetters, EditMessageTextSetters,
+        SendDocumentSetters, SendMessageSetters, SendPhotoSetters, SetMyCommandsSetters,
     },
     prelude::Requester,
     types::{

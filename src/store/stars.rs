@@ -5,9 +5,9 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    jobs,
+    jobs, now,
     orders::{self, CheckoutError, Order, Purchase},
-    now, settings, StoreError,
+    settings, StoreError,
 };
 use crate::domain::{anomaly::Level, order::Status, stars::StarsSetting};
 

@@ -36,5 +36,6 @@ mod review_admin;
 mod security;
 mod sending;
 mod soak;
+mod stars;
 mod storage;
 mod voucher_links;

@@ -35,10 +35,8 @@ impl Shop {
         voucher: &Option<AppliedVoucher>,
     ) -> Result<Option<i64>> {
         let id = product.id;
-        let (setting, own) = self
-            .db
-            .lookup(move |c| Ok((store::stars::setting(c)?, store::stars::product_price(c, id)?)))
-            .await?;
+        let (setting, own) =
+            self.db.lookup(move |c| Ok((store::stars::setting(c)?, store::stars::product_price(c, id)?))).await?;
         if !setting.enabled {
             return Ok(None);
         }
@@ -152,7 +150,13 @@ impl Shop {
                 Refusal::WrongAmount => t::PRECHECK_AMOUNT,
             })
         };
-        tracing::info!(event = "stars_pre_checkout", user = actor.user.id, invoice = payload, ok = refusal.is_none(), "pre-checkout answered");
+        tracing::info!(
+            event = "stars_pre_checkout",
+            user = actor.user.id,
+            invoice = payload,
+            ok = refusal.is_none(),
+            "pre-checkout answered"
+        );
         self.tg.answer_pre_checkout(query_id, refusal).await?;
         Ok(())
     }

@@ -1,0 +1,251 @@
+//! Telegram Stars end to end (issue 18 point 7): off by default; `/stars` and `/setstars`; the
+//! `[⭐ Bayar dengan Stars]` button with its amount; `sendInvoice` in XTR; the pre-checkout
+//! re-check (amount, expiry, stock); `successful_payment` applied once per charge id (a replay
+//! changes nothing); a payment after expiry delivered or refunded with `refundStarPayment`;
+//! admin refunds that only count when Telegram said true; a failing `sendInvoice`.
+
+use std::time::Duration;
+
+use crate::common::{flat_labels, run_cli, App, ADMIN};
+use crate::pay_support::*;
+use quickcart::testkit::{FakeInvoice, FakeUser, Fault, MsgKind};
+
+const STARS_BUTTON: &str = "⭐ Bayar dengan Stars";
+
+async fn shop(app: &mut App, id: i64, items: &[&str]) {
+    app.add_product(&id.to_string(), &format!("Produk {id}"), "Streaming", "15000").await;
+    app.add_stock(id, items).await;
+}
+
+/// Waits for the `n`-th Stars invoice sent to `user`.
+async fn wait_stars_invoice(app: &App, user: i64, n: usize) -> FakeInvoice {
+    wait_until("the Stars invoice", SLOW, || app.tg.invoices(user).len() >= n).await;
+    app.tg.invoices(user).into_iter().nth(n - 1).unwrap()
+}
+
+/// Summary → `[⭐ Bayar dengan Stars]` → the invoice.
+async fn buy_with_stars(app: &mut App, user: i64, product: i64, n: usize) -> FakeInvoice {
+    let summary = to_summary(app, user, product, 0).await;
+    assert!(flat_labels(&summary).contains(&STARS_BUTTON.to_string()), "{:?}", flat_labels(&summary));
+    app.press(user, STARS_BUTTON);
+    wait_stars_invoice(app, user, n).await
+}
+
+async fn audit_has(app: &App, action: &str, needle: &str) -> bool {
+    let deadline = std::time::Instant::now() + SLOW;
+    loop {
+        let out = run_cli(app, &["audit", "tail", "--action", action]).await;
+        if String::from_utf8_lossy(&out.stdout).contains(needle) {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stars_off_by_default_then_bought_once_even_when_replayed() {
+    let mut app = App::start().await;
+    shop(&mut app, 7, &["st-a:p1", "st-b:p2", "st-c:p3"]).await;
+    let u = 7101;
+    app.onboard(u).await;
+
+    // Off by default: no Stars button.
+    let summary = to_summary(&mut app, u, 7, 0).await;
+    assert!(!flat_labels(&summary).contains(&STARS_BUTTON.to_string()), "{:?}", flat_labels(&summary));
+    assert!(!summary.text.contains("Stars"), "{}", summary.text);
+    app.admin("/stars", "NONAKTIF").await;
+
+    // On with a rate: 15.000 / 250 = 60 Stars.
+    app.admin("/stars rate 250", "Rp250").await;
+    app.admin("/stars on", "AKTIF").await;
+    let summary = to_summary(&mut app, u, 7, 0).await;
+    assert!(summary.text.contains("60 Stars"), "{}", summary.text);
+    // A product's own price wins: 45 Stars per item.
+    app.admin("/setstars 7 45", "45 Stars").await;
+    let inv = buy_with_stars(&mut app, u, 7, 1).await;
+    assert_eq!((inv.currency.as_str(), inv.amount), ("XTR", 45));
+    assert!(inv.payload.starts_with("INV"), "{inv:?}");
+    let call = app.tg.calls_to("sendinvoice").pop().unwrap();
+    assert!(call.params.get("provider_token").is_none_or(|t| t.as_str() == Some("")), "{:?}", call.params);
+    assert!(app.tg.messages(u).iter().any(|m| m.kind == MsgKind::Invoice));
+    let s = stats(&app).await;
+    assert_eq!(num(&s, "/orders/pending"), 1, "{s:#}");
+    assert_eq!(num(&s, "/stock/reserved"), 1, "{s:#}");
+
+    // Pay: pre-checkout accepted, the goods delivered once.
+    let user = FakeUser::new(u);
+    let paid = app.tg.pay_invoice(&user, &inv, SLOW).await;
+    let answer = paid.answer.clone().expect("pre-checkout answered");
+    assert!(answer.ok, "{answer:?}");
+    let delivery = wait_msg(&app, u, &[DELIVERED, &inv.payload]).await;
+    assert!(delivery.text.contains("st-a:p1"), "{}", delivery.text);
+    wait_msg(&app, ADMIN, &[ADMIN_NEW_ORDER, &inv.payload]).await;
+
+    // Telegram delivers the same successful_payment again: nothing changes.
+    let charge = paid.charge_id.clone().unwrap();
+    let replay = app.tg.send_successful_payment(&user, &inv.payload, inv.amount, &charge);
+    app.wait_delivered(replay).await;
+    let s = wait_stats(&app, "outbox drained", |s| num(s, "/outbox/pending") == 0).await;
+    assert_eq!(deliveries(&app, u, &inv.payload), 1, "{}", app.transcript(u));
+    assert_eq!(num(&s, "/orders/paid"), 1, "{s:#}");
+    assert_eq!(num(&s, "/stock/sold"), 1, "{s:#}");
+    assert_eq!(num(&s, "/stock/available"), 2, "{s:#}");
+    assert_eq!(num(&s, "/ledger_sum"), 0, "Stars mint no rupiah balance: {s:#}");
+    assert_invariants(&s);
+    assert!(app.tg.star_refunds().is_empty());
+    assert_db_check(&app).await;
+    assert!(audit_has(&app, "stars_setting_changed", "stars").await, "the setting change is audited");
+    assert!(audit_has(&app, "payment_confirmed", &charge).await, "the charge is audited");
+    assert!(audit_has(&app, "order_paid", &inv.payload).await, "the paid order is audited");
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pre_checkout_refuses_a_wrong_amount_and_a_closed_order() {
+    let mut app = App::start_with(|env| {
+        env.insert("PAYMENT_EXPIRY_SECONDS".into(), "3".into());
+    })
+    .await;
+    shop(&mut app, 3, &["x-1", "x-2"]).await;
+    app.admin("/setstars 3 20", "20 Stars").await;
+    app.admin("/stars on", "AKTIF").await;
+    let u = 7201;
+    app.onboard(u).await;
+    let user = FakeUser::new(u);
+    let inv = buy_with_stars(&mut app, u, 3, 1).await;
+
+    // A wrong amount (a forged or stale invoice): refused, with a short reason.
+    let q = app.tg.send_pre_checkout(&user, &inv, "XTR", inv.amount - 1);
+    let a = app.tg.wait_pre_checkout_answer(&q, SLOW).await.expect("answered");
+    assert!(!a.ok);
+    assert!(a.error_message.unwrap().contains("tidak sesuai"));
+    let q = app.tg.send_pre_checkout(&user, &inv, "USD", inv.amount);
+    assert!(!app.tg.wait_pre_checkout_answer(&q, SLOW).await.expect("answered").ok);
+
+    // Expired: refused; nothing was taken.
+    wait_msg(&app, u, &[EXPIRED, &inv.payload]).await;
+    let paid = app.tg.pay_invoice(&user, &inv, SLOW).await;
+    let a = paid.answer.expect("answered");
+    assert!(!a.ok && a.error_message.as_deref().unwrap_or("").contains("tidak aktif"), "{a:?}");
+    assert!(paid.charge_id.is_none());
+    let s = stats(&app).await;
+    assert_eq!(num(&s, "/orders/expired"), 1, "{s:#}");
+    assert_eq!(num(&s, "/stock/available"), 2, "{s:#}");
+    assert_db_check(&app).await;
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payment_after_expiry_is_delivered_while_stock_lasts_else_refunded() {
+    let mut app = App::start_with(|env| {
+        env.insert("PAYMENT_EXPIRY_SECONDS".into(), "3".into());
+    })
+    .await;
+    shop(&mut app, 4, &["late-1"]).await;
+    app.admin("/setstars 4 30", "30 Stars").await;
+    app.admin("/stars on", "AKTIF").await;
+    let (a, b) = (7301, 7302);
+    app.onboard(a).await;
+    app.onboard(b).await;
+
+    // a's invoice expires, then the payment arrives (accepted just before): the item is still
+    // there, so it is delivered.
+    let inv_a = buy_with_stars(&mut app, a, 4, 1).await;
+    wait_msg(&app, a, &[EXPIRED, &inv_a.payload]).await;
+    app.tg.send_successful_payment(&FakeUser::new(a), &inv_a.payload, 30, "stxLATE1");
+    wait_msg(&app, a, &[DELIVERED, &inv_a.payload]).await;
+    assert!(app.tg.star_refunds().is_empty());
+
+    // b's order expires too, but the stock is gone now: the Stars go back.
+    app.add_stock(4, &["late-2"]).await;
+    let inv_b = buy_with_stars(&mut app, b, 4, 1).await;
+    wait_msg(&app, b, &[EXPIRED, &inv_b.payload]).await;
+    let inv_a2 = buy_with_stars(&mut app, a, 4, 2).await;
+    app.tg.pay_invoice(&FakeUser::new(a), &inv_a2, SLOW).await;
+    wait_msg(&app, a, &[DELIVERED, &inv_a2.payload]).await;
+    let update = app.tg.send_successful_payment(&FakeUser::new(b), &inv_b.payload, 30, "stxLATE2");
+    app.wait_delivered(update).await;
+    wait_until("refundStarPayment", SLOW, || app.tg.star_refunds() == vec![(b, "stxLATE2".to_string())]).await;
+    wait_msg(&app, b, &["dikembalikan", &inv_b.payload]).await;
+    assert_eq!(deliveries(&app, b, &inv_b.payload), 0);
+    // Replayed: no second refund.
+    let update = app.tg.send_successful_payment(&FakeUser::new(b), &inv_b.payload, 30, "stxLATE2");
+    app.wait_delivered(update).await;
+    let s = wait_stats(&app, "outbox drained", |s| num(s, "/outbox/pending") == 0).await;
+    assert_eq!(app.tg.star_refunds().len(), 1);
+    assert_eq!(num(&s, "/orders/paid"), 2, "{s:#}");
+    assert_eq!(num(&s, "/stock/sold"), 2, "{s:#}");
+    assert_invariants(&s);
+    assert_db_check(&app).await;
+    assert!(audit_has(&app, "order_refunded", "stxLATE2").await);
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_refund_returns_stars_only_when_telegram_says_true() {
+    let mut app = App::start().await;
+    shop(&mut app, 5, &["r-1"]).await;
+    app.admin("/setstars 5 25", "25 Stars").await;
+    app.admin("/stars on", "AKTIF").await;
+    let u = 7401;
+    app.onboard(u).await;
+    let inv = buy_with_stars(&mut app, u, 5, 1).await;
+    let paid = app.tg.pay_invoice(&FakeUser::new(u), &inv, SLOW).await;
+    wait_msg(&app, u, &[DELIVERED, &inv.payload]).await;
+    let charge = paid.charge_id.unwrap();
+
+    // Telegram fails (5xx, then 400): still paid, nothing recorded as refunded.
+    // (teloxide waits 10 s after a 5xx before it reports it: SLOW, not the usual wait.)
+    app.tg.fail_next("refundStarPayment", 1, Fault::ServerError(500));
+    app.say(ADMIN, &format!("/refundstars {}", inv.payload));
+    wait_until("the 5xx answer", SLOW, || messages_with(&app, ADMIN, &["tidak menjawab"]).len() == 1).await;
+    app.tg.fail_next("refundStarPayment", 1, Fault::BadRequest("Bad Request: CHARGE_NOT_FOUND".into()));
+    app.say(ADMIN, &format!("/refundstars {}", inv.payload));
+    wait_until("the 400 answer", SLOW, || messages_with(&app, ADMIN, &["tidak menjawab"]).len() == 2).await;
+    let s = stats(&app).await;
+    assert_eq!(num(&s, "/orders/paid"), 1, "{s:#}");
+    assert_eq!(num(&s, "/orders/refunded"), 0, "{s:#}");
+    assert!(app.tg.star_refunds().is_empty());
+
+    // Retried: refunded, the buyer told, once.
+    app.admin(&format!("/refundstars {}", inv.payload), "sudah dikembalikan").await;
+    assert_eq!(app.tg.star_refunds(), vec![(u, charge.clone())]);
+    wait_msg(&app, u, &["Refund 25 Stars", &inv.payload]).await;
+    app.admin(&format!("/refundstars {}", inv.payload), "sudah direfund").await;
+    assert_eq!(app.tg.star_refunds().len(), 1);
+    let s = stats(&app).await;
+    assert_eq!(num(&s, "/orders/refunded"), 1, "{s:#}");
+    assert_eq!(num(&s, "/ledger_sum"), 0, "no rupiah moved: {s:#}");
+    assert_invariants(&s);
+    assert_db_check(&app).await;
+    assert!(audit_has(&app, "order_refunded", &charge).await);
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_send_invoice_releases_the_reservation() {
+    let mut app = App::start().await;
+    shop(&mut app, 6, &["f-1"]).await;
+    app.admin("/stars rate 1000", "Rp1.000").await;
+    app.admin("/stars on", "AKTIF").await;
+    let u = 7501;
+    app.onboard(u).await;
+    app.tg.fail_next("sendInvoice", 1, Fault::ServerError(502));
+    let summary = to_summary(&mut app, u, 6, 0).await;
+    assert!(summary.text.contains("15 Stars"), "{}", summary.text);
+    app.press(u, STARS_BUTTON);
+    // (teloxide waits 10 s after a 5xx before it reports it.)
+    wait_msg(&app, u, &["Tagihan Stars gagal dibuat"]).await;
+    let s = stats(&app).await;
+    assert_eq!(num(&s, "/orders/cancelled"), 1, "{s:#}");
+    assert_eq!(num(&s, "/stock/reserved"), 0, "{s:#}");
+    assert_eq!(num(&s, "/stock/available"), 1, "{s:#}");
+    // Trying again works.
+    let inv = buy_with_stars(&mut app, u, 6, 1).await;
+    assert_eq!(inv.amount, 15);
+    assert_db_check(&app).await;
+    app.finish().await;
+}
