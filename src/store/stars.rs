@@ -214,6 +214,22 @@ pub fn mark_refunded(tx: &Connection, order_id: i64) -> Result<bool, StoreError>
     Ok(true)
 }
 
+/// Closes a requested refund claim of a Stars order as approved once Telegram returned the
+/// Stars (no rupiah is credited), counting it for the customer. False when it was decided before.
+pub fn approve_claim(tx: &Connection, claim_id: i64, admin: i64) -> Result<bool, StoreError> {
+    let t = now();
+    let user: Option<i64> = tx
+        .prepare_cached(
+            "UPDATE refund_claims SET status = 'approved', decided_by = ?2, decided_at = ?3
+              WHERE id = ?1 AND status = 'requested' RETURNING user_id",
+        )?
+        .query_row(params![claim_id, admin, t], |r| r.get(0))
+        .optional()?;
+    let Some(user) = user else { return Ok(false) };
+    tx.prepare_cached("UPDATE users SET refund_claims = refund_claims + 1 WHERE id = ?1")?.execute([user])?;
+    Ok(true)
+}
+
 /// `db check`'s Stars rules: every paid Stars order has its charge id with the amount asked; a
 /// refunded Stars order has its refund recorded; a charge id is never used twice (also UNIQUE).
 pub fn problems(conn: &Connection) -> Result<Vec<String>, StoreError> {

@@ -249,3 +249,58 @@ async fn a_failing_send_invoice_releases_the_reservation() {
     assert_db_check(&app).await;
     app.finish().await;
 }
+
+/// A customer's refund claim on a Stars order: `[Setujui]` returns the Stars with
+/// refundStarPayment, never rupiah balance; a Telegram failure leaves the claim open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_refund_claim_on_a_stars_order_returns_stars_not_balance() {
+    let mut app = App::start().await;
+    shop(&mut app, 8, &["c-1"]).await;
+    app.admin("/setstars 8 40", "40 Stars").await;
+    app.admin("/stars on", "AKTIF").await;
+    let u = 7601;
+    app.onboard(u).await;
+    let inv = buy_with_stars(&mut app, u, 8, 1).await;
+    let paid = app.tg.pay_invoice(&FakeUser::new(u), &inv, SLOW).await;
+    wait_msg(&app, u, &[DELIVERED, &inv.payload]).await;
+    let charge = paid.charge_id.unwrap();
+
+    app.say(u, &format!("/refund {}", inv.payload));
+    app.wait_text(u, "Perhitungan Refund").await;
+    let admin_mark = app.mark(ADMIN);
+    app.press(u, "Ajukan Refund");
+    app.wait_text(u, "dikirim ke admin").await;
+    let req = app.wait_msg_since(ADMIN, &admin_mark, |m| m.text.contains("Permintaan refund"), "refund request").await;
+    let approve = req
+        .inline_buttons
+        .iter()
+        .flatten()
+        .find(|b| b.text == "Setujui")
+        .and_then(|b| b.callback_data.clone())
+        .expect("[Setujui]");
+
+    // Telegram refuses: the claim stays open, nothing credited.
+    app.tg.fail_next("refundStarPayment", 1, Fault::BadRequest("Bad Request: CHARGE_NOT_FOUND".into()));
+    app.press_data(ADMIN, req.message_id, &approve);
+    assert!(app.wait_answer(ADMIN).await.contains("tidak menjawab"));
+    let s = stats(&app).await;
+    assert_eq!(num(&s, "/orders/paid"), 1, "{s:#}");
+    assert!(app.tg.star_refunds().is_empty());
+
+    // Pressed again: the Stars go back; no rupiah balance.
+    app.press_data(ADMIN, req.message_id, &approve);
+    assert!(app.wait_answer(ADMIN).await.contains("dikembalikan"));
+    assert_eq!(app.tg.star_refunds(), vec![(u, charge)]);
+    wait_msg(&app, u, &["Refund 40 Stars", &inv.payload]).await;
+    // A third press: decided already.
+    app.press_data(ADMIN, req.message_id, &approve);
+    app.wait_answer(ADMIN).await;
+    assert_eq!(app.tg.star_refunds().len(), 1);
+    let s = stats(&app).await;
+    assert_eq!(num(&s, "/orders/refunded"), 1, "{s:#}");
+    assert_eq!(num(&s, "/ledger/refund"), 0, "no rupiah refund: {s:#}");
+    assert_eq!(num(&s, "/ledger_sum"), 0, "{s:#}");
+    assert_invariants(&s);
+    assert_db_check(&app).await;
+    app.finish().await;
+}

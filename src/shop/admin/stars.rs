@@ -63,6 +63,39 @@ impl Shop {
         ))
     }
 
+    /// `[Setujui]` on a refund claim of a Stars order: the Stars go back with
+    /// refundStarPayment; only Telegram's true closes the claim (no rupiah is credited). A
+    /// failure leaves the claim open, to press again.
+    pub(in crate::shop) async fn approve_stars_claim(
+        &self,
+        actor: &Actor,
+        message_id: Option<i64>,
+        claim: &store::refunds::Claim,
+        paid: store::stars::StarsPayment,
+    ) -> Result<Option<String>> {
+        let order_id = claim.order_id;
+        let Some(order) = self.db.lookup(move |c| store::orders::get(c, order_id)).await? else {
+            return Ok(Some(crate::texts::INVOICE_NOT_FOUND.into()));
+        };
+        let charge = paid.charge_id.clone().filter(|_| order.status == Status::Paid && order.user_id == claim.user_id);
+        let Some(charge) = charge else { return Ok(Some(crate::texts::REFUND_NOT_REFUNDABLE.into())) };
+        let admin = actor.user.id;
+        let done = self
+            .refund_stars_payment(order.user_id, &order.invoice_id, order.id, &charge, paid.stars, Some(admin))
+            .await?;
+        let notice = if done {
+            let claim_id = claim.id;
+            self.db.transact(move |tx| store::stars::approve_claim(tx, claim_id, admin)).await?;
+            t::refunded_admin(&order.invoice_id, paid.stars)
+        } else {
+            t::refund_failed_admin(&order.invoice_id)
+        };
+        if let Some(m) = message_id.filter(|_| done) {
+            let _ = self.tg.edit(actor.chat, m, crate::shop::ports::Out::text(notice.clone())).await;
+        }
+        Ok(Some(notice))
+    }
+
     /// `/refundstars INVOICE`: a paid Stars order's Stars go back (audited in
     /// [`Shop::refund_stars_payment`]); a Telegram failure leaves it paid, to try again.
     pub(super) async fn refund_stars_order(&self, actor: &Actor, invoice: String) -> Result<Option<Entry>> {
