@@ -304,3 +304,17 @@ async fn an_approved_refund_claim_on_a_stars_order_returns_stars_not_balance() {
     assert_db_check(&app).await;
     app.finish().await;
 }
+
+/// `quickcart demo`: `:pay` settles a Stars invoice (pre-checkout, then successful_payment).
+#[test]
+fn demo_pays_a_stars_invoice() {
+    let script = "/start\n/skip\n/skip\n/skip\n:as admin\n/stars rate 500\n/stars on\n:as customer\n3\n\
+                  :press Lanjut ke pembayaran\n:press Skip\n:press Bayar dengan Stars\n:pay\n";
+    let (out, t) = crate::demo::run_demo(script);
+    assert!(out.status.success(), "{t}");
+    assert!(crate::demo::answer_to(&t, "/stars on").join("\n").contains("AKTIF"), "{t}");
+    let invoice = crate::demo::answer_to(&t, ":press Bayar dengan Stars").join("\n");
+    assert!(invoice.contains("(tagihan Stars)") && invoice.contains("Stars"), "{t}");
+    let paid = crate::demo::answer_to(&t, ":pay").join("\n");
+    assert!(paid.contains(DELIVERED), "{t}");
+}

@@ -163,9 +163,6 @@ impl Shop {
         let mut pay_row = self.gateway_buttons();
         // Telegram Stars (issue 18), when on and the product has a Stars price.
         let stars = self.stars_amount(&product, actor, qty, &voucher).await?;
-        if stars.is_some() {
-            pay_row.push(Button::cb(texts::stars::BTN_PAY_STARS, Callback::PayStars));
-        }
         if pay_row.len() > 1 {
             // `[QRIS] [Transfer Bank (VA)]`, `[SALDO]` below (three do not fit a phone's row).
             rows.push(pay_row);
@@ -174,17 +171,20 @@ impl Shop {
             pay_row.push(Button::cb(texts::BTN_SALDO, Callback::PaySaldo));
             rows.push(pay_row);
         }
+        if stars.is_some() {
+            rows.push(vec![Button::cb(texts::stars::BTN_PAY_STARS, Callback::PayStars)]);
+        }
         rows.push(vec![
             Button::cb(texts::BTN_BACK, Callback::BackToCard),
             Button::cb(texts::BTN_CANCEL, Callback::Cancel),
         ]);
-        let fees = self.fee_lines(sub - discount).await;
+        let mut fees = self.fee_lines(sub - discount).await;
+        if let Some(s) = stars {
+            fees.push_str(&texts::stars::summary_line(s));
+        }
         let mut text = texts::summary(&product.name, unit, qty, sub, discount, sub - discount, &fees);
         if let Some(v) = &voucher {
             text.push_str(&texts::voucher_line(&v.code));
-        }
-        if let Some(s) = stars {
-            text.push_str(&texts::stars::summary_line(s));
         }
         let out = Out::inline(text, rows);
         let message_id = if edit {
