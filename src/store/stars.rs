@@ -133,7 +133,11 @@ pub enum Applied {
     /// This charge id was applied before (a replayed update): nothing changed.
     AlreadyApplied(Order),
     /// The order had closed and its stock is gone: the Stars must go back (refundStarPayment).
+    /// The charge is recorded on the order, which stays closed until the refund is recorded.
     MustRefund(Order),
+    /// A second charge for an order paid with another one: this charge goes back; the order's
+    /// own payment stands.
+    SecondCharge(Order),
     /// No such Stars order of this user, or the amount/currency is not the one asked (the
     /// charge is kept on record as a refund to make when it names an order).
     Unknown,
@@ -158,7 +162,7 @@ pub fn apply_payment(
             return Ok(Applied::AlreadyApplied(order));
         }
         // Another charge for an order already paid: a second payment of the same invoice.
-        return Ok(Applied::MustRefund(order));
+        return Ok(Applied::SecondCharge(order));
     }
     let t = now();
     tx.prepare_cached("UPDATE stars_payments SET charge_id = ?2, paid_stars = ?3, paid_at = ?4 WHERE order_id = ?1")?
@@ -193,6 +197,19 @@ pub fn apply_payment(
         }
         _ => Ok(Applied::MustRefund(order)),
     }
+}
+
+/// The Stars order's own charge, when it was paid and not refunded yet (to refund it): paid
+/// orders, and closed ones whose late payment could not be delivered.
+pub fn refundable_charge(conn: &Connection, order_id: i64) -> Result<Option<(String, i64)>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT s.charge_id, s.stars FROM stars_payments s JOIN orders o ON o.id = s.order_id
+              WHERE s.order_id = ?1 AND s.charge_id IS NOT NULL AND s.refunded_at IS NULL
+                AND o.status IN ('paid', 'expired', 'cancelled')",
+        )?
+        .query_row([order_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
 }
 
 /// A Stars order whose refund Telegram confirmed: `refunded_at` set, and a paid order becomes

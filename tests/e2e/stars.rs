@@ -65,8 +65,17 @@ async fn stars_off_by_default_then_bought_once_even_when_replayed() {
     assert!(summary.text.contains("60 Stars"), "{}", summary.text);
     // A product's own price wins: 45 Stars per item.
     app.admin("/setstars 7 45", "45 Stars").await;
-    let inv = buy_with_stars(&mut app, u, 7, 1).await;
+    let summary = to_summary(&mut app, u, 7, 0).await;
+    let (_, stars_data) = app.button(u, STARS_BUTTON);
+    app.press(u, STARS_BUTTON);
+    let inv = wait_stars_invoice(&app, u, 1).await;
     assert_eq!((inv.currency.as_str(), inv.amount), ("XTR", 45));
+    // Pressed again (or forged) on the old summary: stale, no second order or invoice.
+    app.press_data(u, summary.message_id, &stars_data);
+    app.wait_answer(u).await;
+    app.press_data(u, summary.message_id, "xs:");
+    app.wait_answer(u).await;
+    assert_eq!(app.tg.invoices(u).len(), 1);
     assert!(inv.payload.starts_with("INV"), "{inv:?}");
     let call = app.tg.calls_to("sendinvoice").pop().unwrap();
     assert!(call.params.get("provider_token").is_none_or(|t| t.as_str() == Some("")), "{:?}", call.params);
@@ -317,4 +326,35 @@ fn demo_pays_a_stars_invoice() {
     assert!(invoice.contains("(tagihan Stars)") && invoice.contains("Stars"), "{t}");
     let paid = crate::demo::answer_to(&t, ":pay").join("\n");
     assert!(paid.contains(DELIVERED), "{t}");
+}
+
+/// A late payment whose automatic refund Telegram refused: `db check` shows the Stars kept for
+/// nothing until an admin's `/refundstars` returns them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_automatic_refund_is_flagged_and_retried_by_an_admin() {
+    let mut app = App::start_with(|env| {
+        env.insert("PAYMENT_EXPIRY_SECONDS".into(), "3".into());
+    })
+    .await;
+    shop(&mut app, 9, &["g-1"]).await;
+    app.admin("/setstars 9 35", "35 Stars").await;
+    app.admin("/stars on", "AKTIF").await;
+    let u = 7701;
+    app.onboard(u).await;
+    let inv = buy_with_stars(&mut app, u, 9, 1).await;
+    wait_msg(&app, u, &[EXPIRED, &inv.payload]).await;
+    app.admin("/delallstock 9", "").await;
+    app.tg.fail_next("refundStarPayment", 1, Fault::BadRequest("Bad Request: CHARGE_NOT_FOUND".into()));
+    app.tg.send_successful_payment(&FakeUser::new(u), &inv.payload, 35, "stxKEPT1");
+    wait_msg(&app, ADMIN, &["belum berhasil", &inv.payload]).await;
+    assert!(app.tg.star_refunds().is_empty());
+    let out = run_cli(&app, &["db", "check"]).await;
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success() && report.contains("charged but neither delivered nor refunded"), "{report}");
+
+    app.say(ADMIN, &format!("/refundstars {}", inv.payload));
+    wait_msg(&app, ADMIN, &["sudah dikembalikan", &inv.payload]).await;
+    assert_eq!(app.tg.star_refunds(), vec![(u, "stxKEPT1".to_string())]);
+    assert_eq!(deliveries(&app, u, &inv.payload), 0);
+    assert_db_check(&app).await;
 }

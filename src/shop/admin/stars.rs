@@ -104,20 +104,25 @@ impl Shop {
             .db
             .lookup(move |c| {
                 let Some(o) = store::orders::by_invoice(c, &inv)? else { return Ok(None) };
-                Ok(store::stars::payment(c, o.id)?.map(|p| (o, p)))
+                let Some(p) = store::stars::payment(c, o.id)? else { return Ok(None) };
+                Ok(Some((o.clone(), p, store::stars::refundable_charge(c, o.id)?)))
             })
             .await?;
-        let Some((order, paid)) = found else { return self.refuse(actor, &t::not_a_stars_order(&invoice)).await };
+        let Some((order, paid, refundable)) = found else {
+            return self.refuse(actor, &t::not_a_stars_order(&invoice)).await;
+        };
         if paid.refunded_at.is_some() || order.status == Status::Refunded {
             return self.refuse(actor, &t::already_refunded(&invoice)).await;
         }
-        let Some(charge) = paid.charge_id.filter(|_| order.status == Status::Paid) else {
+        // A paid order, or a closed one whose late payment could not be delivered (its automatic
+        // refund failed).
+        let Some((charge, stars)) = refundable else {
             return self.refuse(actor, &t::not_a_stars_order(&invoice)).await;
         };
         let done = self
-            .refund_stars_payment(order.user_id, &order.invoice_id, order.id, &charge, paid.stars, Some(actor.user.id))
+            .refund_stars_payment(order.user_id, &order.invoice_id, order.id, &charge, stars, Some(actor.user.id))
             .await?;
-        let text = if done { t::refunded_admin(&invoice, paid.stars) } else { t::refund_failed_admin(&invoice) };
+        let text = if done { t::refunded_admin(&invoice, stars) } else { t::refund_failed_admin(&invoice) };
         self.say(actor, &text).await?;
         Ok(None)
     }

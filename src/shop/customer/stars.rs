@@ -207,6 +207,11 @@ impl Shop {
             Applied::MustRefund(o) => {
                 self.refund_stars_payment(user, &o.invoice_id, o.id, charge_id, total, None).await?;
             }
+            Applied::SecondCharge(o) => {
+                // Order 0: nothing recorded on the order, whose own payment stands.
+                tracing::warn!(order = o.id, "a second Stars charge for a paid order: refunding it");
+                self.refund_stars_payment(user, &o.invoice_id, 0, charge_id, total, None).await?;
+            }
             Applied::Unknown => {
                 tracing::error!(user, invoice = payload, "stars payment for no order of this user: refunding");
                 self.refund_stars_payment(user, payload, 0, charge_id, total, None).await?;
