@@ -288,3 +288,77 @@ pub fn problems(conn: &Connection) -> Result<Vec<String>, StoreError> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let mut c = Connection::open_in_memory().unwrap();
+        super::super::migrate::migrate_shop(&mut c).unwrap();
+        c.execute_batch(
+            "INSERT INTO users (id, name, bank_id, created_at, updated_at) VALUES (1, 'A', '000001', 0, 0);
+             INSERT INTO products (id, name, price, created_at, updated_at) VALUES (3, 'P', 15000, 0, 0);
+             INSERT INTO stock_items (product_id, content, created_at, updated_at) VALUES (3, 'item-1', 0, 0);",
+        )
+        .unwrap();
+        c
+    }
+
+    fn order(c: &Connection) -> Order {
+        let p = Purchase::Product { product_id: 3, quantity: 1, unit_price: 15000, voucher: None };
+        create_pending(c, 1, &p, 60, now() + 600, Level::None).unwrap()
+    }
+
+    #[test]
+    fn a_charge_is_applied_once_and_db_check_agrees() {
+        let c = db();
+        let o = order(&c);
+        assert_eq!(precheck(&c, &o.invoice_id, 1, "XTR", 60).unwrap(), None);
+        assert_eq!(precheck(&c, &o.invoice_id, 1, "XTR", 59).unwrap(), Some(Refusal::WrongAmount));
+        assert_eq!(precheck(&c, &o.invoice_id, 2, "XTR", 60).unwrap(), Some(Refusal::UnknownOrder));
+        assert!(matches!(apply_payment(&c, &o.invoice_id, 1, "ch1", 60).unwrap(), Applied::Delivered(_)));
+        assert!(matches!(apply_payment(&c, &o.invoice_id, 1, "ch1", 60).unwrap(), Applied::AlreadyApplied(_)));
+        assert!(matches!(apply_payment(&c, &o.invoice_id, 1, "ch2", 60).unwrap(), Applied::SecondCharge(_)));
+        assert_eq!(precheck(&c, &o.invoice_id, 1, "XTR", 60).unwrap(), Some(Refusal::NotPending));
+        assert!(problems(&c).unwrap().is_empty(), "{:?}", problems(&c).unwrap());
+        assert!(mark_refunded(&c, o.id).unwrap());
+        assert!(!mark_refunded(&c, o.id).unwrap());
+        assert!(problems(&c).unwrap().is_empty(), "{:?}", problems(&c).unwrap());
+    }
+
+    #[test]
+    fn db_check_finds_a_paid_stars_order_without_its_charge_and_a_refund_without_record() {
+        let c = db();
+        let o = order(&c);
+        c.execute("UPDATE orders SET status = 'paid' WHERE id = ?1", [o.id]).unwrap();
+        let p = problems(&c).unwrap();
+        assert!(p.iter().any(|l| l.contains("no charge id")), "{p:?}");
+        c.execute("UPDATE orders SET status = 'refunded' WHERE id = ?1", [o.id]).unwrap();
+        let p = problems(&c).unwrap();
+        assert!(p.iter().any(|l| l.contains("no Stars refund")), "{p:?}");
+    }
+
+    #[test]
+    fn a_late_charge_takes_the_stock_again_or_must_be_refunded() {
+        let c = db();
+        let o = order(&c);
+        orders::close(&c, o.id, crate::domain::order::Event::Timer, None).unwrap();
+        assert_eq!(precheck(&c, &o.invoice_id, 1, "XTR", 60).unwrap(), Some(Refusal::NotPending));
+        assert!(matches!(apply_payment(&c, &o.invoice_id, 1, "late", 60).unwrap(), Applied::Delivered(_)));
+        let o2 = {
+            c.execute_batch(
+                "INSERT INTO stock_items (product_id, content, created_at, updated_at) VALUES (3, 'item-2', 0, 0);",
+            )
+            .unwrap();
+            order(&c)
+        };
+        orders::close(&c, o2.id, crate::domain::order::Event::Cancel, None).unwrap();
+        c.execute("UPDATE stock_items SET status = 'deleted' WHERE status = 'available'", []).unwrap();
+        assert!(matches!(apply_payment(&c, &o2.invoice_id, 1, "late2", 60).unwrap(), Applied::MustRefund(_)));
+        assert!(problems(&c).unwrap().iter().any(|l| l.contains("neither delivered nor refunded")));
+        assert_eq!(refundable_charge(&c, o2.id).unwrap(), Some(("late2".to_string(), 60)));
+        assert!(mark_refunded(&c, o2.id).unwrap());
+        assert!(problems(&c).unwrap().is_empty(), "{:?}", problems(&c).unwrap());
+    }
+}
