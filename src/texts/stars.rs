@@ -5,6 +5,11 @@ use super::{esc, rupiah};
 
 pub const BTN_PAY_STARS: &str = "⭐ Bayar dengan Stars";
 
+/// The method in the admins' new-order notice ("Metode: STARS (45 ⭐)").
+pub fn method(stars: i64) -> String {
+    format!("stars ({stars} ⭐)")
+}
+
 /// The summary's extra line when Stars are offered.
 pub fn summary_line(stars: i64) -> String {
     format!("\n⭐ Atau bayar {stars} Stars")

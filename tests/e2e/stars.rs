@@ -91,7 +91,8 @@ async fn stars_off_by_default_then_bought_once_even_when_replayed() {
     assert!(answer.ok, "{answer:?}");
     let delivery = wait_msg(&app, u, &[DELIVERED, &inv.payload]).await;
     assert!(delivery.text.contains("st-a:p1"), "{}", delivery.text);
-    wait_msg(&app, ADMIN, &[ADMIN_NEW_ORDER, &inv.payload]).await;
+    let notice = wait_msg(&app, ADMIN, &[ADMIN_NEW_ORDER, &inv.payload]).await;
+    assert!(notice.text.contains("Metode: STARS (45 ⭐)"), "{}", notice.text);
 
     // Telegram delivers the same successful_payment again: nothing changes.
     let charge = paid.charge_id.clone().unwrap();
