@@ -58,6 +58,16 @@ impl Dispatcher {
             }
         }
         self.submitted.fetch_add(1, Ordering::SeqCst);
+        if matches!(inc.input, crate::shop::incoming::Input::PreCheckout { .. }) {
+            // Telegram waits at most 10 s for the answer, and the re-check only reads: it does
+            // not queue behind the user's slower updates.
+            let this = self.clone();
+            tokio::spawn(async move {
+                Box::pin(this.shop.handle(inc)).await;
+                this.finished.fetch_add(1, Ordering::SeqCst);
+            });
+            return;
+        }
         let user = inc.sender.id;
         let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
         let inc = match queues.get(&user) {
