@@ -237,6 +237,27 @@ CREATE TABLE restock_subscriptions (
 ) WITHOUT ROWID;
 CREATE INDEX restock_subscriptions_user ON restock_subscriptions(user_id);
 
+-- Telegram Stars (issue 18 point 7): a product's own price in Stars, and the Stars side of an
+-- order paid (or to be paid) in Stars. The order row keeps its rupiah total from the pricing
+-- function; `stars` is what the invoice asked; `charge_id` is Telegram's
+-- telegram_payment_charge_id, set once when the payment is applied (UNIQUE: a payment is
+-- applied once); `refunded_at` when refundStarPayment answered true.
+CREATE TABLE product_stars (
+    product_id      INTEGER PRIMARY KEY REFERENCES products(id) ON UPDATE CASCADE,
+    stars           INTEGER NOT NULL CHECK (typeof(stars) = 'integer' AND stars > 0),
+    updated_at      INTEGER NOT NULL
+);
+CREATE TABLE stars_payments (
+    order_id        INTEGER PRIMARY KEY REFERENCES orders(id),
+    stars           INTEGER NOT NULL CHECK (typeof(stars) = 'integer' AND stars > 0),
+    charge_id       TEXT    UNIQUE,
+    paid_stars      INTEGER,
+    paid_at         INTEGER,
+    refunded_at     INTEGER,
+    created_at      INTEGER NOT NULL,
+    CHECK (refunded_at IS NULL OR charge_id IS NOT NULL)
+);
+
 -- Forwarded KIRIM PESAN messages: which admin-side message belongs to which user.
 CREATE TABLE relay (
     admin_chat_id   INTEGER NOT NULL,

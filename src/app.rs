@@ -100,7 +100,14 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     match (&config.webhook_url, &config.webhook_secret) {
         (Some(url), Some(secret)) => {
             let url = reqwest::Url::parse(url).context("TELEGRAM_WEBHOOK_URL tidak valid")?;
-            bot.set_webhook(url).secret_token(secret.expose().clone()).await.map_err(|e| {
+            // The kinds the shop acts on, pre-checkout queries (Telegram Stars) included: Telegram
+            // keeps the last list it was given, so it is always sent.
+            let kinds = [
+                teloxide::types::AllowedUpdate::Message,
+                teloxide::types::AllowedUpdate::CallbackQuery,
+                teloxide::types::AllowedUpdate::PreCheckoutQuery,
+            ];
+            bot.set_webhook(url).secret_token(secret.expose().clone()).allowed_updates(kinds).await.map_err(|e| {
                 anyhow::anyhow!("setWebhook gagal: {}", crate::security::redact::mask_tokens(&e.to_string()))
             })?;
         }

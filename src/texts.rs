@@ -10,6 +10,7 @@ macro_rules! leave_hint {
 
 pub mod report;
 pub mod tiers;
+pub mod stars;
 
 use crate::domain::{
     catalog::Product,

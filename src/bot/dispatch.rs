@@ -42,7 +42,12 @@ impl Dispatcher {
     /// queued behind that user's earlier updates.
     pub fn submit(&self, inc: Incoming, path: &'static str) {
         let metrics = crate::metrics::global();
-        match self.throttle.check(inc.sender.id) {
+        // A Stars payment (and its pre-checkout) is never dropped: the money moved already.
+        let payment = matches!(
+            inc.input,
+            crate::shop::incoming::Input::StarsPaid { .. } | crate::shop::incoming::Input::PreCheckout { .. }
+        );
+        match if payment { Verdict::Allow } else { self.throttle.check(inc.sender.id) } {
             Verdict::Allow => metrics.inc("bot_api_abuse_outcomes_total", &[("path", path), ("outcome", "allow")]),
             Verdict::Deny { notify, escalate } => {
                 metrics.inc("bot_api_abuse_outcomes_total", &[("path", path), ("outcome", "deny")]);
@@ -53,6 +58,16 @@ impl Dispatcher {
             }
         }
         self.submitted.fetch_add(1, Ordering::SeqCst);
+        if matches!(inc.input, crate::shop::incoming::Input::PreCheckout { .. }) {
+            // Telegram waits at most 10 s for the answer, and the re-check only reads: it does
+            // not queue behind the user's slower updates.
+            let this = self.clone();
+            tokio::spawn(async move {
+                Box::pin(this.shop.handle(inc)).await;
+                this.finished.fetch_add(1, Ordering::SeqCst);
+            });
+            return;
+        }
         let user = inc.sender.id;
         let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
         let inc = match queues.get(&user) {

@@ -425,6 +425,19 @@ impl Messenger for PacedMessenger {
     async fn username(&self) -> Result<Option<String>, SendError> {
         self.inner.username().await
     }
+
+    async fn send_invoice(&self, chat: i64, invoice: crate::shop::ports::StarsInvoice) -> Result<MessageId, SendError> {
+        self.paced(chat, || self.inner.send_invoice(chat, invoice.clone())).await
+    }
+
+    async fn answer_pre_checkout(&self, query_id: &str, error: Option<&str>) -> Result<(), SendError> {
+        // Unpaced: Telegram waits at most 10 s for it.
+        self.inner.answer_pre_checkout(query_id, error).await
+    }
+
+    async fn refund_stars(&self, user_id: i64, charge_id: &str) -> Result<(), SendError> {
+        self.inner.refund_stars(user_id, charge_id).await
+    }
 }
 
 #[cfg(test)]

@@ -17,11 +17,11 @@ pub async fn run(bot: Bot, dispatcher: Dispatcher, poll_timeout: u32, mut shutdo
     let mut offset: i32 = 0;
     let mut backoff = Duration::from_millis(500);
     loop {
-        let request = bot
-            .get_updates()
-            .offset(offset)
-            .timeout(poll_timeout)
-            .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
+        let request = bot.get_updates().offset(offset).timeout(poll_timeout).allowed_updates(vec![
+            AllowedUpdate::Message,
+            AllowedUpdate::CallbackQuery,
+            AllowedUpdate::PreCheckoutQuery,
+        ]);
         let result = tokio::select! {
             _ = shutdown.changed() => break,
             r = request => r,

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use teloxide::{
     net::Download,
     payloads::{
-        AnswerCallbackQuerySetters, CopyMessageSetters, EditMessageTextSetters, SendDocumentSetters,
-        SendMessageSetters, SendPhotoSetters, SetMyCommandsSetters,
+        AnswerCallbackQuerySetters, AnswerPreCheckoutQuerySetters, CopyMessageSetters, EditMessageTextSetters,
+        SendDocumentSetters, SendMessageSetters, SendPhotoSetters, SetMyCommandsSetters,
     },
     prelude::Requester,
     types::{
@@ -261,6 +261,38 @@ impl Messenger for TelegramMessenger {
             self.bot.get_me().await.map_err(map_err)?
         };
         Ok(me.user.username.map(|name| self.username.get_or_init(|| name).clone()))
+    }
+
+    async fn send_invoice(&self, chat: i64, invoice: ports::StarsInvoice) -> Result<ports::MessageId, SendError> {
+        let _slot = self.slot().await;
+        let amount = u32::try_from(invoice.stars).map_err(|_| SendError::Refused("stars amount too large".into()))?;
+        let price = teloxide::types::LabeledPrice { label: invoice.label, amount };
+        // Stars (XTR): no provider token.
+        let msg = self
+            .bot
+            .send_invoice(ChatId(chat), invoice.title, invoice.description, invoice.payload, "XTR", vec![price])
+            .await
+            .map_err(map_err)?;
+        Ok(i64::from(msg.id.0))
+    }
+
+    async fn answer_pre_checkout(&self, query_id: &str, error: Option<&str>) -> Result<(), SendError> {
+        let _slot = self.slot().await;
+        let id = teloxide::types::PreCheckoutQueryId(query_id.to_string());
+        let mut req = self.bot.answer_pre_checkout_query(id, error.is_none());
+        if let Some(e) = error {
+            req = req.error_message(e);
+        }
+        req.await.map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn refund_stars(&self, user_id: i64, charge_id: &str) -> Result<(), SendError> {
+        let _slot = self.slot().await;
+        let user = teloxide::types::UserId(u64::try_from(user_id).map_err(|_| SendError::Refused("bad user".into()))?);
+        let charge = teloxide::types::TelegramTransactionId(charge_id.to_string());
+        self.bot.refund_star_payment(user, charge).await.map_err(map_err)?;
+        Ok(())
     }
 }
 

@@ -15,7 +15,15 @@ fn reply_to(m: &Message) -> Option<i64> {
 fn message(m: &Message) -> Option<Incoming> {
     let from = m.from.as_ref().filter(|u| !u.is_bot)?;
     let message_id = i64::from(m.id.0);
-    let input = if let Some(text) = m.text() {
+    let input = if let Some(p) = m.successful_payment() {
+        Input::StarsPaid {
+            message_id,
+            currency: p.currency.clone(),
+            total: i64::from(p.total_amount),
+            payload: p.invoice_payload.clone(),
+            charge_id: p.telegram_payment_charge_id.0.clone(),
+        }
+    } else if let Some(text) = m.text() {
         Input::Text { message_id, text: text.to_string(), reply_to: reply_to(m) }
     } else if let Some(doc) = m.document() {
         Input::Document {
@@ -56,6 +64,20 @@ pub fn convert(update: &Update) -> Option<Incoming> {
                     callback_id: q.id.0.clone(),
                     message_id,
                     data: q.data.clone().unwrap_or_default(),
+                },
+            })
+        }
+        UpdateKind::PreCheckoutQuery(q) => {
+            let from = sender(&q.from)?;
+            Some(Incoming {
+                chat_id: from.id,
+                sender: from,
+                private: true,
+                input: Input::PreCheckout {
+                    query_id: q.id.0.clone(),
+                    currency: q.currency.clone(),
+                    total: i64::from(q.total_amount),
+                    payload: q.invoice_payload.clone(),
                 },
             })
         }

@@ -253,6 +253,9 @@ impl Demo {
     /// Pays the newest pending invoice (QRIS or bank transfer) at the fake Pakasir and posts its
     /// signed webhook to the shop, as Pakasir would.
     async fn pay(&self) -> Result<(), String> {
+        if self.pay_stars().await? {
+            return Ok(());
+        }
         let txn = self
             .pakasir
             .txns()
@@ -269,6 +272,36 @@ impl Demo {
             return Err(format!("webhook ditolak (HTTP {status})"));
         }
         Ok(())
+    }
+
+    /// When the newest pending order is a Telegram Stars order: its buyer pays the invoice as
+    /// Telegram does it (pre-checkout query, the shop's answer, then `successful_payment`).
+    /// False when it is no Stars order (Pakasir's turn).
+    async fn pay_stars(&self) -> Result<bool, String> {
+        let pending = self
+            .running
+            .shop
+            .db()
+            .call(|c| {
+                let Some(o) = store::orders::newest(c, true)? else { return Ok(None) };
+                Ok(store::stars::payment(c, o.id)?.map(|_| (o.user_id, o.invoice_id)))
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some((user, invoice)) = pending else { return Ok(false) };
+        let inv = self
+            .telegram
+            .invoices(user)
+            .into_iter()
+            .rev()
+            .find(|i| i.payload == invoice)
+            .ok_or("tagihan Stars tidak ditemukan")?;
+        let paid = self.telegram.pay_invoice(&FakeUser::new(user), &inv, std::time::Duration::from_secs(10)).await;
+        match paid.answer {
+            Some(a) if a.ok => Ok(true),
+            Some(a) => Err(format!("pembayaran Stars ditolak: {}", a.error_message.unwrap_or_default())),
+            None => Err("pre-checkout tidak dijawab".into()),
+        }
     }
 
     /// The button to press in the current chat: on the recent bot messages, newest first, a

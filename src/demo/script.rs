@@ -7,7 +7,7 @@
 //!   case-insensitive) on the newest of the recent bot messages that has one; when no label
 //!   matches, a number N presses button #N of the newest message with buttons
 //! - `:as admin` / `:as customer` / `:as ID`: switch user
-//! - `:pay`: settle the newest QRIS invoice
+//! - `:pay`: settle the newest invoice (QRIS, bank transfer or Telegram Stars)
 //! - `:expire`: let the newest unpaid invoice expire now (the scheduler's own expiry)
 //! - `:reply TEXT`: answer (reply to) the newest relayed KIRIM PESAN message in this chat
 //! - `:upload FILE [CAPTION]`: send FILE as a document (relative to the script's folder), e.g.
@@ -36,7 +36,7 @@ pub const HELP: &str = "Perintah demo:
   teks biasa             dikirim sebagai pesan (tombol menu: ketik labelnya; \\n = baris baru)
   :press LABEL|NOMOR     tekan tombol (label dicari di pesan terbaru lebih dulu)
   :as admin|customer|ID  ganti pengguna
-  :pay                   bayar tagihan terbaru (QRIS atau VA)
+  :pay                   bayar tagihan terbaru (QRIS, VA atau Stars)
   :expire                buat tagihan terbaru yang belum dibayar kedaluwarsa sekarang
   :reply TEKS            balas pesan KIRIM PESAN terbaru (sebagai admin)
   :upload BERKAS [CAPTION]  kirim berkas, mis. :upload stok.txt /addstock 20

@@ -11,6 +11,7 @@ pub fn render(m: &BotMessage, own_chat: bool, numbered: bool, edited: bool) -> S
     }
     let body = match m.kind {
         MsgKind::Sticker => "(stiker)".to_string(),
+        MsgKind::Invoice => format!("(tagihan Stars) {}", m.text),
         MsgKind::Photo => format!("(gambar) {}", m.text),
         MsgKind::Document => format!("(berkas {}) {}", m.file_name.as_deref().unwrap_or("dokumen"), m.text),
         _ => m.text.clone(),

@@ -123,6 +123,15 @@ pub enum AdminCommand {
         kind: CampaignKind,
         args: String,
     },
+    /// `/stars …`: the Telegram Stars setting (issue 18).
+    Stars(super::stars::StarsCommand),
+    /// `/setstars ID JUMLAH`: a product's own Stars price (`None` clears it).
+    SetStars {
+        product_id: i64,
+        stars: Option<i64>,
+    },
+    /// `/refundstars INVOICE`: returns a Stars payment with refundStarPayment.
+    RefundStars(String),
 }
 
 /// The campaign commands (their arguments are parsed by the campaign use case).

@@ -93,6 +93,8 @@ stable_names! {
         BroadcastCreated = "broadcast_created",
         GiveawayCreated = "giveaway_created",
         RefundFormulaChanged = "refund_formula_changed",
+        /// `/stars`: Telegram Stars switched on/off or its rate changed (issue 18).
+        StarsSettingChanged = "stars_setting_changed",
         // Admin commands and security events.
         AdminCommandExecuted = "admin_command_executed",
         RbacDeny = "rbac_deny",
@@ -185,6 +187,7 @@ mod tests {
             "broadcast_created",
             "giveaway_created",
             "refund_formula_changed",
+            "stars_setting_changed",
             "admin_command_executed",
             "rbac_deny",
             "block_applied",

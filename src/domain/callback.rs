@@ -54,6 +54,8 @@ pub enum Callback {
     PayVa,
     /// A bank of the bank choice (its [`crate::domain::payment::Bank::index`]).
     PayBank(u8),
+    /// `[⭐ Bayar dengan Stars]` on a checkout summary (issue 18).
+    PayStars,
     /// `[Konfirmasi]` a balance payment.
     /// `[Konfirmasi]` of a SALDO payment, carrying the total the customer was shown: nothing
     /// else is ever debited.
@@ -126,6 +128,7 @@ impl Callback {
             Callback::PaySaldo => "ps".into(),
             Callback::PayVa => "pv".into(),
             Callback::PayBank(i) => format!("pb:{i}"),
+            Callback::PayStars => "xs:".into(),
             Callback::ConfirmSaldo(total) => format!("psc:{total}"),
             Callback::BackToCard => "ckb".into(),
             Callback::BackToSummary => "bsm".into(),
@@ -186,6 +189,7 @@ impl Callback {
             ("pb", Some(i), None) => Callback::PayBank(
                 i.parse::<u8>().ok().filter(|i| usize::from(*i) < crate::domain::payment::Bank::ALL.len())?,
             ),
+            ("xs", Some(""), None) => Callback::PayStars,
             ("psc", Some(t), None) => Callback::ConfirmSaldo(t.parse::<i64>().ok().filter(|t| *t >= 0)?),
             ("ckb", None, None) => Callback::BackToCard,
             ("bsm", None, None) => Callback::BackToSummary,
@@ -245,6 +249,7 @@ mod tests {
             Just(Callback::SkipStep),
             Just(Callback::PaySaldo),
             Just(Callback::PayVa),
+            Just(Callback::PayStars),
             (0u8..9).prop_map(Callback::PayBank),
             (0i64..=i64::MAX).prop_map(Callback::ConfirmSaldo),
             Just(Callback::BackToCard),

@@ -263,6 +263,27 @@ pub const COMMANDS: &[Command] = &[
         a.trim().is_empty().then_some(C::Version)
     }),
     admin("giveaway", "Buat voucher giveaway", GIVEAWAY_USAGE, |a, _| Some(campaign(CampaignKind::Giveaway, a))),
+    admin(
+        "stars",
+        "Pembayaran Telegram Stars (aktif/nonaktif, kurs)",
+        usage("/stars, /stars on, /stars off, /stars rate RUPIAH (rupiah per Star; - menghapus)", "/stars rate 250"),
+        |a, _| super::stars::parse_stars(a).map(C::Stars),
+    ),
+    admin(
+        "setstars",
+        "Harga Stars produk",
+        usage("/setstars id jumlah (Stars per item), - menghapus", "/setstars 3 120"),
+        |a, _| super::stars::parse_setstars(a).map(|(product_id, stars)| C::SetStars { product_id, stars }),
+    ),
+    admin(
+        "refundstars",
+        "Refund pesanan Stars (refundStarPayment)",
+        usage("/refundstars INVOICE", "/refundstars INV20261123K7Q2XM"),
+        |a, _| {
+            let inv = a.trim().to_ascii_uppercase();
+            super::order::is_invoice_id(&inv).then_some(C::RefundStars(inv))
+        },
+    ),
 ];
 
 /// Why a command its grammar refused failed, when one argument alone is wrong (the rest is

@@ -20,5 +20,6 @@ pub mod purchase;
 pub mod report;
 pub mod role;
 pub mod tiers;
+pub mod stars;
 pub mod time;
 pub mod validate;

@@ -61,6 +61,7 @@ pub fn db_check(config: &Config) -> anyhow::Result<(String, bool)> {
 /// delivered, parked or refunded) and no stock item sold or reserved outside its order's state.
 fn money_invariants(conn: &rusqlite::Connection) -> anyhow::Result<Vec<String>> {
     let mut problems = store::money::violations(conn)?;
+    problems.extend(store::stars::problems(conn)?);
     let bad = store::orders::integrity_violations(conn)?;
     if bad > 0 {
         problems.push(format!("{bad} item stok tidak sesuai status pesanannya"));

@@ -32,6 +32,21 @@ pub enum Input {
         caption: Option<String>,
         reply_to: Option<i64>,
     },
+    /// A Telegram Stars `pre_checkout_query` (issue 18): must be answered within 10 s.
+    PreCheckout {
+        query_id: String,
+        currency: String,
+        total: i64,
+        payload: String,
+    },
+    /// A message carrying `successful_payment` (Stars): applied once per `charge_id`.
+    StarsPaid {
+        message_id: i64,
+        currency: String,
+        total: i64,
+        payload: String,
+        charge_id: String,
+    },
     /// Stickers, voice notes, locations, …: answered with a short notice.
     Other {
         message_id: i64,

@@ -59,7 +59,14 @@ impl Shop {
 
     /// The messages a paid order or deposit sends: the delivery and the admin notices.
     /// `buyer` is read in the same transaction (the balance a deposit left).
-    fn paid_messages(order: &Order, items: &[String], buyer: Option<&User>, admins: &[i64]) -> Vec<Message> {
+    /// `stars`: the Stars a Telegram Stars order was paid with (its method in the notice).
+    fn paid_messages(
+        order: &Order,
+        items: &[String],
+        buyer: Option<&User>,
+        admins: &[i64],
+        stars: Option<i64>,
+    ) -> Vec<Message> {
         if order.held {
             return Self::held_messages(order, admins);
         }
@@ -102,8 +109,11 @@ impl Shop {
                     ));
                 }
                 // A bank transfer names its Pakasir method (`bri_va`, …).
-                let method = order.va.as_ref().map_or(order.method.as_str(), |(bank, _)| bank.code());
-                let notice = texts::admin_new_order(&order.invoice_id, &who, name, qty, order.total, method);
+                let method = match stars {
+                    Some(n) => texts::stars::method(n),
+                    None => order.va.as_ref().map_or(order.method.as_str(), |(bank, _)| bank.code()).to_string(),
+                };
+                let notice = texts::admin_new_order(&order.invoice_id, &who, name, qty, order.total, &method);
                 let tally = Tally {
                     kind: TallyKind::Order,
                     amount: order.total,
@@ -127,7 +137,8 @@ impl Shop {
             Vec::new()
         };
         let buyer = store::users::get(tx, order.user_id)?;
-        Ok(Self::paid_messages(order, &items, buyer.as_ref(), admins))
+        let stars = store::stars::payment(tx, order.id)?.map(|p| p.stars);
+        Ok(Self::paid_messages(order, &items, buyer.as_ref(), admins, stars))
     }
 
     fn late_messages(order: &Order, admins: &[i64]) -> Vec<Message> {

@@ -54,6 +54,20 @@ pub enum SendError {
     Network(String),
 }
 
+/// A Telegram Stars invoice (`sendInvoice` in XTR, no provider token, one price).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StarsInvoice {
+    /// 1–32 characters.
+    pub title: String,
+    /// 1–255 characters.
+    pub description: String,
+    /// Our invoice id (1–128 bytes), given back in the pre-checkout query and the payment.
+    pub payload: String,
+    pub label: String,
+    /// Whole Stars.
+    pub stars: i64,
+}
+
 /// Who sees a set of `/` commands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CommandScope {
@@ -109,6 +123,18 @@ pub trait Messenger: Send + Sync {
     /// The bot's @username (`getMe`), for links that open it; `None` when not known.
     async fn username(&self) -> Result<Option<String>, SendError> {
         Ok(None)
+    }
+    /// Sends a Telegram Stars invoice (issue 18); its message id.
+    async fn send_invoice(&self, _chat: i64, _invoice: StarsInvoice) -> Result<MessageId, SendError> {
+        Err(SendError::Refused("sendInvoice is not supported here".into()))
+    }
+    /// Answers a pre-checkout query: `None` accepts, `Some(reason)` refuses with that message.
+    async fn answer_pre_checkout(&self, _query_id: &str, _error: Option<&str>) -> Result<(), SendError> {
+        Err(SendError::Refused("answerPreCheckoutQuery is not supported here".into()))
+    }
+    /// Returns a Stars payment to the user (`refundStarPayment`); Ok only when Telegram said true.
+    async fn refund_stars(&self, _user_id: i64, _charge_id: &str) -> Result<(), SendError> {
+        Err(SendError::Refused("refundStarPayment is not supported here".into()))
     }
 }
 

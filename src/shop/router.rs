@@ -47,6 +47,17 @@ impl Shop {
             return self.group_update(inc).await;
         }
         let actor = self.actor(inc).await?;
+        // Telegram Stars (issue 18): answered and applied whoever pays (a ban refuses the
+        // pre-checkout; a payment that went through is applied or refunded, never dropped).
+        match &inc.input {
+            Input::PreCheckout { query_id, currency, total, payload } => {
+                return self.pre_checkout(&actor, query_id, currency, *total, payload).await;
+            }
+            Input::StarsPaid { currency, total, payload, charge_id, .. } => {
+                return self.stars_paid(&actor, currency, *total, payload, charge_id).await;
+            }
+            _ => {}
+        }
         let blocked = actor.user.blocked_until.is_some_and(|t| t > store::now());
         if (actor.user.banned || blocked) && actor.role != Role::Admin {
             return self.banned(&actor, inc, if actor.user.banned { texts::BANNED } else { texts::TEMP_BLOCKED }).await;
@@ -82,6 +93,7 @@ impl Shop {
                 self.relay_to_admins(&actor, caption.as_deref().unwrap_or(""), Some(*message_id)).await
             }
             Input::Photo { .. } | Input::Other { .. } => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
+            Input::PreCheckout { .. } | Input::StarsPaid { .. } => Ok(()),
         }
     }
 
@@ -287,6 +299,7 @@ impl Shop {
                 Some(bank) => self.pay_gateway(actor, m, crate::domain::payment::PayMethod::Va(bank)).await,
                 None => Ok(Some(texts::STALE_BUTTON.into())),
             },
+            Callback::PayStars => self.pay_stars(actor, m).await,
             Callback::ConfirmSaldo(total) => self.confirm_saldo(actor, m, total).await,
             Callback::CancelOrder(id) => self.cancel_order(actor, id).await,
             Callback::OrderStatus(id) => self.order_status(actor, id).await,

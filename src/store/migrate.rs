@@ -48,6 +48,23 @@ const UPGRADES: &[&str] = &[
     // 5 → 6 (issue 18, bulk prices): a product's quantity tiers, `5=10,10=15` (from 5 items
     // 10 % off, from 10 items 15 %); NULL = none.
     "ALTER TABLE products ADD COLUMN price_tiers TEXT;",
+    // 6 → 7 (issue 18, Telegram Stars): a product's own Stars price; the Stars side of an order
+    // (asked amount, Telegram's charge id once paid, refund time).
+    "CREATE TABLE product_stars (
+         product_id      INTEGER PRIMARY KEY REFERENCES products(id) ON UPDATE CASCADE,
+         stars           INTEGER NOT NULL CHECK (typeof(stars) = 'integer' AND stars > 0),
+         updated_at      INTEGER NOT NULL
+     );
+     CREATE TABLE stars_payments (
+         order_id        INTEGER PRIMARY KEY REFERENCES orders(id),
+         stars           INTEGER NOT NULL CHECK (typeof(stars) = 'integer' AND stars > 0),
+         charge_id       TEXT    UNIQUE,
+         paid_stars      INTEGER,
+         paid_at         INTEGER,
+         refunded_at     INTEGER,
+         created_at      INTEGER NOT NULL,
+         CHECK (refunded_at IS NULL OR charge_id IS NOT NULL)
+     );",
 ];
 
 pub const LATEST: i64 = 1 + UPGRADES.len() as i64;
@@ -140,6 +157,7 @@ mod tests {
              ALTER TABLE users DROP COLUMN pending_voucher; ALTER TABLE users DROP COLUMN pending_voucher_at;
              DROP TABLE restock_subscriptions;
              ALTER TABLE products DROP COLUMN price_tiers;
+             DROP TABLE product_stars; DROP TABLE stars_payments;
              PRAGMA user_version = 1;",
         )
         .unwrap();

@@ -20,6 +20,7 @@ pub mod report;
 pub mod restock;
 pub mod security;
 pub mod settings;
+pub mod stars;
 pub mod stats;
 pub mod stock;
 pub mod users;

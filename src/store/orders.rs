@@ -338,7 +338,7 @@ pub fn pay_with_balance(
 
 /// pending → paid: reserved items become sold, sold counts grow, deposits are credited. The
 /// caller queues the delivery ([`sold_items`]) in the same transaction.
-fn mark_paid(tx: &Connection, order: Order) -> Result<Order, StoreError> {
+pub(super) fn mark_paid(tx: &Connection, order: Order) -> Result<Order, StoreError> {
     let to = transition(order.status, Event::PaymentConfirmed)?;
     let t = now();
     // A payment flagged for review is paid, but its goods (or its deposit credit) wait for an

@@ -8,13 +8,13 @@ use crate::domain::campaign::Formula;
 const REFUND_FORMULA: &str = "refund_formula";
 const ADMIN_MENU_CHATS: &str = "admin_menu_chats";
 
-fn get_json<T: serde::de::DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>, StoreError> {
+pub(super) fn get_json<T: serde::de::DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>, StoreError> {
     let raw: Option<String> =
         conn.prepare_cached("SELECT value FROM settings WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?;
     Ok(raw.and_then(|v| serde_json::from_str(&v).ok()))
 }
 
-fn set_json<T: serde::Serialize>(conn: &Connection, key: &str, value: &T) -> Result<(), StoreError> {
+pub(super) fn set_json<T: serde::Serialize>(conn: &Connection, key: &str, value: &T) -> Result<(), StoreError> {
     let v = serde_json::to_string(value).map_err(|e| StoreError::Migration(e.to_string()))?;
     conn.prepare_cached(
         "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3)

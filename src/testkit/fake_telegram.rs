@@ -35,6 +35,39 @@ pub enum MsgKind {
     Copy,
     /// Result of `forwardMessage`.
     Forward,
+    /// Result of `sendInvoice` (Telegram Stars): text is title, description and amount.
+    Invoice,
+}
+
+/// An invoice the bot sent with `sendInvoice` (issue 18, Telegram Stars).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeInvoice {
+    pub chat_id: i64,
+    pub message_id: i64,
+    pub title: String,
+    pub description: String,
+    pub payload: String,
+    pub currency: String,
+    /// The one price's amount (whole Stars for XTR).
+    pub amount: i64,
+}
+
+/// The bot's answer to a pre-checkout query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreCheckoutAnswer {
+    pub ok: bool,
+    pub error_message: Option<String>,
+    /// From the query's injection to the answer (Telegram allows 10 s).
+    pub latency: Duration,
+}
+
+/// What [`FakeTelegram::pay_invoice`] did: the bot's pre-checkout answer and, when it said ok,
+/// the `successful_payment` sent (its charge id and update id).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StarsPaymentOutcome {
+    pub answer: Option<PreCheckoutAnswer>,
+    pub charge_id: Option<String>,
+    pub update_id: Option<i64>,
 }
 
 /// One inline keyboard button.
@@ -203,6 +236,14 @@ struct St {
     webhook_url: String,
     /// `last_error_message` of `getWebhookInfo` (what Telegram saw delivering to the webhook).
     webhook_error: Option<String>,
+    /// Telegram Stars: invoices sent, pre-checkout queries (sent at, answer), charges made
+    /// (charge id → user, amount) and refunds (user, charge id) Telegram accepted.
+    invoices: Vec<FakeInvoice>,
+    pre_checkouts: HashMap<String, (Instant, Option<PreCheckoutAnswer>)>,
+    next_pcq: u64,
+    charges: HashMap<String, (i64, i64)>,
+    next_charge: u64,
+    star_refunds: Vec<(i64, String)>,
 }
 
 struct Inner {
@@ -533,7 +574,7 @@ fn mime_of(name: &str) -> &'static str {
 
 #[rustfmt::skip]
 const SEND_METHODS: &[&str] = &[
-    "sendmessage", "sendphoto", "senddocument", "sendsticker", "copymessage", "forwardmessage",
+    "sendmessage", "sendphoto", "senddocument", "sendsticker", "copymessage", "forwardmessage", "sendinvoice",
 ];
 const EDIT_METHODS: &[&str] = &["editmessagetext", "editmessagecaption", "editmessagereplymarkup"];
 #[rustfmt::skip]
@@ -700,6 +741,9 @@ impl St {
             "getmycommands" => Ok(self.commands.get(&commands_key(p)).cloned().unwrap_or_else(|| json!([]))),
             "sendmessage" | "sendphoto" | "senddocument" | "sendsticker" => self.send(method, p, file),
             "copymessage" | "forwardmessage" => self.copy(method, p),
+            "sendinvoice" => self.send_invoice(p),
+            "answerprecheckoutquery" => self.answer_pre_checkout(p),
+            "refundstarpayment" => self.refund_star_payment(p),
             m if EDIT_METHODS.contains(&m) => self.edit(m, p),
             "deletemessage" => self.delete(p),
             "getfile" => {
@@ -816,6 +860,103 @@ impl St {
             parse_mode,
         });
         Ok(raw)
+    }
+
+    /// `sendInvoice`, as Telegram checks a Stars invoice: XTR, no provider token, exactly one
+    /// price, payload 1–128 bytes, title 1–32 and description 1–255 characters.
+    fn send_invoice(&mut self, p: &Value) -> Result<Value, ApiErr> {
+        let chat = p_i64(p, "chat_id").ok_or_else(|| bad("Bad Request: chat not found"))?;
+        let title = p_str(p, "title").unwrap_or_default();
+        let description = p_str(p, "description").unwrap_or_default();
+        let payload = p_str(p, "payload").unwrap_or_default();
+        let currency = p_str(p, "currency").unwrap_or_default();
+        if currency != "XTR" {
+            return Err(bad("Bad Request: CURRENCY_INVALID (only XTR invoices are accepted here)"));
+        }
+        if p_str(p, "provider_token").is_some_and(|t| !t.is_empty()) {
+            return Err(bad("Bad Request: PROVIDER_TOKEN_INVALID (XTR invoices take no provider token)"));
+        }
+        if !(1..=32).contains(&title.chars().count()) {
+            return Err(bad("Bad Request: INVOICE_TITLE_INVALID"));
+        }
+        if !(1..=255).contains(&description.chars().count()) {
+            return Err(bad("Bad Request: INVOICE_DESCRIPTION_INVALID"));
+        }
+        if !(1..=128).contains(&payload.len()) {
+            return Err(bad("Bad Request: INVOICE_PAYLOAD_INVALID"));
+        }
+        let prices = p_json(p, "prices").and_then(|v| v.as_array().cloned()).unwrap_or_default();
+        let [price] = prices.as_slice() else {
+            return Err(bad("Bad Request: XTR invoices take exactly one price"));
+        };
+        let amount = price.get("amount").and_then(Value::as_i64).filter(|a| *a > 0);
+        let Some(amount) = amount else { return Err(bad("Bad Request: INVOICE_AMOUNT_INVALID")) };
+        let (id, mut raw) = self.new_bot_raw(chat);
+        if let Some(o) = raw.as_object_mut() {
+            o.insert(
+                "invoice".into(),
+                json!({"title": title, "description": description, "start_parameter": "",
+                       "currency": currency, "total_amount": amount}),
+            );
+        }
+        let text = format!("⭐ {title}\n{description}\n{amount} Stars");
+        let c = self.chat(chat);
+        c.raw.insert(id, raw.clone());
+        c.bot_messages.push(BotMessage {
+            chat_id: chat,
+            message_id: id,
+            kind: MsgKind::Invoice,
+            text: text.clone(),
+            raw_text: text,
+            inline_buttons: Vec::new(),
+            reply_keyboard: None,
+            file_name: None,
+            file_bytes: None,
+            deleted: false,
+            edits: 0,
+            parse_mode: None,
+        });
+        self.invoices.push(FakeInvoice {
+            chat_id: chat,
+            message_id: id,
+            title,
+            description,
+            payload,
+            currency,
+            amount,
+        });
+        Ok(raw)
+    }
+
+    fn answer_pre_checkout(&mut self, p: &Value) -> Result<Value, ApiErr> {
+        let id = p_str(p, "pre_checkout_query_id").unwrap_or_default();
+        let ok = p_bool(p, "ok");
+        let error_message = p_str(p, "error_message");
+        if !ok && error_message.as_deref().is_none_or(str::is_empty) {
+            return Err(bad("Bad Request: ERROR_MESSAGE_EMPTY"));
+        }
+        let Some((sent, answer)) = self.pre_checkouts.get_mut(&id) else {
+            return Err(bad("Bad Request: query is too old and response timeout expired or query ID is invalid"));
+        };
+        if answer.is_some() {
+            return Err(bad("Bad Request: query is too old and response timeout expired or query ID is invalid"));
+        }
+        *answer = Some(PreCheckoutAnswer { ok, error_message, latency: sent.elapsed() });
+        Ok(json!(true))
+    }
+
+    fn refund_star_payment(&mut self, p: &Value) -> Result<Value, ApiErr> {
+        let user = p_i64(p, "user_id").unwrap_or_default();
+        let charge = p_str(p, "telegram_payment_charge_id").unwrap_or_default();
+        match self.charges.get(&charge) {
+            Some((u, _)) if *u == user => {}
+            _ => return Err(bad("Bad Request: CHARGE_NOT_FOUND")),
+        }
+        if self.star_refunds.iter().any(|(_, c)| *c == charge) {
+            return Err(bad("Bad Request: CHARGE_ALREADY_REFUNDED"));
+        }
+        self.star_refunds.push((user, charge));
+        Ok(json!(true))
     }
 
     fn copy(&mut self, method: &str, p: &Value) -> Result<Value, ApiErr> {
@@ -1308,6 +1449,88 @@ impl FakeTelegram {
         let q = json!({"id": cbq_id, "from": user.json(), "message": message,
                        "chat_instance": format!("ci{chat_id}"), "data": data});
         self.push_update("callback_query", q)
+    }
+
+    // ---------------- Telegram Stars ----------------
+
+    /// Every invoice the bot sent to `chat`, oldest first.
+    pub fn invoices(&self, chat: i64) -> Vec<FakeInvoice> {
+        self.lock().invoices.iter().filter(|i| i.chat_id == chat).cloned().collect()
+    }
+
+    /// The user opens the payment window of `invoice` and confirms: Telegram sends the bot a
+    /// `pre_checkout_query` for `total` (the invoice's amount, or another to test the re-check).
+    /// Returns the query id.
+    pub fn send_pre_checkout(&self, user: &FakeUser, invoice: &FakeInvoice, currency: &str, total: i64) -> String {
+        let id = {
+            let mut st = self.lock();
+            st.next_pcq += 1;
+            let id = format!("pcq{}", st.next_pcq);
+            st.pre_checkouts.insert(id.clone(), (Instant::now(), None));
+            id
+        };
+        let q = json!({"id": id, "from": user.json(), "currency": currency, "total_amount": total,
+                       "invoice_payload": invoice.payload});
+        self.push_update("pre_checkout_query", q);
+        id
+    }
+
+    /// The bot's answer to a pre-checkout query, once it came.
+    pub fn pre_checkout_answer(&self, query_id: &str) -> Option<PreCheckoutAnswer> {
+        self.lock().pre_checkouts.get(query_id).and_then(|(_, a)| a.clone())
+    }
+
+    /// Waits up to `timeout` for the bot's answer to a pre-checkout query.
+    pub async fn wait_pre_checkout_answer(&self, query_id: &str, timeout: Duration) -> Option<PreCheckoutAnswer> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.0.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(a) = self.pre_checkout_answer(query_id) {
+                return Some(a);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            let _ = tokio::time::timeout_at(deadline.min(now + Duration::from_millis(100)), notified).await;
+        }
+    }
+
+    /// Telegram's `successful_payment` message from `user` for `payload` (also to replay one).
+    /// Records the charge so that `refundStarPayment` knows it. Returns the update id.
+    pub fn send_successful_payment(&self, user: &FakeUser, payload: &str, total: i64, charge_id: &str) -> i64 {
+        self.lock().charges.insert(charge_id.to_string(), (user.id, total));
+        let payment = json!({"currency": "XTR", "total_amount": total, "invoice_payload": payload,
+                             "telegram_payment_charge_id": charge_id,
+                             "provider_payment_charge_id": ""});
+        self.inject_message(user, user.id, None, |_, m| {
+            m.insert("successful_payment".into(), payment);
+        })
+    }
+
+    /// The user pays `invoice` as Telegram does it: the pre-checkout query, the bot's answer
+    /// (waited for up to `timeout`), and when it said ok the `successful_payment` with a fresh
+    /// charge id.
+    pub async fn pay_invoice(&self, user: &FakeUser, invoice: &FakeInvoice, timeout: Duration) -> StarsPaymentOutcome {
+        let query = self.send_pre_checkout(user, invoice, &invoice.currency, invoice.amount);
+        let answer = self.wait_pre_checkout_answer(&query, timeout).await;
+        if !answer.as_ref().is_some_and(|a| a.ok) {
+            return StarsPaymentOutcome { answer, charge_id: None, update_id: None };
+        }
+        let charge = {
+            let mut st = self.lock();
+            st.next_charge += 1;
+            format!("stxFAKE{:08}", st.next_charge)
+        };
+        let update = self.send_successful_payment(user, &invoice.payload, invoice.amount, &charge);
+        StarsPaymentOutcome { answer, charge_id: Some(charge), update_id: Some(update) }
+    }
+
+    /// Refunds Telegram accepted: (user id, charge id).
+    pub fn star_refunds(&self) -> Vec<(i64, String)> {
+        self.lock().star_refunds.clone()
     }
 
     /// Injected updates not yet confirmed by a later getUpdates offset.

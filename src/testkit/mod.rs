@@ -5,7 +5,10 @@ pub mod fake_pakasir;
 pub mod fake_telegram;
 
 pub use fake_pakasir::{FakePakasir, PakasirCall, PakasirFault, PakasirRoute, Txn};
-pub use fake_telegram::{BotMessage, Button, Call, FakeTelegram, FakeUser, Fault, MsgKind, RateLimit};
+pub use fake_telegram::{
+    BotMessage, Button, Call, FakeInvoice, FakeTelegram, FakeUser, Fault, MsgKind, PreCheckoutAnswer, RateLimit,
+    StarsPaymentOutcome,
+};
 
 /// An answer that breaks off after its status line, as when a connection is reset mid-response:
 /// the client sees a network error, not an answer.

@@ -36,6 +36,7 @@ mod review_admin;
 mod security;
 mod sending;
 mod soak;
+mod stars;
 mod storage;
 mod tiers;
 mod voucher_links;

@@ -116,6 +116,9 @@ impl Shop {
             AdminCommand::Version => self.version(actor).await,
             AdminCommand::Report(days) => self.sales_report(actor, days).await,
             AdminCommand::Campaign { kind, args } => self.campaign(actor, kind, &args, reply_to).await,
+            AdminCommand::Stars(cmd) => self.stars_setting(actor, cmd).await,
+            AdminCommand::SetStars { product_id, stars } => self.set_product_stars(actor, product_id, stars).await,
+            AdminCommand::RefundStars(invoice) => self.refund_stars_order(actor, invoice).await,
         }
     }
 

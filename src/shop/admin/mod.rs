@@ -17,6 +17,8 @@ pub mod replies;
 pub mod report;
 /// Decisions on held payments.
 pub mod review;
+/// Telegram Stars: the setting, products' Stars prices, refunds of Stars orders.
+pub mod stars;
 /// Import, deletion and export of stock items.
 pub mod stock;
 /// `/tier`: bulk prices (quantity tiers).

@@ -30,6 +30,13 @@ impl Shop {
         else {
             return Ok(Some(texts::REFUND_ALREADY_DECIDED.into()));
         };
+        if ruling == Ruling::Approve {
+            // A Stars order's refund goes back in Stars (refundStarPayment), never as balance.
+            let order_id = open.order_id;
+            if let Some(paid) = self.db.lookup(move |c| store::stars::payment(c, order_id)).await? {
+                return self.approve_stars_claim(actor, message_id, &open, paid).await;
+            }
+        }
         let intent = if ruling == Ruling::Approve {
             entry(Some(admin), ActorType::Admin, AuditAction::OrderRefunded)
                 .entity("order", open.order_id)

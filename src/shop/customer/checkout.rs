@@ -161,6 +161,8 @@ impl Shop {
             ]);
         }
         let mut pay_row = self.gateway_buttons();
+        // Telegram Stars (issue 18), when on and the product has a Stars price.
+        let stars = self.stars_amount(&product, actor, qty, &voucher).await?;
         if pay_row.len() > 1 {
             // `[QRIS] [Transfer Bank (VA)]`, `[SALDO]` below (three do not fit a phone's row).
             rows.push(pay_row);
@@ -169,11 +171,17 @@ impl Shop {
             pay_row.push(Button::cb(texts::BTN_SALDO, Callback::PaySaldo));
             rows.push(pay_row);
         }
+        if stars.is_some() {
+            rows.push(vec![Button::cb(texts::stars::BTN_PAY_STARS, Callback::PayStars)]);
+        }
         rows.push(vec![
             Button::cb(texts::BTN_BACK, Callback::BackToCard),
             Button::cb(texts::BTN_CANCEL, Callback::Cancel),
         ]);
-        let fees = self.fee_lines(sub - discount).await;
+        let mut fees = self.fee_lines(sub - discount).await;
+        if let Some(s) = stars {
+            fees.push_str(&texts::stars::summary_line(s));
+        }
         let tier = crate::domain::pricing::applied_tier(&product, qty).map(texts::tiers::summary_tier);
         let line = texts::SummaryLine { unit, tier: tier.unwrap_or_default(), qty };
         let mut text = texts::summary(&product.name, &line, sub, discount, sub - discount, &fees);
@@ -191,7 +199,7 @@ impl Shop {
     }
 
     /// The checkout in progress, if the button was pressed on its message.
-    fn current_checkout(
+    pub(super) fn current_checkout(
         &self,
         actor: &Actor,
         message_id: Option<i64>,
@@ -331,7 +339,7 @@ impl Shop {
         Ok(None)
     }
 
-    fn purchase(
+    pub(super) fn purchase(
         &self,
         product: &crate::domain::catalog::Product,
         actor: &Actor,
@@ -638,7 +646,7 @@ impl Shop {
         Ok(true)
     }
 
-    async fn checkout_refused(&self, actor: &Actor, e: CheckoutError) -> Result<Option<String>> {
+    pub(super) async fn checkout_refused(&self, actor: &Actor, e: CheckoutError) -> Result<Option<String>> {
         // Every refusal is told as a message; the button press itself gets no pop-up.
         match e {
             CheckoutError::PendingExists(old) => {

@@ -9,3 +9,4 @@ pub mod privacy;
 pub mod refund;
 pub mod relay;
 pub mod restock;
+pub mod stars;
