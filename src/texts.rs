@@ -9,6 +9,7 @@ macro_rules! leave_hint {
 }
 
 pub mod report;
+pub mod segments;
 
 use crate::domain::{
     catalog::Product,

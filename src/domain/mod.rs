@@ -19,5 +19,6 @@ pub mod pricing;
 pub mod purchase;
 pub mod report;
 pub mod role;
+pub mod segment;
 pub mod time;
 pub mod validate;

@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::{now, StoreError};
+use crate::domain::segment::Segment;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -70,6 +71,80 @@ pub(super) fn open(
         params![id, t, restocked],
     )?;
     Ok((id, i64::try_from(n).unwrap_or(0)))
+}
+
+/// The reachable-user rule of every broadcast (as in [`open`]) and one segment's condition.
+/// Every query binds `?1` (the segment's number) and `?2` (now).
+macro_rules! reachable {
+    ($cond:literal) => {
+        concat!(
+            "SELECT id FROM users WHERE banned = 0 AND erased = 0 AND bot_blocked = 0 AND ?1 = ?1 AND ?2 = ?2 AND ",
+            $cond
+        )
+    };
+}
+
+/// The reachable users of a segment (issue 18 point 3): one query per segment kind.
+fn segment_sql(segment: Segment) -> (&'static str, i64) {
+    match segment {
+        Segment::Everyone => (reachable!("1"), 0),
+        Segment::Product(p) => (
+            reachable!(
+                "id IN (SELECT o.user_id FROM orders o JOIN order_items i ON i.order_id = o.id
+                        WHERE o.status = 'paid' AND i.product_id = ?1)"
+            ),
+            p,
+        ),
+        Segment::Category(c) => (
+            reachable!(
+                "id IN (SELECT o.user_id FROM orders o JOIN order_items i ON i.order_id = o.id
+                        JOIN products p ON p.id = i.product_id WHERE o.status = 'paid' AND p.category_id = ?1)"
+            ),
+            c,
+        ),
+        Segment::Resellers => (reachable!("role = 'reseller'"), 0),
+        // No sign-up and no order (of any kind, paid or not) in the last ?1 days.
+        Segment::Inactive(days) => (
+            reachable!(
+                "created_at <= ?2 - ?1 * 86400
+                 AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = users.id AND o.created_at > ?2 - ?1 * 86400)"
+            ),
+            days,
+        ),
+        Segment::Balance => (reachable!("balance > 0"), 0),
+    }
+}
+
+/// How many reachable users a segment has now (what the admin confirms).
+pub fn audience(conn: &Connection, segment: Segment) -> Result<i64, StoreError> {
+    let (sql, n) = segment_sql(segment);
+    Ok(conn.query_row(&format!("SELECT count(*) FROM ({sql})"), params![n, now()], |r| r.get(0))?)
+}
+
+/// Creates a broadcast to the reachable users of a segment: they are resolved here, once, and
+/// the recipient rows are the snapshot the engine works through. Returns (id, recipients).
+pub fn create_for(
+    conn: &mut Connection,
+    admin_id: i64,
+    kind: &str,
+    content: &Content,
+    segment: Segment,
+) -> Result<(i64, i64), StoreError> {
+    let tx = super::writer::begin(conn)?;
+    let payload = serde_json::to_string(content).map_err(|e| StoreError::Migration(e.to_string()))?;
+    let t = now();
+    let id: i64 = tx.query_row(
+        "INSERT INTO broadcasts (admin_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+        params![admin_id, kind, payload, t],
+        |r| r.get(0),
+    )?;
+    let (sql, n) = segment_sql(segment);
+    let inserted = tx.execute(
+        &format!("INSERT INTO broadcast_recipients (broadcast_id, user_id, updated_at) SELECT ?3, id, ?2 FROM ({sql})"),
+        params![n, t, id],
+    )?;
+    tx.commit()?;
+    Ok((id, i64::try_from(inserted).unwrap_or(0)))
 }
 
 pub fn set_progress_message(conn: &Connection, id: i64, chat: i64, message: i64) -> Result<(), StoreError> {

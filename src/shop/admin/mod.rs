@@ -17,6 +17,8 @@ pub mod replies;
 pub mod report;
 /// Decisions on held payments.
 pub mod review;
+/// Targeted campaigns: the audience shown, then [Kirim] or [Batal].
+pub mod segments;
 /// Import, deletion and export of stock items.
 pub mod stock;
 /// Look-up, messages, balance, bans and roles of users.
