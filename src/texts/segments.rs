@@ -28,8 +28,8 @@ pub fn confirm_broadcast(segment: Segment, audience: i64) -> String {
 
 pub fn confirm_giveaway(segment: Segment, audience: i64, amount: i64, count: i64) -> String {
     format!(
-        "Giveaway {count} voucher {}: akan dikirim ke {audience} pengguna (segmen: {}).\n\
-         Voucher dibuat saat Anda menekan [{BTN_SEND}].",
+        "Giveaway {count} voucher {}.\nAkan dikirim ke {audience} pengguna (segmen: {}).\n\
+         Voucher dibuat saat Anda menekan [{BTN_SEND}], atau tekan [{BTN_CANCEL}].",
         rupiah(amount),
         segment_name(segment)
     )
