@@ -20,19 +20,25 @@ pub fn segment_name(segment: Segment) -> String {
 
 /// The question before anything is created.
 pub fn confirm_broadcast(segment: Segment, audience: i64) -> String {
-    format!(
-        "Akan dikirim ke {audience} pengguna (segmen: {}).\nTekan [{BTN_SEND}] untuk mengirim atau [{BTN_CANCEL}].",
-        segment_name(segment)
-    )
+    format!("Akan dikirim ke {audience} pengguna (segmen: {}).", segment_name(segment))
 }
 
 pub fn confirm_giveaway(segment: Segment, audience: i64, amount: i64, count: i64) -> String {
     format!(
         "Giveaway {count} voucher {}.\nAkan dikirim ke {audience} pengguna (segmen: {}).\n\
-         Voucher dibuat saat Anda menekan [{BTN_SEND}], atau tekan [{BTN_CANCEL}].",
+         Voucher dibuat saat Anda menekan [{BTN_SEND}].",
         rupiah(amount),
         segment_name(segment)
     )
+}
+
+/// Under the question while it waits.
+pub const ASK: &str = "Tekan [Kirim] untuk mengirim atau [Batal].";
+
+/// The question once answered (its buttons gone).
+pub fn answered(question: &str, send: bool) -> String {
+    let how = if send { "✅ Dikirim." } else { "✖️ Dibatalkan." };
+    format!("{question}\n\n{how}")
 }
 
 pub fn empty(segment: Segment) -> String {

@@ -220,3 +220,20 @@ async fn segmented_giveaway_makes_vouchers_on_send_and_reaches_only_the_segment(
     assert!(audit.contains("giveaway_created") && audit.contains("@produk:1"), "{audit}");
     app.finish().await;
 }
+
+/// `quickcart demo`: the admin gives the customer a balance, aims a broadcast at `@saldo`, sees
+/// the audience and presses `[Kirim]`; only the customer with a balance gets it.
+#[test]
+fn demo_script_sends_a_segmented_broadcast() {
+    let script = "/start\n/skip\n/skip\n/skip\n:as 1002\n/start\n/skip\n/skip\n/skip\n:as admin\n\
+                  /transfer 1001|5000\n/broadcast @saldo Promo khusus pemilik saldo\n:press Kirim\n";
+    let (out, t) = crate::demo::run_demo(script);
+    assert!(out.status.success(), "{t}");
+    let asked = crate::demo::answer_to(&t, "/broadcast @saldo Promo khusus pemilik saldo").join("\n");
+    assert!(asked.contains("Akan dikirim ke 1 pengguna (segmen: punya saldo)"), "{t}");
+    assert!(asked.contains("[Kirim] [Batal]"), "{t}");
+    let sent = crate::demo::answer_to(&t, ":press Kirim").join("\n");
+    assert!(sent.contains("[ke 1001] 📣 Promo khusus pemilik saldo"), "{t}");
+    assert!(sent.contains("Terkirim 1/1"), "{t}");
+    assert!(!t.contains("[ke 1002] 📣"), "{t}");
+}

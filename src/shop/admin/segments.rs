@@ -51,7 +51,7 @@ impl Shop {
         let nonce = rand::random::<u32>();
         let pending = Pending { segment, audience, what };
         let out = Out::inline(
-            question(&pending),
+            format!("{}\n{}", question(&pending), words::ASK),
             vec![vec![
                 Button::cb(words::BTN_SEND, Callback::SegmentSend(nonce)),
                 Button::cb(words::BTN_CANCEL, Callback::SegmentCancel(nonce)),
@@ -86,7 +86,7 @@ impl Shop {
         };
         if let Some(m) = m {
             // The question stays readable without its buttons; a failed edit changes nothing.
-            let _ = self.tg.edit(actor.chat, m, Out::text(question(&pending))).await;
+            let _ = self.tg.edit(actor.chat, m, Out::text(words::answered(&question(&pending), send))).await;
         }
         if !send {
             self.say(actor, words::CANCELLED).await?;
