@@ -131,6 +131,12 @@ async fn each_segment_reaches_exactly_its_people() {
     let created = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).matches("broadcast_created").count();
     assert_eq!(created(&before), created(&after));
 
+    // A segment stays inside the reachable-user rule: a banned buyer is not in it.
+    app.admin(&format!("/ban {}", p.p1), "diblokir").await;
+    app.say(ADMIN, "/broadcast @produk:1 Setelah blokir");
+    app.wait_text(ADMIN, "Tidak ada pengguna di segmen pembeli produk 1").await;
+    assert!(receivers(&app, &p, "Setelah blokir").is_empty());
+
     // Audited with the segment and the audience.
     let audit = String::from_utf8_lossy(&after.stdout).into_owned();
     assert!(audit.contains("@produk:1") && audit.contains("\"audience\":1"), "{audit}");
