@@ -9,8 +9,9 @@ macro_rules! leave_hint {
 }
 
 pub mod report;
-pub mod tiers;
+pub mod segments;
 pub mod stars;
+pub mod tiers;
 
 use crate::domain::{
     catalog::Product,

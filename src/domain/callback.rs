@@ -93,6 +93,10 @@ pub enum Callback {
     Deposit,
     /// The page indicator; does nothing.
     Noop,
+    /// `[Kirim]` a segmented campaign the admin was shown (its request's number; admins only).
+    SegmentSend(u32),
+    /// `[Batal]` a segmented campaign (admins only).
+    SegmentCancel(u32),
 }
 
 impl Callback {
@@ -106,6 +110,12 @@ impl Callback {
                 | Callback::RefundApprove(_)
                 | Callback::RefundReject(_)
         )
+    }
+
+    /// Buttons only an admin may press, in a private chat only (the confirmation of a
+    /// segmented campaign).
+    pub fn is_admin_only(&self) -> bool {
+        matches!(self, Callback::SegmentSend(_) | Callback::SegmentCancel(_))
     }
 
     pub fn encode(&self) -> String {
@@ -149,6 +159,8 @@ impl Callback {
             Callback::Resend(id) => format!("rs:{id}"),
             Callback::Deposit => "dep".into(),
             Callback::Noop => "noop".into(),
+            Callback::SegmentSend(n) => format!("sg:ok:{n}"),
+            Callback::SegmentCancel(n) => format!("sg:x:{n}"),
         }
     }
 
@@ -210,6 +222,8 @@ impl Callback {
             ("rs", Some(_), None) => Callback::Resend(id(a)?),
             ("dep", None, None) => Callback::Deposit,
             ("noop", None, None) => Callback::Noop,
+            ("sg", Some("ok"), Some(n)) => Callback::SegmentSend(n.parse().ok()?),
+            ("sg", Some("x"), Some(n)) => Callback::SegmentCancel(n.parse().ok()?),
             _ => return None,
         };
         Some(cb)
@@ -264,6 +278,8 @@ mod tests {
             (1i64..=i64::MAX).prop_map(Callback::Resend),
             Just(Callback::Deposit),
             Just(Callback::Noop),
+            any::<u32>().prop_map(Callback::SegmentSend),
+            any::<u32>().prop_map(Callback::SegmentCancel),
         ]
     }
 

@@ -11,7 +11,10 @@ pub const VOUCHER_COOLDOWN: i64 = 5 * 60;
 pub const VOUCHER_LEN: usize = 8;
 const VOUCHER_ALPHABET: &[u8; 36] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
-pub const GIVEAWAY_USAGE: Usage = Usage { format: "/giveaway nominal|jumlah", example: "/giveaway 10000|5" };
+pub const GIVEAWAY_USAGE: Usage = Usage {
+    format: "/giveaway nominal|jumlah, atau /giveaway nominal|jumlah|@segmen (segmen seperti /broadcast)",
+    example: "/giveaway 10000|5\n/giveaway 10000|5|@produk:12",
+};
 
 /// `/giveaway nominal|jumlah`: nominal Rp1.000–Rp1.000.000, jumlah 1–100.
 pub fn parse_giveaway(args: &str) -> Result<(i64, i64), Usage> {

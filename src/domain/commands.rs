@@ -108,8 +108,12 @@ const fn usage(format: &'static str, example: &'static str) -> Usage {
 }
 
 /// Also the answer to a `/broadcast` with neither text nor a replied-to message.
-pub const BROADCAST_USAGE: Usage =
-    usage("/broadcast pesan, atau balas sebuah pesan dengan /broadcast", "/broadcast Promo hari ini!");
+pub const BROADCAST_USAGE: Usage = usage(
+    "/broadcast pesan, atau balas sebuah pesan dengan /broadcast; untuk sebagian pengguna awali dengan segmen: \
+     @produk:ID (pembeli produk), @kategori:ID (pembeli kategori), @reseller, @pasif:HARI (tidak order N hari), \
+     @saldo (punya saldo), lalu konfirmasi [Kirim]",
+    "/broadcast Promo hari ini!\n/broadcast @produk:12 Stok baru untuk pembeli produk 12",
+);
 
 /// Campaign commands are parsed after they are audited (by the campaign use case).
 fn campaign(kind: CampaignKind, args: &str) -> C {
@@ -247,7 +251,7 @@ pub const COMMANDS: &[Command] = &[
     admin("rm", "Hapus grup notifikasi admin", usage("/rm chat_id", "/rm -1001234567890"), |a, _| {
         args::one(a, args::group_id).map(C::RmGroup)
     }),
-    admin("broadcast", "Kirim pesan ke semua pengguna", BROADCAST_USAGE, |a, _| {
+    admin("broadcast", "Kirim pesan ke semua atau satu segmen pengguna", BROADCAST_USAGE, |a, _| {
         Some(campaign(CampaignKind::Broadcast, a))
     }),
     admin("setformula", "Lihat atau atur rumus refund", FORMULA_USAGE, |a, _| {
@@ -449,7 +453,9 @@ mod tests {
                 assert!(parsed.is_ok(), "the example {e:?} is refused by its own parser");
                 // Campaign commands are parsed again by their use case: that parser too.
                 match c.name {
-                    "giveaway" => assert!(parse_giveaway(cmd.args).is_ok(), "{e}"),
+                    "giveaway" => {
+                        assert!(parse_giveaway(crate::domain::segment::split_giveaway(cmd.args).1).is_ok(), "{e}")
+                    }
                     "setformula" => assert!(Formula::parse(cmd.args).is_ok(), "{e}"),
                     _ => {}
                 }

@@ -34,7 +34,7 @@ pub fn authorize(role: Role, command: &str) -> Decision {
 
 /// May `role` press this inline button? Refund and review decisions are admin buttons.
 pub fn authorize_callback(role: Role, cb: &Callback) -> Decision {
-    if cb.is_admin_decision() && role != Role::Admin {
+    if (cb.is_admin_decision() || cb.is_admin_only()) && role != Role::Admin {
         Decision::Deny("admin_button_requires_admin_role")
     } else {
         Decision::Allow

@@ -223,7 +223,7 @@ impl Shop {
             Flow::DepositAmount => self.deposit_amount(actor, text).await,
             Flow::SendMessage => self.relay_to_admins(actor, text, None).await,
             Flow::VoucherCode { .. } => self.voucher_code(actor, flow, text).await,
-            Flow::Card { .. } | Flow::Checkout { .. } | Flow::DepositPay { .. } => {
+            Flow::Card { .. } | Flow::Checkout { .. } | Flow::DepositPay { .. } | Flow::SegmentConfirm { .. } => {
                 self.say(actor, texts::UNKNOWN_INPUT).await
             }
         }
@@ -310,6 +310,8 @@ impl Shop {
             Callback::EditName | Callback::EditEmail | Callback::EditWhatsapp => shown(self.ask_edit(actor, cb).await),
             Callback::EraseConfirm => self.erase_me(actor, m).await,
             Callback::Noop => Ok(None),
+            Callback::SegmentSend(nonce) => self.segment_confirmed(actor, m, nonce, true).await,
+            Callback::SegmentCancel(nonce) => self.segment_confirmed(actor, m, nonce, false).await,
             Callback::ReviewApprove(_)
             | Callback::ReviewReject(_)
             | Callback::RefundApprove(_)

@@ -56,12 +56,22 @@ pub enum Flow {
     },
     /// KIRIM PESAN: waiting for the message to the admins.
     SendMessage,
+    /// An admin's segmented campaign shown with its audience, waiting for `[Kirim]` `[Batal]`
+    /// (request number `nonce`). Nothing is created before `[Kirim]`; losing this only means
+    /// the admin sends the command again.
+    SegmentConfirm {
+        nonce: u32,
+        pending: Box<crate::shop::admin::segments::Pending>,
+    },
 }
 
 impl Flow {
     /// Flows that take the next plain text message as their input.
     pub fn wants_text(&self) -> bool {
-        !matches!(self, Flow::Card { .. } | Flow::Checkout { .. } | Flow::DepositPay { .. })
+        !matches!(
+            self,
+            Flow::Card { .. } | Flow::Checkout { .. } | Flow::DepositPay { .. } | Flow::SegmentConfirm { .. }
+        )
     }
 
     /// Steps whose input can never be a product number (up to 6 digits): a WhatsApp number has at
@@ -96,6 +106,11 @@ impl Sessions {
     /// Starting a flow replaces whatever flow the user was in.
     pub fn set(&self, user: i64, flow: Flow) {
         self.flows.insert(user, flow);
+    }
+
+    /// Takes the user's flow out (a second press finds nothing).
+    pub fn take(&self, user: i64) -> Option<Flow> {
+        self.flows.remove(&user)
     }
 
     pub fn clear(&self, user: i64) {

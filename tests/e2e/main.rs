@@ -34,6 +34,7 @@ mod report;
 mod restock;
 mod review_admin;
 mod security;
+mod segments;
 mod sending;
 mod soak;
 mod stars;

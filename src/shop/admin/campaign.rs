@@ -2,12 +2,14 @@
 
 use serde_json::json;
 
+use super::segments::{audited, Campaign};
 use crate::shop::{ports::Out, Actor, Result, Shop};
 use crate::{
     domain::{
         admin::{CampaignKind, Usage},
         audit::{ActorType, AuditAction},
         campaign::{parse_giveaway, voucher_code, Formula, VOUCHER_DAYS},
+        segment::{split_broadcast, split_giveaway, Segment},
         time::wib,
     },
     security::audit::{entry, EntryExt},
@@ -35,8 +37,10 @@ impl Shop {
         Ok(None)
     }
 
-    /// `/broadcast text`, or `/broadcast` as a reply to any message (copied as is).
+    /// `/broadcast text`, or `/broadcast` as a reply to any message (copied as is); with a
+    /// leading segment token (`/broadcast @produk:12 text`) it is first confirmed.
     async fn broadcast_command(&self, actor: &Actor, args: &str, reply_to: Option<i64>) -> Result<Option<Entry>> {
+        let (segment, args) = split_broadcast(args);
         let content = match (args.trim(), reply_to) {
             ("", Some(m)) => Content::Copy { from_chat: actor.chat, message_id: m },
             (text, _) if !text.is_empty() && text.chars().count() <= 3_500 => {
@@ -44,30 +48,47 @@ impl Shop {
             }
             _ => return self.usage(actor, crate::domain::commands::BROADCAST_USAGE).await,
         };
-        let id = self.start_broadcast(actor, "broadcast", content).await?;
-        Ok(id.map(|id| {
-            entry(Some(actor.user.id), ActorType::Admin, AuditAction::BroadcastCreated).entity("broadcast", id)
-        }))
+        if segment != Segment::Everyone {
+            return self.ask_segment(actor, segment, Campaign::Broadcast(content)).await;
+        }
+        let (id, total) = self.start_broadcast(actor, "broadcast", content, segment).await?;
+        let e = entry(Some(actor.user.id), ActorType::Admin, AuditAction::BroadcastCreated).entity("broadcast", id);
+        Ok(Some(audited(e, segment, total)))
     }
 
-    /// Creates the broadcast job and its progress message; the engine does the rest.
-    async fn start_broadcast(&self, actor: &Actor, kind: &'static str, content: Content) -> Result<Option<i64>> {
+    /// Creates the broadcast job (its recipients: the segment's reachable users now) and its
+    /// progress message; the engine does the rest. Returns (id, recipients).
+    pub(super) async fn start_broadcast(
+        &self,
+        actor: &Actor,
+        kind: &'static str,
+        content: Content,
+        segment: Segment,
+    ) -> Result<(i64, i64)> {
         let admin = actor.user.id;
-        let (id, total) = self.db.write(move |c| store::broadcasts::create(c, admin, kind, &content)).await?;
+        let (id, total) = self
+            .db
+            .write(move |c| match segment {
+                Segment::Everyone => store::broadcasts::create(c, admin, kind, &content),
+                _ => store::broadcasts::create_for(c, admin, kind, &content, segment),
+            })
+            .await?;
         if total == 0 {
             self.db.write(move |c| store::broadcasts::finish(c, id)).await?;
             self.say(actor, texts::BROADCAST_EMPTY).await?;
-            return Ok(Some(id));
+            return Ok((id, 0));
         }
         let message = self.tg.send(actor.chat, Out::text(texts::broadcast_started(total))).await?;
         let chat = actor.chat;
         self.db.write(move |c| store::broadcasts::set_progress_message(c, id, chat, message)).await?;
         self.broadcast_wake.notify_one();
-        Ok(Some(id))
+        Ok((id, total))
     }
 
-    /// `/giveaway nominal|jumlah`: vouchers from a CSPRNG, then announced to everyone.
+    /// `/giveaway nominal|jumlah`: vouchers from a CSPRNG, then announced to everyone;
+    /// `/giveaway nominal|jumlah|@segmen`: the same after the admin confirmed the audience.
     async fn giveaway(&self, actor: &Actor, args: &str) -> Result<Option<Entry>> {
+        let (segment, args) = split_giveaway(args);
         let (amount, count) = match parse_giveaway(args) {
             Ok(v) => v,
             Err(u) => {
@@ -78,6 +99,20 @@ impl Shop {
                 return self.usage(actor, u).await;
             }
         };
+        if segment != Segment::Everyone {
+            return self.ask_segment(actor, segment, Campaign::Giveaway { amount, count }).await;
+        }
+        self.run_giveaway(actor, amount, count, segment).await
+    }
+
+    /// Makes the vouchers and announces them to the segment; the audit entry of it all.
+    pub(super) async fn run_giveaway(
+        &self,
+        actor: &Actor,
+        amount: i64,
+        count: i64,
+        segment: Segment,
+    ) -> Result<Option<Entry>> {
         let admin = actor.user.id;
         let expires_at = store::now() + VOUCHER_DAYS * 86_400;
         let created = self
@@ -106,11 +141,12 @@ impl Shop {
         });
         let text =
             texts::giveaway_announcement(&self.config.store_name, amount, &codes, &wib(expires_at), bot.as_deref());
-        let id = self.start_broadcast(actor, "giveaway", Content::Text { text }).await?;
+        let (id, total) = self.start_broadcast(actor, "giveaway", Content::Text { text }, segment).await?;
+        let name = segment.token().unwrap_or_else(|| "semua".into());
         Ok(Some(
             entry(Some(admin), ActorType::Admin, AuditAction::GiveawayCreated)
-                .entity("broadcast", id.unwrap_or_default())
-                .meta(json!({"amount": amount, "vouchers": codes.len()})),
+                .entity("broadcast", id)
+                .meta(json!({"amount": amount, "vouchers": codes.len(), "segment": name, "audience": total})),
         ))
     }
 

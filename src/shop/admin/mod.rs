@@ -17,6 +17,8 @@ pub mod replies;
 pub mod report;
 /// Decisions on held payments.
 pub mod review;
+/// Targeted campaigns: the audience shown, then [Kirim] or [Batal].
+pub mod segments;
 /// Telegram Stars: the setting, products' Stars prices, refunds of Stars orders.
 pub mod stars;
 /// Import, deletion and export of stock items.
