@@ -9,6 +9,7 @@ macro_rules! leave_hint {
 }
 
 pub mod report;
+pub mod warranty;
 
 use crate::domain::{
     catalog::Product,
@@ -262,6 +263,7 @@ pub fn product_card(p: &Product, role: crate::domain::role::Role, qty: i64) -> S
         p.sold_count,
         esc(p.category_name())
     );
+    s.push_str(&warranty::card_line(p.warranty_days));
     if !p.description.is_empty() {
         s.push_str("\n\n");
         s.push_str(&esc(&shorten(&p.description, CARD_DESCRIPTION_UNITS)));

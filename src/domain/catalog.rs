@@ -38,6 +38,8 @@ pub struct Product {
     pub active: bool,
     /// Counted from stock item rows, never stored as a number.
     pub stock: i64,
+    /// Days of warranty from delivery (issue 18); 0 = none.
+    pub warranty_days: i64,
 }
 
 impl Product {

@@ -184,6 +184,12 @@ pub const COMMANDS: &[Command] = &[
         usage("/priceress id|harga, - menghapus", "/priceress 3|25000"),
         |a, _| args::parse_priceress(a),
     ),
+    admin(
+        "garansi",
+        "Atur garansi produk (hari)",
+        usage("/garansi id|hari (0 = tanpa garansi, maks 3650)", "/garansi 3|30"),
+        |a, _| args::parse_warranty(a),
+    ),
     admin("exportstock", "Ekspor stok ke berkas .txt", usage("/exportstock id", "/exportstock 3"), |a, _| {
         args::one(a, args::product_id).map(C::ExportStock)
     }),

@@ -187,6 +187,7 @@ mod tests {
             sold_count: 0,
             active: true,
             stock: 1,
+            warranty_days: 0,
         }
     }
 

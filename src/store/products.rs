@@ -12,7 +12,8 @@ use crate::domain::{
 const SELECT: &str = "
     SELECT p.id, p.name, p.description, c.name, p.price, p.reseller_price, p.discount_kind,
            p.discount_value, c.discount_kind, c.discount_value, p.sold_count, p.active,
-           (SELECT count(*) FROM stock_items s WHERE s.product_id = p.id AND s.status = 'available')
+           (SELECT count(*) FROM stock_items s WHERE s.product_id = p.id AND s.status = 'available'),
+           p.warranty_days
     FROM products p LEFT JOIN categories c ON c.id = p.category_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Product> {
@@ -30,6 +31,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Product> {
         sold_count: r.get(10)?,
         active: r.get(11)?,
         stock: r.get(12)?,
+        warranty_days: r.get(13)?,
     })
 }
 

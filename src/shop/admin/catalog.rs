@@ -58,6 +58,7 @@ fn product_of(new: &NewProduct) -> Product {
         sold_count: 0,
         active: true,
         stock: 0,
+        warranty_days: 0,
     }
 }
 

@@ -21,3 +21,5 @@ pub mod review;
 pub mod stock;
 /// Look-up, messages, balance, bans and roles of users.
 pub mod users;
+/// `/garansi` and the decisions on warranty claims.
+pub mod warranty;

@@ -334,6 +334,7 @@ mod tests {
             sold_count: 10_000_000,
             active: true,
             stock: 999_999_999,
+            warranty_days: 0,
         }
     }
 

@@ -8,3 +8,4 @@ pub mod onboarding;
 pub mod privacy;
 pub mod refund;
 pub mod relay;
+pub mod warranty;
