@@ -117,7 +117,7 @@ pub const REASON_EMPTY: &str = "Alasan tidak boleh kosong. Tulis alasannya, atau
 /// The buyer's replacement: a delivery (through the outbox).
 pub fn replacement_user(invoice: &str, product: &str, item: &str) -> String {
     format!(
-        "🛡 <b>Klaim garansi disetujui</b>\nInvoice: <code>{invoice}</code>\nProduk: {}\n\nItem pengganti:\n<code>{}</code>",
+        "🛡 <b>Item pengganti garansi</b>\nInvoice: <code>{invoice}</code>\nProduk: {}\n\n<code>{}</code>",
         esc(product),
         esc(item)
     )

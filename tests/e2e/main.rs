@@ -38,3 +38,4 @@ mod sending;
 mod soak;
 mod storage;
 mod voucher_links;
+mod warranty;
