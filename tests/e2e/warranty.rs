@@ -297,3 +297,22 @@ async fn forged_claims_get_a_notice_and_an_expired_warranty_no_button() {
     assert_eq!(messages_with(&app, a, &[CLAIM_LIST]).len(), lists, "no claim list after the warranty");
     app.finish().await;
 }
+
+/// `quickcart demo`: the admin sets a warranty, the customer buys, claims from history, and the
+/// admin's `[Ganti]` delivers a replacement.
+#[test]
+fn demo_script_claims_and_replaces() {
+    let script = ":as admin\n/garansi 3|30\n:as customer\n/start\nBudi Demo\n081234567890\n/skip\n3\n\
+                  :press Lanjut ke\n:press QRIS\n:pay\nAKUN\n:press Riwayat Transaksi\n:press Kirim ulang\n\
+                  :press Klaim Garansi\nAkun tidak bisa login\n:as admin\n:press Ganti\n:as customer\nAKUN\n";
+    let (out, t) = crate::demo::run_demo(script);
+    assert!(out.status.success(), "{t}");
+    assert!(crate::demo::answer_to(&t, "/garansi 3|30").join("\n").contains("30 hari"), "{t}");
+    assert!(crate::demo::answer_to(&t, "3").join("\n").contains("Garansi: 30 hari"), "{t}");
+    let list = crate::demo::answer_to(&t, ":press Kirim ulang").join("\n");
+    assert!(list.contains(CLAIM_LIST) && list.contains(&format!("[{CLAIM}]")), "{t}");
+    assert!(crate::demo::answer_to(&t, ":press Klaim Garansi").join("\n").contains(ASK_PROBLEM), "{t}");
+    let replaced = crate::demo::answer_to(&t, ":press Ganti").join("\n");
+    assert!(replaced.contains("item pengganti dikirim"), "{t}");
+    assert!(t.contains(REPLACED_USER), "the customer's replacement shows in the transcript:\n{t}");
+}
