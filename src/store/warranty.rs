@@ -379,19 +379,20 @@ mod tests {
     fn db() -> Connection {
         let mut c = Connection::open_in_memory().unwrap();
         super::super::migrate::migrate_shop(&mut c).unwrap();
-        let t = now();
-        c.execute_batch(&format!(
+        c.execute_batch(
             "INSERT INTO users (id, name, bank_id, created_at, updated_at) VALUES (1, 'A', '000001', 0, 0);
              INSERT INTO users (id, name, bank_id, created_at, updated_at) VALUES (2, 'B', '000002', 0, 0);
              INSERT INTO products (id, name, price, warranty_days, created_at, updated_at) VALUES (1, 'P', 1000, 30, 0, 0);
              INSERT INTO orders (id, invoice_id, user_id, kind, subtotal, total, method, status, txn_id, expires_at, paid_at, created_at, updated_at)
-                 VALUES (1, 'INV20261125AAAAAA', 1, 'order', 1000, 1000, 'qris', 'paid', 'T1', 0, {t}, {t}, {t});
+                 VALUES (1, 'INV20261125AAAAAA', 1, 'order', 1000, 1000, 'qris', 'paid', 'T1', 0, 0, 0, 0);
              INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price) VALUES (1, 1, 'P', 1, 1000);
              INSERT INTO stock_items (id, product_id, content, status, order_id, created_at, updated_at) VALUES (1, 1, 'x', 'sold', 1, 0, 0);
              INSERT INTO outbox (chat_id, kind, payload, order_id, next_attempt_at, created_at, delivery)
-                 VALUES (1, 'text', '{{}}', 1, 0, 0, 1);"
-        ))
+                 VALUES (1, 'text', '{}', 1, 0, 0, 1);",
+        )
         .unwrap();
+        // Paid just now: inside its 30 days of warranty.
+        c.execute("UPDATE orders SET paid_at = ?1, created_at = ?1, updated_at = ?1 WHERE id = 1", [now()]).unwrap();
         c
     }
 
