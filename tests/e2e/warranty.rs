@@ -93,7 +93,7 @@ fn export(app: &App, user: i64) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replacement_is_delivered_once_through_the_outbox_and_audited() {
     let mut app = App::start().await;
-    product(&mut app, 1, "10000", &["akun-lama", "akun-baru"], 30).await;
+    product(&mut app, 1, "10000", &["akun-lama", "akun-baru", "akun-cadangan"], 30).await;
     let u = 7101;
     buyer(&mut app, u, 50_000).await;
 
