@@ -440,4 +440,27 @@ mod tests {
         assert_eq!(balance, 600);
         assert!(super::super::money::violations(&c).unwrap().is_empty(), "{:?}", super::super::money::violations(&c));
     }
+
+    #[test]
+    fn db_check_finds_a_refund_without_its_ledger_row_and_a_replacement_not_sold() {
+        let c = db();
+        let Opened::Created(claim) = open(&c, 1, 1, "rusak", None).unwrap() else { panic!() };
+        refund(&c, claim.id, 9, 600).unwrap();
+        c.execute("UPDATE warranty_claims SET ledger_id = NULL WHERE id = ?1", [claim.id]).unwrap();
+        let v = super::super::money::violations(&c).unwrap();
+        assert!(v.iter().any(|v| v.starts_with("klaim garansi direfund tanpa")), "{v:?}");
+        assert!(v.iter().any(|v| v.starts_with("refund tanpa pesanan")), "{v:?}");
+
+        let c = db();
+        c.execute_batch(
+            "INSERT INTO stock_items (id, product_id, content, created_at, updated_at) VALUES (2, 1, 'y', 0, 0)",
+        )
+        .unwrap();
+        let Opened::Created(claim) = open(&c, 1, 1, "rusak", None).unwrap() else { panic!() };
+        assert!(matches!(replace(&c, claim.id, 9).unwrap(), Replaced::Done(..)));
+        assert!(super::super::money::violations(&c).unwrap().is_empty());
+        c.execute("UPDATE stock_items SET status = 'available', order_id = NULL WHERE id = 2", []).unwrap();
+        let v = super::super::money::violations(&c).unwrap();
+        assert!(v.iter().any(|v| v.starts_with("item pengganti garansi")), "{v:?}");
+    }
 }
