@@ -46,6 +46,8 @@ CREATE TABLE products (
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
     price_tiers     TEXT,  -- bulk prices `5=10,10=15` (from 5 items 10 % off, ...); NULL = none
+    -- issue 18: days of warranty from delivery (0 = none)
+    warranty_days   INTEGER NOT NULL DEFAULT 0 CHECK (typeof(warranty_days) = 'integer' AND warranty_days >= 0),
     CHECK (discount_kind IS NOT 'percent' OR discount_value <= 100)
 );
 CREATE INDEX products_active ON products(active, id);
@@ -156,6 +158,33 @@ CREATE TABLE refund_claims (
 );
 -- One open or approved claim per order.
 CREATE UNIQUE INDEX refund_claims_open ON refund_claims(order_id) WHERE status IN ('requested', 'approved');
+
+-- issue 18: warranty claims on delivered items. One open claim per item; a transition is one
+-- guarded UPDATE. A replacement item (sold, in the claimed order) is linked to exactly one
+-- claim; a refund credits one ledger row.
+CREATE TABLE warranty_claims (
+    id              INTEGER PRIMARY KEY,
+    order_id        INTEGER NOT NULL REFERENCES orders(id),
+    item_id         INTEGER NOT NULL REFERENCES stock_items(id),
+    product_id      INTEGER NOT NULL,
+    user_id         INTEGER NOT NULL REFERENCES users(id),
+    problem         TEXT    NOT NULL DEFAULT '',
+    photo           TEXT,
+    status          TEXT    NOT NULL DEFAULT 'open'
+                    CHECK (status IN ('open', 'waiting', 'replaced', 'refunded', 'rejected')),
+    replacement_id  INTEGER UNIQUE REFERENCES stock_items(id),
+    ledger_id       INTEGER UNIQUE REFERENCES ledger(id),
+    amount          INTEGER CHECK (amount IS NULL OR (typeof(amount) = 'integer' AND amount >= 0)),
+    reason          TEXT,
+    decided_by      INTEGER,
+    decided_at      INTEGER,
+    created_at      INTEGER NOT NULL,
+    CHECK ((status = 'replaced') = (replacement_id IS NOT NULL)),
+    CHECK (status = 'refunded' OR ledger_id IS NULL)
+);
+CREATE UNIQUE INDEX warranty_claims_open ON warranty_claims(item_id) WHERE status IN ('open', 'waiting');
+CREATE INDEX warranty_claims_user ON warranty_claims(user_id, id);
+CREATE INDEX warranty_claims_waiting ON warranty_claims(product_id, id) WHERE status = 'waiting';
 
 CREATE TABLE groups (
     chat_id         INTEGER PRIMARY KEY,

@@ -12,6 +12,7 @@ pub mod report;
 pub mod segments;
 pub mod stars;
 pub mod tiers;
+pub mod warranty;
 
 use crate::domain::{
     catalog::Product,
@@ -266,6 +267,7 @@ pub fn product_card(p: &Product, role: crate::domain::role::Role, qty: i64) -> S
         esc(p.category_name())
     );
     s.push_str(&tiers::card_tiers(p, role));
+    s.push_str(&warranty::card_line(p.warranty_days));
     if !p.description.is_empty() {
         s.push_str("\n\n");
         s.push_str(&esc(&shorten(&p.description, CARD_DESCRIPTION_UNITS)));

@@ -91,6 +91,11 @@ pub enum AdminCommand {
         change: super::tiers::TierChange,
     },
     ExportStock(i64),
+    /// `/garansi id|hari`: the product's warranty in days (0 = none).
+    Warranty {
+        product_id: i64,
+        days: i64,
+    },
     /// `/liststock id`: the unsold items with their stock ids (for `/delstock`).
     ListStock(i64),
     Info(i64),
@@ -366,6 +371,15 @@ pub fn parse_discat(args: &str) -> Option<AdminCommand> {
 }
 
 /// `/priceress id|price`, `-` removes.
+/// The longest warranty `/garansi` accepts: ten years.
+pub const MAX_WARRANTY_DAYS: i64 = 3_650;
+
+pub fn parse_warranty(args: &str) -> Option<AdminCommand> {
+    let (a, b) = two(args)?;
+    let days = digits(b.trim()).filter(|d| (0..=MAX_WARRANTY_DAYS).contains(d))?;
+    Some(AdminCommand::Warranty { product_id: product_id(a)?, days })
+}
+
 pub fn parse_priceress(args: &str) -> Option<AdminCommand> {
     let (a, b) = two(args)?;
     let price = match b.trim() {

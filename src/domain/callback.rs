@@ -78,6 +78,14 @@ pub enum Callback {
     RefundApprove(i64),
     /// `[Tolak]` a refund claim (admins only).
     RefundReject(i64),
+    /// `[Klaim Garansi]` on a delivered item (its stock item id; ownership and warranty checked).
+    WarrantyClaim(i64),
+    /// `[Ganti]` a warranty claim: a replacement item (admins only).
+    WarrantyReplace(i64),
+    /// `[Refund]` a warranty claim to the balance (admins only).
+    WarrantyRefund(i64),
+    /// `[Tolak]` a warranty claim, with a reason asked next (admins only).
+    WarrantyReject(i64),
     /// `[Ya, hapus data saya]` after `/hapusdata`.
     EraseConfirm,
     /// `[Batalkan]` the current flow.
@@ -109,6 +117,9 @@ impl Callback {
                 | Callback::ReviewReject(_)
                 | Callback::RefundApprove(_)
                 | Callback::RefundReject(_)
+                | Callback::WarrantyReplace(_)
+                | Callback::WarrantyRefund(_)
+                | Callback::WarrantyReject(_)
         )
     }
 
@@ -149,6 +160,10 @@ impl Callback {
             Callback::RefundRequest(id) => format!("rr:{id}"),
             Callback::RefundApprove(id) => format!("ra:{id}"),
             Callback::RefundReject(id) => format!("rj:{id}"),
+            Callback::WarrantyClaim(id) => format!("wc:{id}"),
+            Callback::WarrantyReplace(id) => format!("wg:{id}"),
+            Callback::WarrantyRefund(id) => format!("wf:{id}"),
+            Callback::WarrantyReject(id) => format!("wt:{id}"),
             Callback::EraseConfirm => "er".into(),
             Callback::Cancel => "x".into(),
             Callback::Home => "home".into(),
@@ -212,6 +227,10 @@ impl Callback {
             ("rr", Some(_), None) => Callback::RefundRequest(id(a)?),
             ("ra", Some(_), None) => Callback::RefundApprove(id(a)?),
             ("rj", Some(_), None) => Callback::RefundReject(id(a)?),
+            ("wc", Some(_), None) => Callback::WarrantyClaim(id(a)?),
+            ("wg", Some(_), None) => Callback::WarrantyReplace(id(a)?),
+            ("wf", Some(_), None) => Callback::WarrantyRefund(id(a)?),
+            ("wt", Some(_), None) => Callback::WarrantyReject(id(a)?),
             ("er", None, None) => Callback::EraseConfirm,
             ("x", None, None) => Callback::Cancel,
             ("home", None, None) => Callback::Home,
@@ -257,6 +276,10 @@ mod tests {
             (1i64..=i64::MAX).prop_map(Callback::ReviewReject),
             (1i64..=i64::MAX).prop_map(Callback::RefundApprove),
             (1i64..=i64::MAX).prop_map(Callback::RefundReject),
+            (1i64..=i64::MAX).prop_map(Callback::WarrantyClaim),
+            (1i64..=i64::MAX).prop_map(Callback::WarrantyReplace),
+            (1i64..=i64::MAX).prop_map(Callback::WarrantyRefund),
+            (1i64..=i64::MAX).prop_map(Callback::WarrantyReject),
             Just(Callback::PayQris),
             Just(Callback::UseVoucher),
             Just(Callback::SkipVoucher),

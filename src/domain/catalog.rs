@@ -40,6 +40,8 @@ pub struct Product {
     pub stock: i64,
     /// Bulk prices (issue 18 point 5), validated; empty = none.
     pub tiers: Vec<super::tiers::Tier>,
+    /// Days of warranty from delivery (issue 18); 0 = none.
+    pub warranty_days: i64,
 }
 
 impl Product {

@@ -197,6 +197,12 @@ pub const COMMANDS: &[Command] = &[
         ),
         |a, _| super::tiers::parse_command(a).map(|(product_id, change)| C::Tier { product_id, change }),
     ),
+    admin(
+        "garansi",
+        "Atur garansi produk (hari)",
+        usage("/garansi id|hari (0 = tanpa garansi, maks 3650)", "/garansi 3|30"),
+        |a, _| args::parse_warranty(a),
+    ),
     admin("exportstock", "Ekspor stok ke berkas .txt", usage("/exportstock id", "/exportstock 3"), |a, _| {
         args::one(a, args::product_id).map(C::ExportStock)
     }),
@@ -509,6 +515,11 @@ mod tests {
             Ok(C::DisCat { category: "Streaming".into(), discount: Some(Discount::Percent(15)) })
         );
         assert_eq!(parse("priceress", "3|-", None), Ok(C::PriceRess { product_id: 3, price: None }));
+        assert_eq!(parse("garansi", "3|30", None), Ok(C::Warranty { product_id: 3, days: 30 }));
+        assert_eq!(parse("garansi", "3|0", None), Ok(C::Warranty { product_id: 3, days: 0 }));
+        for bad in ["3|-1", "3|3651", "3", "3|30 hari", "0|30", "3|1.5"] {
+            assert!(parse("garansi", bad, None).is_err(), "{bad}");
+        }
         assert_eq!(parse("transfer", "42|50.000", None), Ok(C::Transfer { user_id: 42, amount: 50_000 }));
         assert_eq!(parse("editbalance", "42|0", None), Ok(C::EditBalance { user_id: 42, amount: 0 }));
         assert_eq!(parse("pm", "42|Halo | dunia", None), Ok(C::Pm { user_id: 42, text: "Halo | dunia".into() }));

@@ -275,6 +275,7 @@ mod tests {
             active: true,
             stock: 1,
             tiers: Vec::new(),
+            warranty_days: 0,
         }
     }
 

@@ -92,7 +92,14 @@ impl Shop {
             Input::Photo { message_id, caption, .. } if self.sessions.get(actor.user.id) == Some(Flow::SendMessage) => {
                 self.relay_to_admins(&actor, caption.as_deref().unwrap_or(""), Some(*message_id)).await
             }
-            Input::Photo { .. } | Input::Other { .. } => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
+            Input::Photo { message_id, file_id, caption, .. } => match self.sessions.get(actor.user.id) {
+                Some(Flow::WarrantyProblem { item_id }) => {
+                    let photo = Some((*message_id, file_id.clone()));
+                    self.warranty_problem(&actor, item_id, caption.as_deref().unwrap_or(""), photo).await
+                }
+                _ => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
+            },
+            Input::Other { .. } => self.say(&actor, texts::UNSUPPORTED_MESSAGE).await,
             Input::PreCheckout { .. } | Input::StarsPaid { .. } => Ok(()),
         }
     }
@@ -222,6 +229,10 @@ impl Shop {
             }
             Flow::DepositAmount => self.deposit_amount(actor, text).await,
             Flow::SendMessage => self.relay_to_admins(actor, text, None).await,
+            Flow::WarrantyProblem { item_id } => self.warranty_problem(actor, item_id, text, None).await,
+            Flow::WarrantyReason { claim_id, chat, message_id } => {
+                self.warranty_reason(actor, claim_id, chat, message_id, text).await
+            }
             Flow::VoucherCode { .. } => self.voucher_code(actor, flow, text).await,
             Flow::Card { .. } | Flow::Checkout { .. } | Flow::DepositPay { .. } | Flow::SegmentConfirm { .. } => {
                 self.say(actor, texts::UNKNOWN_INPUT).await
@@ -268,6 +279,9 @@ impl Shop {
             Callback::ReviewReject(id) => self.decide_review(actor, m, OrderId(id), Ruling::Reject).await,
             Callback::RefundApprove(id) => self.decide_refund(actor, m, ClaimId(id), Ruling::Approve).await,
             Callback::RefundReject(id) => self.decide_refund(actor, m, ClaimId(id), Ruling::Reject).await,
+            Callback::WarrantyReplace(id) => self.warranty_replace(actor, m, id).await,
+            Callback::WarrantyRefund(id) => self.warranty_refund(actor, m, id).await,
+            Callback::WarrantyReject(id) => self.warranty_reject(actor, m, id).await,
             _ => Ok(None),
         }
     }
@@ -304,6 +318,7 @@ impl Shop {
             Callback::CancelOrder(id) => self.cancel_order(actor, id).await,
             Callback::OrderStatus(id) => self.order_status(actor, id).await,
             Callback::RefundRequest(id) => self.request_refund(actor, id).await,
+            Callback::WarrantyClaim(id) => self.claim_warranty(actor, id).await,
             Callback::History(page) => shown(self.history(actor, page, m).await),
             Callback::Resend(id) => self.resend_goods(actor, id).await,
             Callback::Deposit => shown(self.ask_deposit(actor).await),
@@ -315,7 +330,10 @@ impl Shop {
             Callback::ReviewApprove(_)
             | Callback::ReviewReject(_)
             | Callback::RefundApprove(_)
-            | Callback::RefundReject(_) => self.admin_button(actor, m, cb).await,
+            | Callback::RefundReject(_)
+            | Callback::WarrantyReplace(_)
+            | Callback::WarrantyRefund(_)
+            | Callback::WarrantyReject(_) => self.admin_button(actor, m, cb).await,
         }
     }
 }

@@ -63,6 +63,17 @@ pub enum Flow {
         nonce: u32,
         pending: Box<crate::shop::admin::segments::Pending>,
     },
+    /// `[Klaim Garansi]`: waiting for what is wrong with the item (text, or a photo with a caption).
+    WarrantyProblem {
+        item_id: i64,
+    },
+    /// An admin's `[Tolak]` on a warranty claim: waiting for the reason; `message_id` in `chat`
+    /// is the claim notice to edit.
+    WarrantyReason {
+        claim_id: i64,
+        chat: i64,
+        message_id: Option<i64>,
+    },
 }
 
 impl Flow {

@@ -65,6 +65,34 @@ const UPGRADES: &[&str] = &[
          created_at      INTEGER NOT NULL,
          CHECK (refunded_at IS NULL OR charge_id IS NOT NULL)
      );",
+    // 7 → 8 (issue 18, warranty claims): a warranty length per product, and the claims on
+    // delivered items (one open claim per item; a replacement item is linked to one claim, a
+    // refund to one ledger row).
+    "ALTER TABLE products ADD COLUMN warranty_days INTEGER NOT NULL DEFAULT 0
+         CHECK (typeof(warranty_days) = 'integer' AND warranty_days >= 0);
+     CREATE TABLE warranty_claims (
+         id              INTEGER PRIMARY KEY,
+         order_id        INTEGER NOT NULL REFERENCES orders(id),
+         item_id         INTEGER NOT NULL REFERENCES stock_items(id),
+         product_id      INTEGER NOT NULL,
+         user_id         INTEGER NOT NULL REFERENCES users(id),
+         problem         TEXT    NOT NULL DEFAULT '',
+         photo           TEXT,
+         status          TEXT    NOT NULL DEFAULT 'open'
+                         CHECK (status IN ('open', 'waiting', 'replaced', 'refunded', 'rejected')),
+         replacement_id  INTEGER UNIQUE REFERENCES stock_items(id),
+         ledger_id       INTEGER UNIQUE REFERENCES ledger(id),
+         amount          INTEGER CHECK (amount IS NULL OR (typeof(amount) = 'integer' AND amount >= 0)),
+         reason          TEXT,
+         decided_by      INTEGER,
+         decided_at      INTEGER,
+         created_at      INTEGER NOT NULL,
+         CHECK ((status = 'replaced') = (replacement_id IS NOT NULL)),
+         CHECK (status = 'refunded' OR ledger_id IS NULL)
+     );
+     CREATE UNIQUE INDEX warranty_claims_open ON warranty_claims(item_id) WHERE status IN ('open', 'waiting');
+     CREATE INDEX warranty_claims_user ON warranty_claims(user_id, id);
+     CREATE INDEX warranty_claims_waiting ON warranty_claims(product_id, id) WHERE status = 'waiting';",
 ];
 
 pub const LATEST: i64 = 1 + UPGRADES.len() as i64;
@@ -158,6 +186,7 @@ mod tests {
              DROP TABLE restock_subscriptions;
              ALTER TABLE products DROP COLUMN price_tiers;
              DROP TABLE product_stars; DROP TABLE stars_payments;
+             DROP TABLE warranty_claims; ALTER TABLE products DROP COLUMN warranty_days;
              PRAGMA user_version = 1;",
         )
         .unwrap();

@@ -25,6 +25,7 @@ pub mod stats;
 pub mod stock;
 pub mod users;
 pub mod vouchers;
+pub mod warranty;
 pub mod writer;
 
 use std::{path::Path, sync::Arc, time::Duration};

@@ -29,7 +29,26 @@ const RULES: &[Rule] = &[
         what: "refund tanpa pesanan produk yang direfund",
         sql: "SELECT l.id FROM ledger l LEFT JOIN orders o ON o.id = l.order_id
               WHERE l.kind = 'refund' AND NOT (o.id IS NOT NULL AND o.kind = 'order' AND o.status = 'refunded'
-                    AND o.user_id = l.user_id AND l.amount > 0 AND l.amount <= o.total)",
+                    AND o.user_id = l.user_id AND l.amount > 0 AND l.amount <= o.total)
+                AND l.id NOT IN (SELECT ledger_id FROM warranty_claims WHERE ledger_id IS NOT NULL)",
+    },
+    Rule {
+        what: "refund garansi tanpa klaim yang cocok (pemilik, jumlah, pesanan)",
+        sql: "SELECT l.id FROM ledger l JOIN warranty_claims w ON w.ledger_id = l.id LEFT JOIN orders o ON o.id = w.order_id
+              WHERE NOT (l.kind = 'refund' AND w.status = 'refunded' AND l.user_id = w.user_id AND l.amount = w.amount
+                    AND l.order_id IS NULL AND o.id IS NOT NULL AND o.user_id = w.user_id AND l.amount <= o.total)",
+    },
+    Rule {
+        what: "klaim garansi direfund tanpa tepat satu entri ledger",
+        sql: "SELECT w.id FROM warranty_claims w WHERE w.status = 'refunded'
+              AND (w.amount IS NULL OR (w.amount > 0) <> (w.ledger_id IS NOT NULL))",
+    },
+    Rule {
+        what: "item pengganti garansi yang tidak terjual tepat sekali di pesanan klaimnya",
+        sql: "SELECT w.id FROM warranty_claims w LEFT JOIN stock_items s ON s.id = w.replacement_id
+              WHERE w.replacement_id IS NOT NULL AND NOT (s.id IS NOT NULL AND s.status = 'sold'
+                    AND s.order_id = w.order_id AND s.product_id = w.product_id AND w.status = 'replaced'
+                    AND s.id <> w.item_id)",
     },
     Rule {
         what: "potongan saldo tanpa pembelian SALDO yang cocok",
@@ -69,7 +88,8 @@ const RULES: &[Rule] = &[
     Rule {
         what: "pesanan lunas yang jumlah item terjualnya tidak sama dengan jumlah yang dibeli",
         sql: "SELECT o.id FROM orders o WHERE o.kind = 'order' AND o.status = 'paid'
-              AND (SELECT count(*) FROM stock_items s WHERE s.order_id = o.id AND s.status = 'sold')
+              AND (SELECT count(*) FROM stock_items s WHERE s.order_id = o.id AND s.status = 'sold'
+                   AND s.id NOT IN (SELECT replacement_id FROM warranty_claims WHERE replacement_id IS NOT NULL))
                   <> (SELECT coalesce(sum(quantity), 0) FROM order_items i WHERE i.order_id = o.id)",
     },
     Rule {

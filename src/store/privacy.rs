@@ -47,6 +47,8 @@ pub fn export(conn: &Connection, id: i64) -> Result<Option<Value>, StoreError> {
                                        WHERE o.user_id = ?1 AND s.status = 'sold' ORDER BY s.id", id)?,
         "ledger": rows(conn, "SELECT kind, amount, balance_after, note, created_at FROM ledger WHERE user_id = ?1 ORDER BY id", id)?,
         "refund_claims": rows(conn, "SELECT order_id, days_used, amount, status, created_at FROM refund_claims WHERE user_id = ?1", id)?,
+        "warranty_claims": rows(conn, "SELECT w.id, o.invoice_id, w.product_id, w.problem, w.photo, w.status, w.amount, w.reason, w.created_at
+                                       FROM warranty_claims w JOIN orders o ON o.id = w.order_id WHERE w.user_id = ?1 ORDER BY w.id", id)?,
         "restock_alerts": rows(conn, "SELECT product_id, created_at FROM restock_subscriptions WHERE user_id = ?1", id)?,
         "vouchers_used": rows(conn, "SELECT code, amount, used_at FROM vouchers WHERE used_by = ?1", id)?,
         "exported_at": now(),
@@ -78,6 +80,8 @@ pub fn erase(conn: &mut Connection, id: i64) -> Result<bool, StoreError> {
     tx.execute("DELETE FROM relay WHERE user_id = ?1", [id])?;
     // Restock subscriptions say what the person wanted to buy.
     super::restock::forget(&tx, id)?;
+    // Warranty claims keep their money facts; what the person wrote and the photo go.
+    super::warranty::forget(&tx, id)?;
     tx.execute("DELETE FROM outbox WHERE chat_id = ?1 AND sent_at IS NULL AND order_id IS NULL", [id])?;
     // Admin notices of the person's orders and deposits name the buyer: keep only the id.
     let notices: Vec<(i64, String)> = tx

@@ -13,7 +13,8 @@ const SELECT: &str = "
     SELECT p.id, p.name, p.description, c.name, p.price, p.reseller_price, p.discount_kind,
            p.discount_value, c.discount_kind, c.discount_value, p.sold_count, p.active,
            (SELECT count(*) FROM stock_items s WHERE s.product_id = p.id AND s.status = 'available'),
-           p.price_tiers
+           p.price_tiers,
+           p.warranty_days
     FROM products p LEFT JOIN categories c ON c.id = p.category_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Product> {
@@ -32,6 +33,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Product> {
         active: r.get(11)?,
         stock: r.get(12)?,
         tiers: crate::domain::tiers::from_column(r.get::<_, Option<String>>(13)?.as_deref()),
+        warranty_days: r.get(14)?,
     })
 }
 

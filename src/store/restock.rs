@@ -56,28 +56,37 @@ pub fn waiting(conn: &Connection) -> Result<HashMap<i64, i64>, StoreError> {
 pub struct Arrival {
     pub report: ImportReport,
     pub alert: Option<(i64, i64)>,
+    /// What `first` returned: the ids of the warranty claims served from the new stock.
+    pub served: Vec<i64>,
 }
 
-/// `/addstock`: adds the items and, when something was added, turns the product's subscriptions
-/// into one restock broadcast of `content` (recipients who can still be reached) and ends them,
-/// all in one transaction.
+/// `/addstock`: adds the items, lets `first` take what it needs before anything is sellable
+/// (waiting warranty claims are served first), and, when something is left on sale, turns the
+/// product's subscriptions into one restock broadcast of `content` (recipients who can still be
+/// reached) and ends them, all in one transaction.
 pub fn stock_arrived(
     conn: &mut Connection,
     product: i64,
     items: &[String],
     admin: i64,
     content: &Content,
+    first: impl FnOnce(&Connection) -> Result<Vec<i64>, StoreError>,
 ) -> Result<Arrival, StoreError> {
     super::writer::transaction(conn, |tx| {
-        let report = add_in(tx, product, items)?;
+        let mut report = add_in(tx, product, items)?;
         if report.added == 0 {
-            return Ok(Arrival { report, alert: None });
+            return Ok(Arrival { report, alert: None, served: Vec::new() });
+        }
+        let served = first(tx)?;
+        report.total = super::stock::available(tx, product)?;
+        if report.total == 0 {
+            return Ok(Arrival { report, alert: None, served });
         }
         let waiting: i64 = tx
             .prepare_cached("SELECT count(*) FROM restock_subscriptions WHERE product_id = ?1")?
             .query_row([product], |r| r.get(0))?;
         if waiting == 0 {
-            return Ok(Arrival { report, alert: None });
+            return Ok(Arrival { report, alert: None, served });
         }
         let alert = broadcasts::open(tx, admin, RESTOCK, content, Some(product))?;
         tx.execute("DELETE FROM restock_subscriptions WHERE product_id = ?1", [product])?;
@@ -85,7 +94,7 @@ pub fn stock_arrived(
             // Nobody reachable waited: nothing for the engine to send (and no summary).
             broadcasts::finish(tx, alert.0)?;
         }
-        Ok(Arrival { report, alert: Some(alert) })
+        Ok(Arrival { report, alert: Some(alert), served })
     })
 }
 
@@ -122,11 +131,11 @@ mod tests {
         assert!(subscribe(&c, 7, 2).unwrap());
         assert_eq!(waiting(&c).unwrap().get(&7), Some(&2));
         let content = Content::Text { text: "t".into() };
-        let a = stock_arrived(&mut c, 7, &["a".into()], 3, &content).unwrap();
+        let a = stock_arrived(&mut c, 7, &["a".into()], 3, &content, |_| Ok(Vec::new())).unwrap();
         assert_eq!(a.report.added, 1);
         assert_eq!(a.alert.map(|(_, n)| n), Some(2));
         assert!(waiting(&c).unwrap().is_empty());
-        let again = stock_arrived(&mut c, 7, &["b".into()], 3, &content).unwrap();
+        let again = stock_arrived(&mut c, 7, &["b".into()], 3, &content, |_| Ok(Vec::new())).unwrap();
         assert!(again.alert.is_none());
     }
 }

@@ -41,3 +41,4 @@ mod stars;
 mod storage;
 mod tiers;
 mod voucher_links;
+mod warranty;

@@ -59,6 +59,7 @@ fn product_of(new: &NewProduct) -> Product {
         active: true,
         stock: 0,
         tiers: Vec::new(),
+        warranty_days: 0,
     }
 }
 

@@ -100,6 +100,7 @@ impl Shop {
             AdminCommand::PriceRess { product_id, price } => self.set_reseller_price(actor, product_id, price).await,
             AdminCommand::Tier { product_id, change } => self.set_tiers(actor, product_id, change).await,
             AdminCommand::ExportStock(id) => self.export_stock(actor, id).await,
+            AdminCommand::Warranty { product_id, days } => self.set_warranty(actor, product_id, days).await,
             AdminCommand::ListStock(id) => self.list_stock(actor, id).await,
             AdminCommand::Info(id) => self.user_info(actor, id).await,
             AdminCommand::Pm { user_id, text } => self.pm(actor, user_id, text).await,

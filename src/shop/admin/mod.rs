@@ -27,3 +27,5 @@ pub mod stock;
 pub mod tiers;
 /// Look-up, messages, balance, bans and roles of users.
 pub mod users;
+/// `/garansi` and the decisions on warranty claims.
+pub mod warranty;

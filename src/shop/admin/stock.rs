@@ -36,7 +36,17 @@ impl Shop {
                         text: texts::restock_alert(&p.name),
                         buttons: vec![vec![Button::cb(texts::BTN_OPEN_PRODUCT, Callback::Product(id))]],
                     };
-                    Ok(Some(store::restock::stock_arrived(c, id, &import.items, admin, &content)?))
+                    // Waiting warranty claims are served first, oldest first, in the transaction
+                    // that adds the stock: what they take is never on sale.
+                    let serve = |tx: &rusqlite::Connection| {
+                        let served = store::warranty::serve_waiting(tx, id)?;
+                        for (claim, item) in &served {
+                            let delivery = super::warranty::replacement_delivery(claim, item);
+                            store::outbox::enqueue(tx, &delivery, Some(claim.order_id))?;
+                        }
+                        Ok(served.iter().map(|(c, _)| c.id).collect())
+                    };
+                    Ok(Some(store::restock::stock_arrived(c, id, &import.items, admin, &content, serve)?))
                 }
             })
             .await?;
@@ -50,14 +60,28 @@ impl Shop {
                 if a.alert.is_some() {
                     self.broadcast_wake.notify_one();
                 }
+                if !a.served.is_empty() {
+                    self.outbox_wake.notify_one();
+                }
+                for claim in &a.served {
+                    let served = admin_entry(actor, AuditAction::WarrantyReplaced)
+                        .entity("warranty_claim", *claim)
+                        .meta(json!({"product": id, "served_on_restock": true}));
+                    if let Err(e) = self.db.append_audit(served).await {
+                        tracing::error!(error = %e, claim, "audit: warranty claim served on restock not recorded");
+                    }
+                }
                 let alerted = a.alert.map_or(0, |(_, n)| n);
                 let mut text = texts::stock_added(id, r.added, r.duplicates, r.total);
+                if !a.served.is_empty() {
+                    text.push_str(&texts::warranty::served_on_restock(a.served.len()));
+                }
                 if alerted > 0 {
                     text.push_str(&texts::restock_alerts_queued(alerted));
                 }
                 self.say(actor, &text).await?;
                 Ok(Some(admin_entry(actor, AuditAction::StockAdded).entity("product", id).after(
-                    json!({"added": r.added, "duplicates": r.duplicates, "available": r.total, "restock_alerts": alerted}),
+                    json!({"added": r.added, "duplicates": r.duplicates, "available": r.total, "restock_alerts": alerted, "warranty_served": a.served.len()}),
                 )))
             }
         }

@@ -21,9 +21,19 @@ use crate::{
 impl Shop {
     /// `/info`: read only, so nothing beyond the command itself is audited.
     pub(super) async fn user_info(&self, actor: &Actor, id: i64) -> Result<Option<Entry>> {
-        let info = self.db.call(move |c| store::users::info(c, id)).await?;
-        let Some(info) = info else { return self.missing_user(actor, id).await };
-        self.say(actor, &texts::user_info(&info, self.config.is_env_admin(id))).await?;
+        let info = self
+            .db
+            .call(move |c| {
+                let claims = (store::warranty::count_of(c, id)?, store::warranty::latest_of(c, id, 5)?);
+                Ok(store::users::info(c, id)?.map(|i| (i, claims)))
+            })
+            .await?;
+        let Some((info, (count, latest))) = info else { return self.missing_user(actor, id).await };
+        let mut text = texts::user_info(&info, self.config.is_env_admin(id));
+        let latest: Vec<_> =
+            latest.into_iter().map(|c| (c.id, c.invoice_id, c.status.as_str().to_string(), c.created_at)).collect();
+        text.push_str(&texts::warranty::info_block(count, &latest));
+        self.say(actor, &text).await?;
         Ok(None)
     }
 

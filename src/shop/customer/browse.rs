@@ -348,6 +348,7 @@ mod tests {
             stock: 999_999_999,
             // The most tiers, with the longest numbers.
             tiers: (0..5).map(|i| Tier { min_qty: 99_996 + i, percent: 86 + i }).collect(),
+            warranty_days: 0,
         }
     }
 

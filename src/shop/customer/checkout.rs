@@ -911,6 +911,8 @@ impl Shop {
             })
             .await?;
         self.outbox_wake.notify_one();
+        // The items still under warranty, each with its [Klaim Garansi].
+        self.warranty_offer(actor, order_id).await?;
         Ok((queued > 0).then(|| texts::RESENT.to_string()))
     }
 }

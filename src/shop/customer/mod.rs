@@ -10,3 +10,4 @@ pub mod refund;
 pub mod relay;
 pub mod restock;
 pub mod stars;
+pub mod warranty;
