@@ -108,6 +108,14 @@ pub fn refunded_admin(claim: i64, amount: i64) -> String {
 pub fn rejected_admin(claim: i64) -> String {
     format!("❌ Klaim #{claim} ditolak. Alasan sudah dikirim ke pembeli.")
 }
+/// `[Refund]` on an item paid in Stars: no partial Stars refunds exist, and rupiah would come from nothing.
+pub fn refund_paid_in_stars(invoice: &str) -> String {
+    format!(
+        "Pesanan {} dibayar dengan Stars, jadi tidak bisa dikembalikan ke saldo. Pilih [Ganti], atau kembalikan seluruh Stars-nya dengan /refundstars {}.",
+        esc(invoice),
+        esc(invoice)
+    )
+}
 pub const ALREADY_DECIDED: &str = "Klaim ini sudah diproses.";
 pub fn ask_reason(claim: i64) -> String {
     format!("Tulis alasan penolakan klaim #{claim} untuk pembeli.\n{}", leave_hint!())

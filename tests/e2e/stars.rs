@@ -359,3 +359,46 @@ async fn a_failed_automatic_refund_is_flagged_and_retried_by_an_admin() {
     assert_eq!(deliveries(&app, u, &inv.payload), 0);
     assert_db_check(&app).await;
 }
+
+/// A warranty `[Refund]` on an item paid in Stars would credit rupiah that never came in:
+/// refused with the way out (`[Ganti]` or `/refundstars`); `[Ganti]` still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warranty_refund_on_a_stars_item_credits_no_rupiah() {
+    let mut app = App::start().await;
+    shop(&mut app, 7, &["wr-a:p1", "wr-b:p2"]).await;
+    app.admin("/garansi 7|30", "aransi").await;
+    app.admin("/stars on", "AKTIF").await;
+    app.admin("/setstars 7 45", "45 Stars").await;
+    let u = 7601;
+    app.onboard(u).await;
+    let inv = buy_with_stars(&mut app, u, 7, 1).await;
+    app.tg.pay_invoice(&FakeUser::new(u), &inv, SLOW).await;
+    wait_msg(&app, u, &[DELIVERED, &inv.payload]).await;
+
+    app.say(u, "AKUN");
+    app.wait_text(u, "Akun Saya").await;
+    app.press(u, "Riwayat Transaksi");
+    app.wait_text(u, "Riwayat Transaksi").await;
+    app.press(u, "Kirim ulang");
+    app.wait_text(u, "Item yang masih bergaransi").await;
+    app.press(u, "Klaim Garansi");
+    app.wait_text(u, "Apa masalahnya?").await;
+    app.say(u, "Tidak bisa login");
+    let notice = app.wait_text_any(ADMIN, "Tidak bisa login").await;
+    let data = |prefix: &str| {
+        notice.inline_buttons.iter().flatten().find_map(|b| b.callback_data.clone().filter(|d| d.starts_with(prefix)))
+    };
+    app.press_data(ADMIN, notice.message_id, &data("wf:").unwrap());
+    let answer = app.wait_answer(ADMIN).await;
+    assert!(answer.contains("dibayar dengan Stars") && answer.contains("/refundstars"), "{answer}");
+    let s = stats(&app).await;
+    assert_eq!(num(&s, "/ledger_sum"), 0, "no rupiah from a Stars payment: {s:#}");
+
+    app.press_data(ADMIN, notice.message_id, &data("wg:").unwrap());
+    wait_msg(&app, u, &["Item pengganti garansi"]).await;
+    let s = wait_stats(&app, "outbox drained", |s| num(s, "/outbox/pending") == 0).await;
+    assert_eq!(num(&s, "/stock/sold"), 2, "{s:#}");
+    assert_invariants(&s);
+    assert_db_check(&app).await;
+    app.finish().await;
+}
