@@ -105,6 +105,12 @@ CREATE TABLE stock_items (
     order_id        INTEGER REFERENCES orders(id),    -- one column: an item belongs to at most one order
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
+    -- issue 18: an item dated with [s/d YYYY-MM-DD] is valid until valid_until (end of that WIB
+    -- day, UTC) and offered only while sell_until (valid_until − invoice lifetime) lies ahead
+    valid_until     INTEGER,
+    sell_until      INTEGER,
+    -- the one reminder its buyer gets before it expires (NULL = not sent yet)
+    reminded_at     INTEGER,
     -- reserved and sold items have an order, available and deleted ones have none
     CHECK ((status IN ('reserved', 'sold')) = (order_id IS NOT NULL))
 );

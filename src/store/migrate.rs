@@ -45,6 +45,11 @@ const UPGRADES: &[&str] = &[
          PRIMARY KEY (product_id, user_id)
      ) WITHOUT ROWID;
      CREATE INDEX restock_subscriptions_user ON restock_subscriptions(user_id);",
+    // 5 → 6 (issue 18): expiring stock, an item's valid-until, its sell-by and its buyer's one
+    // reminder. Older items have no limit (NULL).
+    "ALTER TABLE stock_items ADD COLUMN valid_until INTEGER;
+     ALTER TABLE stock_items ADD COLUMN sell_until INTEGER;
+     ALTER TABLE stock_items ADD COLUMN reminded_at INTEGER;",
 ];
 
 pub const LATEST: i64 = 1 + UPGRADES.len() as i64;
@@ -136,6 +141,8 @@ mod tests {
              ALTER TABLE orders DROP COLUMN va_bank; ALTER TABLE orders DROP COLUMN va_number;
              ALTER TABLE users DROP COLUMN pending_voucher; ALTER TABLE users DROP COLUMN pending_voucher_at;
              DROP TABLE restock_subscriptions;
+             ALTER TABLE stock_items DROP COLUMN valid_until; ALTER TABLE stock_items DROP COLUMN sell_until;
+             ALTER TABLE stock_items DROP COLUMN reminded_at;
              PRAGMA user_version = 1;",
         )
         .unwrap();
