@@ -116,6 +116,8 @@ CREATE TABLE stock_items (
 );
 CREATE INDEX stock_available ON stock_items(product_id, status, id);
 CREATE INDEX stock_order ON stock_items(order_id) WHERE order_id IS NOT NULL;
+-- The daily expiring-stock note (issue 18) reads the dated items on sale by sell-by.
+CREATE INDEX stock_expiring ON stock_items(sell_until) WHERE valid_until IS NOT NULL AND status = 'available';
 -- No duplicate live content per product (duplicates are skipped on /addstock).
 CREATE UNIQUE INDEX stock_unique_live ON stock_items(product_id, content) WHERE status IN ('available', 'reserved');
 

@@ -49,7 +49,8 @@ const UPGRADES: &[&str] = &[
     // reminder. Older items have no limit (NULL).
     "ALTER TABLE stock_items ADD COLUMN valid_until INTEGER;
      ALTER TABLE stock_items ADD COLUMN sell_until INTEGER;
-     ALTER TABLE stock_items ADD COLUMN reminded_at INTEGER;",
+     ALTER TABLE stock_items ADD COLUMN reminded_at INTEGER;
+     CREATE INDEX stock_expiring ON stock_items(sell_until) WHERE valid_until IS NOT NULL AND status = 'available';",
 ];
 
 pub const LATEST: i64 = 1 + UPGRADES.len() as i64;
@@ -141,8 +142,8 @@ mod tests {
              ALTER TABLE orders DROP COLUMN va_bank; ALTER TABLE orders DROP COLUMN va_number;
              ALTER TABLE users DROP COLUMN pending_voucher; ALTER TABLE users DROP COLUMN pending_voucher_at;
              DROP TABLE restock_subscriptions;
+             DROP INDEX stock_expiring; ALTER TABLE stock_items DROP COLUMN reminded_at;
              ALTER TABLE stock_items DROP COLUMN valid_until; ALTER TABLE stock_items DROP COLUMN sell_until;
-             ALTER TABLE stock_items DROP COLUMN reminded_at;
              PRAGMA user_version = 1;",
         )
         .unwrap();

@@ -13,6 +13,7 @@ macro_rules! sellable {
 pub mod audit;
 pub mod broadcasts;
 pub mod check;
+pub mod expiry;
 pub mod groups;
 pub mod jobs;
 pub mod ledger;

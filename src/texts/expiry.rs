@@ -1,7 +1,15 @@
 //! Expiring stock's words (issue 18 point 6): the import report's lines about `[s/d …]` dates and
 //! the valid-until shown to admins.
 
-use crate::domain::{expiry::Refusal, time::wib};
+use crate::{
+    domain::{
+        expiry::Refusal,
+        time::{wib, wib_day_label},
+    },
+    store::expiry::ProductExpiry,
+};
+
+use super::esc;
 
 /// Added to the `/addstock` report when a line carried a date or was refused for one.
 pub fn import_lines(dated: usize, refused: &[(usize, Refusal)]) -> String {
@@ -36,4 +44,26 @@ pub fn listed_until(valid_until: Option<i64>, expired: bool) -> String {
         (Some(v), false) => format!(" · s/d {}", wib(v - 60)),
         (Some(v), true) => format!(" · s/d {} (kedaluwarsa, tidak dijual)", wib(v - 60)),
     }
+}
+
+/// The admins' daily note: what went past its sell-by since the last note, what expires soon.
+pub fn daily_note(day: i64, lines: &[ProductExpiry]) -> String {
+    let mut s = format!("⏳ <b>Stok berbatas waktu</b> ({})", wib_day_label(day));
+    let expired: Vec<&ProductExpiry> = lines.iter().filter(|l| l.expired > 0).collect();
+    if !expired.is_empty() {
+        s.push_str("\n\nKedaluwarsa (tidak dijual lagi):");
+        for l in expired {
+            s.push_str(&format!("\n• {} (ID {}): {} item", esc(&l.name), l.product_id, l.expired));
+        }
+    }
+    let soon: Vec<&ProductExpiry> = lines.iter().filter(|l| l.soon > 0).collect();
+    if !soon.is_empty() {
+        s.push_str("\n\nKedaluwarsa dalam 3 hari:");
+        for l in soon {
+            let first = l.first_until.map(|v| format!(", terdekat s/d {}", wib(v - 60))).unwrap_or_default();
+            s.push_str(&format!("\n• {} (ID {}): {} item{first}", esc(&l.name), l.product_id, l.soon));
+        }
+    }
+    s.push_str("\n\nLihat item: /liststock ID · hapus: /delstock ID|stock_id");
+    s
 }

@@ -1,13 +1,15 @@
 //! Expiring stock end to end (issue 18 point 6): `[s/d YYYY-MM-DD]` item lines on `/addstock`,
 //! a past or malformed date refused and reported, a dated item sold while valid, an item past its
 //! sell-by (valid-until − invoice lifetime) neither counted nor offered, `/liststock` showing the
-//! valid-until, and `db check` flagging an item sold after its valid-until.
+//! valid-until, `db check` flagging an item sold after its valid-until, and the admins' daily note.
 
 use std::time::Duration;
 
 use chrono::{Duration as Days, NaiveDate, Utc};
 
-use crate::common::{flat_labels, App};
+use crate::common::{flat_labels, App, ADMIN};
+
+const NOTE: &str = "Stok berbatas waktu";
 use crate::pay_support::{assert_db_check, buy_qris, pay, wait_msg, DELIVERED};
 
 /// Today's WIB calendar day.
@@ -111,6 +113,9 @@ async fn an_item_past_its_sell_by_is_no_longer_counted_or_offered() {
     let report =
         app.admin(&format!("/addstock 1|{} soon-1\nplain-1", token(today_wib())), "Total stok tersedia").await.text;
     assert!(report.contains("Ditambahkan: 2") && report.contains("Total stok tersedia: 2"), "{report}");
+    // The daily note: the item expires within 3 days (today), sent once through the outbox.
+    let note = wait_msg(&app, ADMIN, &[NOTE]).await.text;
+    assert!(note.contains("Kedaluwarsa dalam 3 hari") && note.contains("Produk 1 (ID 1): 1 item"), "{note}");
     let u = 7201;
     app.onboard(u).await;
     assert!(card_text(&mut app, u, 1).await.contains("Stok: 2"));
@@ -140,5 +145,13 @@ async fn an_item_past_its_sell_by_is_no_longer_counted_or_offered() {
     let listed = app.admin("/liststock 1", "Item stok tersedia").await.text;
     assert!(listed.contains("soon-1") && listed.contains("kedaluwarsa, tidak dijual"), "{listed}");
     assert_db_check(&app).await;
+
+    // Not twice the same WIB day, also after a restart.
+    app.restart().await;
+    app.admin("/stock", "Stok Produk").await;
+    let since = app.calls_len();
+    app.assert_silent(ADMIN, since).await;
+    let notes = app.tg.all_messages(ADMIN).into_iter().filter(|m| m.text.contains(NOTE)).count();
+    assert_eq!(notes, 1, "{}", app.transcript(ADMIN));
     app.finish().await;
 }

@@ -1,0 +1,54 @@
+//! The daily expiring-stock note to admins (issue 18 point 6). Once per WIB day, when there is
+//! something to say: the items whose sell-by passed since the last note (no longer offered, still
+//! in stock for `/liststock` and `/delstock`) and those that expire within
+//! [`SOON_DAYS`] days, per product. Nothing expiring: no note, so a shop without dated stock never
+//! hears of it. A separate note rather than a line elsewhere: the shop has no daily digest (the
+//! notice digest only batches notices due together), and this note asks the owner to act.
+
+use crate::{
+    domain::time::wib_day,
+    shop::{Result, Shop},
+    store::{self, outbox::Message},
+    texts,
+};
+
+/// "What expires soon" reaches this many days ahead.
+pub const SOON_DAYS: i64 = 3;
+
+impl Shop {
+    /// Sends today's note through the outbox if it is due and has content; true when it did.
+    /// The claim (a done `jobs` row keyed by the WIB day) and the messages are one transaction:
+    /// a restart neither loses nor repeats it.
+    pub(crate) async fn expiry_note(&self) -> Result<bool> {
+        let t = store::now();
+        let day = wib_day(t);
+        if self.db.call(move |c| store::expiry::noted(c, day)).await? {
+            return Ok(false);
+        }
+        let recipients = self.notice_recipients().await?;
+        let sent = self
+            .db
+            .write(move |c| {
+                store::writer::transaction(c, |tx| {
+                    if store::expiry::noted(tx, day)? {
+                        return Ok(false);
+                    }
+                    let since = store::expiry::last_note_at(tx)?;
+                    let lines = store::expiry::summary(tx, since, t, t + SOON_DAYS * 86_400)?;
+                    if lines.is_empty() || !store::expiry::claim(tx, day, t)? {
+                        return Ok(false);
+                    }
+                    let text = texts::expiry::daily_note(day, &lines);
+                    for chat in &recipients {
+                        store::outbox::enqueue(tx, &Message::text(*chat, text.clone()), None)?;
+                    }
+                    Ok(true)
+                })
+            })
+            .await?;
+        if sent {
+            self.outbox_wake.notify_one();
+        }
+        Ok(sent)
+    }
+}
