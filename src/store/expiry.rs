@@ -108,3 +108,55 @@ mod tests {
         assert!(super::super::jobs::due(&c, 10).unwrap().is_empty());
     }
 }
+
+/// One buyer's reminder: the items of one product in one paid order that expire soon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reminder {
+    pub order_id: i64,
+    pub user_id: i64,
+    pub product_id: i64,
+    pub product_name: String,
+    pub items: i64,
+    pub valid_until: i64,
+}
+
+/// Sold items of paid orders whose reminder is due and not sent: `early` seconds before their
+/// valid-until if bought before that, else `late` seconds before it if bought before that (an
+/// item bought with less time left gets none). Buyers who erased their data get none.
+pub fn due_reminders(conn: &Connection, now: i64, early: i64, late: i64) -> Result<Vec<Reminder>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.order_id, o.user_id, s.product_id, p.name, count(*), min(s.valid_until)
+         FROM stock_items s JOIN orders o ON o.id = s.order_id JOIN products p ON p.id = s.product_id
+              JOIN users u ON u.id = o.user_id
+         WHERE s.status = 'sold' AND s.valid_until IS NOT NULL AND s.reminded_at IS NULL AND s.valid_until > ?1
+           AND o.status = 'paid' AND u.erased = 0
+           AND CASE WHEN coalesce(o.paid_at, o.created_at) < s.valid_until - ?2 THEN s.valid_until - ?2
+                    WHEN coalesce(o.paid_at, o.created_at) < s.valid_until - ?3 THEN s.valid_until - ?3
+               END <= ?1
+         GROUP BY s.order_id, s.product_id ORDER BY s.order_id, s.product_id LIMIT 100",
+    )?;
+    let rows = stmt
+        .query_map(params![now, early, late], |r| {
+            Ok(Reminder {
+                order_id: r.get(0)?,
+                user_id: r.get(1)?,
+                product_id: r.get(2)?,
+                product_name: r.get(3)?,
+                items: r.get(4)?,
+                valid_until: r.get(5)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Marks one reminder sent; false when it was marked before (it is then not queued again).
+pub fn mark_reminded(tx: &Connection, r: &Reminder, now: i64) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "UPDATE stock_items SET reminded_at = ?3
+             WHERE order_id = ?1 AND product_id = ?2 AND status = 'sold' AND valid_until IS NOT NULL AND reminded_at IS NULL",
+        )?
+        .execute(params![r.order_id, r.product_id, now])?
+        > 0)
+}

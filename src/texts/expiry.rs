@@ -67,3 +67,15 @@ pub fn daily_note(day: i64, lines: &[ProductExpiry]) -> String {
     s.push_str("\n\nLihat item: /liststock ID · hapus: /delstock ID|stock_id");
     s
 }
+
+/// The button of a buyer's reminder: opens the product card.
+pub const BTN_BUY_AGAIN: &str = "Beli lagi";
+
+/// The one reminder a buyer gets before a time-limited item expires.
+pub fn reminder(product: &str, items: i64, valid_until: i64) -> String {
+    format!(
+        "⏳ {items} item <b>{}</b> yang Anda beli berlaku s/d {} WIB. Perlu lagi? Tekan Beli lagi.",
+        esc(product),
+        wib(valid_until - 60)
+    )
+}

@@ -25,6 +25,9 @@ pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
             if let Err(e) = shop.expiry_note().await {
                 tracing::error!(error = %e, "expiring stock note error");
             }
+            if let Err(e) = shop.expiry_reminders().await {
+                tracing::error!(error = %e, "expiring stock reminder error");
+            }
         }
         if super::pause(&mut shutdown, Duration::from_millis(500)).await {
             return;

@@ -10,6 +10,7 @@ use chrono::{Duration as Days, NaiveDate, Utc};
 use crate::common::{flat_labels, App, ADMIN};
 
 const NOTE: &str = "Stok berbatas waktu";
+const REMINDER: &str = "yang Anda beli berlaku s/d";
 use crate::pay_support::{assert_db_check, buy_qris, pay, wait_msg, DELIVERED};
 
 /// Today's WIB calendar day.
@@ -24,6 +25,13 @@ fn token(d: NaiveDate) -> String {
 /// Seconds until the current WIB day ends.
 fn seconds_left_today() -> i64 {
     quickcart::domain::expiry::end_of_wib_day(today_wib()) - Utc::now().timestamp()
+}
+
+/// The shop file, opened with the binary's key while it is stopped.
+fn open_db(app: &App) -> rusqlite::Connection {
+    let (path, key) = (app.data_dir().join("shop.db"), app.env["DATABASE_KEY"].clone());
+    let key = quickcart::config::DbKey::parse(&key).unwrap();
+    quickcart::store::open_one(&path, &key).unwrap()
 }
 
 /// The customer's card of product `id` (typed number).
@@ -80,11 +88,36 @@ async fn past_dates_are_refused_and_a_dated_item_is_sold_while_valid() {
     assert!(!delivery.text.contains("s/d"), "{}", delivery.text);
     assert_db_check(&app).await;
 
+    // The buyer's one reminder: seeded as bought two days ago and valid two more days (inside
+    // the 3-day window), it arrives with [Beli lagi], which opens the card; never a second one.
+    app.stop().await;
+    let t = Utc::now().timestamp();
+    let conn = open_db(&app);
+    conn.execute(
+        "UPDATE stock_items SET valid_until = ?1, sell_until = ?1 - 600 WHERE status = 'sold'",
+        [t + 2 * 86_400],
+    )
+    .unwrap();
+    conn.execute("UPDATE orders SET paid_at = ?1 WHERE status = 'paid'", [t - 2 * 86_400]).unwrap();
+    drop(conn);
+    app.spawn().await;
+    let reminder = wait_msg(&app, u, &[REMINDER]).await;
+    assert!(reminder.text.contains("Produk 1"), "{}", reminder.text);
+    assert_eq!(flat_labels(&reminder), vec!["Beli lagi".to_string()]);
+    app.press(u, "Beli lagi");
+    let opened = app.wait_text(u, "Stok: 0").await;
+    assert!(opened.text.contains("Produk 1"), "{}", opened.text);
+    app.restart().await;
+    app.admin("/stock", "Stok Produk").await;
+    let since = app.calls_len();
+    app.assert_silent(u, since).await;
+    let reminders = app.tg.all_messages(u).into_iter().filter(|m| m.text.contains(REMINDER)).count();
+    assert_eq!(reminders, 1, "{}", app.transcript(u));
+    assert_db_check(&app).await;
+
     // `db check` flags an item sold after its valid-until (here its date moved before the sale).
     app.stop().await;
-    let (path, key) = (app.data_dir().join("shop.db"), app.env["DATABASE_KEY"].clone());
-    let key = quickcart::config::DbKey::parse(&key).unwrap();
-    let conn = quickcart::store::open_one(&path, &key).unwrap();
+    let conn = open_db(&app);
     let n = conn.execute("UPDATE stock_items SET valid_until = 1, sell_until = 0 WHERE status = 'sold'", []).unwrap();
     assert_eq!(n, 1);
     drop(conn);

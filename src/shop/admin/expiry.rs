@@ -6,7 +6,10 @@
 //! notice digest only batches notices due together), and this note asks the owner to act.
 
 use crate::{
-    domain::time::wib_day,
+    domain::{
+        callback::{Button, Callback},
+        time::wib_day,
+    },
     shop::{Result, Shop},
     store::{self, outbox::Message},
     texts,
@@ -14,6 +17,10 @@ use crate::{
 
 /// "What expires soon" reaches this many days ahead.
 pub const SOON_DAYS: i64 = 3;
+/// A buyer is reminded this long before the item expires; if bought later than that, a day
+/// before; if bought with less than a day left, not at all.
+pub const REMIND_EARLY: i64 = 3 * 86_400;
+pub const REMIND_LATE: i64 = 86_400;
 
 impl Shop {
     /// Sends today's note through the outbox if it is due and has content; true when it did.
@@ -50,5 +57,41 @@ impl Shop {
             self.outbox_wake.notify_one();
         }
         Ok(sent)
+    }
+}
+
+impl Shop {
+    /// Queues the due buyer reminders (one per order and product, ever: `reminded_at` is set in
+    /// the transaction that queues it) with a `[Beli lagi]` button that opens the product card.
+    /// Returns how many were queued.
+    pub(crate) async fn expiry_reminders(&self) -> Result<usize> {
+        let t = store::now();
+        let queued = self
+            .db
+            .write(move |c| {
+                store::writer::transaction(c, |tx| {
+                    let mut n = 0;
+                    for r in store::expiry::due_reminders(tx, t, REMIND_EARLY, REMIND_LATE)? {
+                        if !store::expiry::mark_reminded(tx, &r, t)? {
+                            continue;
+                        }
+                        let payload = store::outbox::Payload::Text {
+                            text: texts::expiry::reminder(&r.product_name, r.items, r.valid_until),
+                            buttons: vec![vec![Button::cb(
+                                texts::expiry::BTN_BUY_AGAIN,
+                                Callback::Product(r.product_id),
+                            )]],
+                        };
+                        store::outbox::enqueue(tx, &Message::new(r.user_id, payload), Some(r.order_id))?;
+                        n += 1;
+                    }
+                    Ok(n)
+                })
+            })
+            .await?;
+        if queued > 0 {
+            self.outbox_wake.notify_one();
+        }
+        Ok(queued)
     }
 }
