@@ -188,3 +188,18 @@ async fn an_item_past_its_sell_by_is_no_longer_counted_or_offered() {
     assert_eq!(notes, 1, "{}", app.transcript(ADMIN));
     app.finish().await;
 }
+
+/// `quickcart demo`: `/addstock` with a valid-until date, a past one refused, `/liststock`
+/// showing the date.
+#[test]
+fn demo_script_adds_dated_stock() {
+    let script =
+        "/start\n:as admin\n/addstock 6|[s/d 2099-12-31] kursus-dated\\n[s/d 2000-01-01] kursus-old\n/liststock 6\n";
+    let (out, t) = crate::demo::run_demo(script);
+    assert!(out.status.success(), "{t}");
+    let report = crate::demo::answer_to(&t, "/addstock 6|[s/d 2099-12-31] kursus-dated\\n[s/d 2000-01-01] kursus-old")
+        .join("\n");
+    assert!(report.contains("Ditambahkan: 1") && report.contains("baris 2 (sudah/hampir kedaluwarsa)"), "{t}");
+    let listed = crate::demo::answer_to(&t, "/liststock 6").join("\n");
+    assert!(listed.contains("kursus-dated · s/d 31/12/2099 23:59"), "{t}");
+}
