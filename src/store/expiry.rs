@@ -2,6 +2,8 @@
 //! note and what expires soon, per product; and the once-per-WIB-day claim of the note (a `jobs`
 //! row of kind [`NOTE`], born done: it survives restarts and its unique key forbids a second).
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection};
 
 use super::StoreError;
@@ -107,6 +109,17 @@ mod tests {
         // The claim is not a job to run.
         assert!(super::super::jobs::due(&c, 10).unwrap().is_empty());
     }
+}
+
+/// For the admins' `/stock`: per product with dated unsold items, the earliest valid-until of
+/// those on sale and how many are past their sell-by (no longer offered).
+pub fn stock_overview(conn: &Connection, now: i64) -> Result<HashMap<i64, (Option<i64>, i64)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT product_id, min(CASE WHEN sell_until > ?1 THEN valid_until END), sum(sell_until <= ?1)
+         FROM stock_items WHERE status = 'available' AND valid_until IS NOT NULL GROUP BY product_id",
+    )?;
+    let rows = stmt.query_map([now], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?.collect::<Result<_, _>>()?;
+    Ok(rows)
 }
 
 /// One buyer's reminder: the items of one product in one paid order that expire soon.

@@ -79,3 +79,16 @@ pub fn reminder(product: &str, items: i64, valid_until: i64) -> String {
         wib(valid_until - 60)
     )
 }
+
+/// After a product's line in the admins' `/stock`: the earliest valid-until on sale, and how
+/// many unsold items expired (not offered; `/liststock` shows them).
+pub fn stock_suffix(first_until: Option<i64>, expired: i64) -> String {
+    let mut s = String::new();
+    if let Some(v) = first_until {
+        s.push_str(&format!(" · s/d {}", wib(v - 60)));
+    }
+    if expired > 0 {
+        s.push_str(&format!(" · ⏳ {expired} kedaluwarsa"));
+    }
+    s
+}

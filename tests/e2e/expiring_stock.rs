@@ -72,6 +72,9 @@ async fn past_dates_are_refused_and_a_dated_item_is_sold_while_valid() {
     }
 
     // The admin sees the valid-until (end of the WIB day) next to the item.
+    let stock = app.admin("/stock", "Stok Produk").await.text;
+    let shown = format!("· stok 1 · s/d {} 23:59", later.format("%d/%m/%Y"));
+    assert!(stock.contains(&shown), "{shown:?} in {stock}");
     let listed = app.admin("/liststock 1", "Item stok tersedia").await.text;
     let shown = format!("fresh-1|x 2026-01-01 · s/d {} 23:59", later.format("%d/%m/%Y"));
     assert!(listed.contains(&shown), "{shown:?} in {listed}");
@@ -174,7 +177,7 @@ async fn an_item_past_its_sell_by_is_no_longer_counted_or_offered() {
     let sold_out = app.wait_text_since(u, &m, "Produk 1").await;
     assert!(flat_labels(&sold_out).contains(&"Kabari saya".to_string()), "{}", sold_out.text);
     let stock = app.admin("/stock", "Stok Produk").await.text;
-    assert!(stock.lines().any(|l| l.starts_with("1. ") && l.ends_with("· stok 0")), "{stock}");
+    assert!(stock.lines().any(|l| l.starts_with("1. ") && l.ends_with("· stok 0 · ⏳ 1 kedaluwarsa")), "{stock}");
     let listed = app.admin("/liststock 1", "Item stok tersedia").await.text;
     assert!(listed.contains("soon-1") && listed.contains("kedaluwarsa, tidak dijual"), "{listed}");
     assert_db_check(&app).await;
