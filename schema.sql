@@ -108,11 +108,19 @@ CREATE TABLE stock_items (
     order_id        INTEGER REFERENCES orders(id),    -- one column: an item belongs to at most one order
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
+    -- issue 18: an item dated with [s/d YYYY-MM-DD] is valid until valid_until (end of that WIB
+    -- day, UTC) and offered only while sell_until (valid_until − invoice lifetime) lies ahead
+    valid_until     INTEGER,
+    sell_until      INTEGER,
+    -- the one reminder its buyer gets before it expires (NULL = not sent yet)
+    reminded_at     INTEGER,
     -- reserved and sold items have an order, available and deleted ones have none
     CHECK ((status IN ('reserved', 'sold')) = (order_id IS NOT NULL))
 );
 CREATE INDEX stock_available ON stock_items(product_id, status, id);
 CREATE INDEX stock_order ON stock_items(order_id) WHERE order_id IS NOT NULL;
+-- The daily expiring-stock note (issue 18) reads the dated items on sale by sell-by.
+CREATE INDEX stock_expiring ON stock_items(sell_until) WHERE valid_until IS NOT NULL AND status = 'available';
 -- No duplicate live content per product (duplicates are skipped on /addstock).
 CREATE UNIQUE INDEX stock_unique_live ON stock_items(product_id, content) WHERE status IN ('available', 'reserved');
 

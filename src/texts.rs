@@ -8,6 +8,7 @@ macro_rules! leave_hint {
     };
 }
 
+pub mod expiry;
 pub mod report;
 pub mod segments;
 pub mod stars;
@@ -922,15 +923,16 @@ pub fn export_caption(id: i64, n: usize) -> String {
 pub const STOCK_IDS_SHOWN: usize = 50;
 
 /// `/liststock id`: stock id and the start of each unsold item.
-pub fn stock_ids(id: i64, items: &[(i64, String)]) -> String {
+/// `items`: (stock id, content, what follows it, e.g. its valid-until from [`expiry::listed_until`]).
+pub fn stock_ids(id: i64, items: &[(i64, String, String)]) -> String {
     let mut s = format!("<b>Item stok tersedia produk {id}</b> ({} item)\nid stok · isi", items.len());
-    for (stock_id, content) in items.iter().take(STOCK_IDS_SHOWN) {
-        s.push_str(&format!("\n<code>{stock_id}</code> · {}", esc(&shorten(content, 40))));
+    for (stock_id, content, after) in items.iter().take(STOCK_IDS_SHOWN) {
+        s.push_str(&format!("\n<code>{stock_id}</code> · {}{}", esc(&shorten(content, 40)), esc(after)));
     }
     if items.len() > STOCK_IDS_SHOWN {
         s.push_str(&format!("\n… dan {} item lainnya (isi lengkap: /exportstock {id})", items.len() - STOCK_IDS_SHOWN));
     }
-    let first = items.first().map_or(0, |(s, _)| *s);
+    let first = items.first().map_or(0, |(s, _, _)| *s);
     s.push_str(&format!("\n\nHapus satu item: <code>/delstock {id}|{first}</code>"));
     s
 }

@@ -145,8 +145,9 @@ pub const COMMANDS: &[Command] = &[
         "addstock",
         "Tambah stok produk",
         usage(
-            "/addstock id|item (item berikutnya di baris baru), atau kirim berkas .txt dengan caption /addstock id",
-            "/addstock 1|user1@mail.com:pass1\nuser2@mail.com:pass2",
+            "/addstock id|item (item berikutnya di baris baru), atau kirim berkas .txt dengan caption /addstock id. \
+             Item berbatas waktu: awali barisnya dengan [s/d TTTT-BB-HH] (berlaku s/d akhir hari itu, WIB)",
+            "/addstock 1|user1@mail.com:pass1\nuser2@mail.com:pass2\n[s/d 2026-12-31] user3@mail.com:pass3",
         ),
         |a, doc| args::parse_addstock(a, doc).map(C::AddStock),
     ),
@@ -491,6 +492,9 @@ mod tests {
         assert_eq!((c.name.as_str(), c.args), ("start", "hello"));
         let c = split("/addstock 1|a\nb\nc").unwrap();
         assert_eq!((c.name.as_str(), c.args), ("addstock", "1|a\nb\nc"));
+        // The documented example's dated line is what the expiry parser reads.
+        let example = COMMANDS.iter().find(|c| c.name == "addstock").and_then(|c| c.usage()).unwrap().example;
+        assert!(example.ends_with(crate::domain::expiry::EXAMPLE_LINE));
         assert_eq!(split("hello"), None);
         assert_eq!(split("/"), None);
         assert_eq!(split("/ab'c"), None);

@@ -10,6 +10,7 @@ pub mod campaign;
 pub mod catalog;
 pub mod commands;
 pub mod digest;
+pub mod expiry;
 pub mod ids;
 pub mod money;
 pub mod order;

@@ -26,5 +26,21 @@ pub fn check(conn: &Connection) -> Result<Vec<String>, StoreError> {
         let (table, rowid, parent) = row?;
         problems.push(format!("foreign_key_check: {table} row {} refers to a missing {parent}", rowid.unwrap_or(-1)));
     }
+    // Expiring stock (issue 18): no item is sold at or after its valid-until (shop file only).
+    let shop: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'stock_items')", [], |r| r.get(0))?;
+    let late: i64 = if !shop {
+        0
+    } else {
+        conn.query_row(
+            "SELECT count(*) FROM stock_items s JOIN orders o ON o.id = s.order_id
+         WHERE s.status = 'sold' AND s.valid_until IS NOT NULL AND coalesce(o.paid_at, s.updated_at) >= s.valid_until",
+            [],
+            |r| r.get(0),
+        )?
+    };
+    if late > 0 {
+        problems.push(format!("expiring stock: {late} item(s) sold after their valid-until"));
+    }
     Ok(problems)
 }

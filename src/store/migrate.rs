@@ -93,6 +93,12 @@ const UPGRADES: &[&str] = &[
      CREATE UNIQUE INDEX warranty_claims_open ON warranty_claims(item_id) WHERE status IN ('open', 'waiting');
      CREATE INDEX warranty_claims_user ON warranty_claims(user_id, id);
      CREATE INDEX warranty_claims_waiting ON warranty_claims(product_id, id) WHERE status = 'waiting';",
+    // 8 → 9 (issue 18, expiring stock), an item's valid-until, its sell-by and its buyer's one
+    // reminder. Older items have no limit (NULL).
+    "ALTER TABLE stock_items ADD COLUMN valid_until INTEGER;
+     ALTER TABLE stock_items ADD COLUMN sell_until INTEGER;
+     ALTER TABLE stock_items ADD COLUMN reminded_at INTEGER;
+     CREATE INDEX stock_expiring ON stock_items(sell_until) WHERE valid_until IS NOT NULL AND status = 'available';",
 ];
 
 pub const LATEST: i64 = 1 + UPGRADES.len() as i64;
@@ -187,6 +193,8 @@ mod tests {
              ALTER TABLE products DROP COLUMN price_tiers;
              DROP TABLE product_stars; DROP TABLE stars_payments;
              DROP TABLE warranty_claims; ALTER TABLE products DROP COLUMN warranty_days;
+             DROP INDEX stock_expiring; ALTER TABLE stock_items DROP COLUMN reminded_at;
+             ALTER TABLE stock_items DROP COLUMN valid_until; ALTER TABLE stock_items DROP COLUMN sell_until;
              PRAGMA user_version = 1;",
         )
         .unwrap();

@@ -1,9 +1,19 @@
 //! Encrypted SQLite storage: two SQLCipher files, pooled connections, one repository module per
 //! aggregate. Every multi-row change happens inside one transaction in here.
 
+/// The one sell-by condition of a `stock_items` row (issue 18, expiring stock): an available item
+/// is counted, listed and reserved only while its sell-by (valid-until − invoice lifetime) lies
+/// ahead; undated items always. A macro so that constant SQL can embed it with `concat!`.
+macro_rules! sellable {
+    () => {
+        "(sell_until IS NULL OR sell_until > CAST(strftime('%s', 'now') AS INTEGER))"
+    };
+}
+
 pub mod audit;
 pub mod broadcasts;
 pub mod check;
+pub mod expiry;
 pub mod groups;
 pub mod jobs;
 pub mod ledger;

@@ -284,11 +284,17 @@ fn insert_pending(
             .optional()?
             .ok_or(CheckoutError::ProductGone)?;
         // One statement picks and claims the items: two orders can never hold the same item.
-        let reserved = tx.prepare_cached(
-            "UPDATE stock_items SET status = 'reserved', order_id = ?1, updated_at = ?2
-             WHERE id IN (SELECT id FROM stock_items WHERE product_id = ?3 AND status = 'available' ORDER BY id LIMIT ?4)",
-        )?
-        .execute(params![order_id, t, product_id, quantity])?;
+        // Expiring stock: only items whose sell-by lies ahead, so the reservation (the invoice
+        // lifetime) ends before the item does, even if the lifetime grew since the import (the
+        // second condition); the soonest-expiring first, then undated by id.
+        let reserved = tx
+            .prepare_cached(concat!(
+                "UPDATE stock_items SET status = 'reserved', order_id = ?1, updated_at = ?2
+             WHERE id IN (SELECT id FROM stock_items WHERE product_id = ?3 AND status = 'available' AND ",
+                sellable!(),
+                " AND (valid_until IS NULL OR valid_until > ?5) ORDER BY sell_until IS NULL, sell_until, id LIMIT ?4)"
+            ))?
+            .execute(params![order_id, t, product_id, quantity, expires_at])?;
         let reserved = i64::try_from(reserved).unwrap_or(0);
         if reserved < *quantity {
             return Err(CheckoutError::OutOfStock { available: reserved });

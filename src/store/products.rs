@@ -9,13 +9,17 @@ use crate::domain::{
 };
 
 /// The product columns plus its category's name and discount and its available stock.
-const SELECT: &str = "
+const SELECT: &str = concat!(
+    "
     SELECT p.id, p.name, p.description, c.name, p.price, p.reseller_price, p.discount_kind,
            p.discount_value, c.discount_kind, c.discount_value, p.sold_count, p.active,
-           (SELECT count(*) FROM stock_items s WHERE s.product_id = p.id AND s.status = 'available'),
+           (SELECT count(*) FROM stock_items s WHERE s.product_id = p.id AND s.status = 'available' AND ",
+    sellable!(),
+    "),
            p.price_tiers,
            p.warranty_days
-    FROM products p LEFT JOIN categories c ON c.id = p.category_id";
+    FROM products p LEFT JOIN categories c ON c.id = p.category_id"
+);
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Product> {
     let pk: Option<String> = r.get(6)?;
@@ -147,7 +151,11 @@ fn listing_where(l: Listing) -> (&'static str, &'static str) {
         Listing::Category(_) => ("p.active = 1 AND coalesce(p.category_id, 0) = ?1", "p.id"),
         Listing::BestSellers => ("p.active = 1 AND p.sold_count > 0 AND ?1 = ?1", "p.sold_count DESC, p.id"),
         Listing::InStock => (
-            "p.active = 1 AND ?1 = ?1 AND EXISTS (SELECT 1 FROM stock_items s WHERE s.product_id = p.id AND s.status = 'available')",
+            concat!(
+                "p.active = 1 AND ?1 = ?1 AND EXISTS (SELECT 1 FROM stock_items s WHERE s.product_id = p.id AND s.status = 'available' AND ",
+                sellable!(),
+                ")"
+            ),
             "p.id",
         ),
     }

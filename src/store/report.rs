@@ -59,11 +59,12 @@ pub fn gather(conn: &Connection, window: Window) -> Result<Report, StoreError> {
             Ok(Ranked { label, count: r.get(3)?, amount: r.get(4)? })
         })?
         .collect::<Result<_, _>>()?;
+    const SELLABLE: &str = sellable!();
     let stock: Vec<(String, i64, i64)> = conn
         // nosemgrep: ci.sql-built-with-format -- SALES is a constant of this file, values are bound
         .prepare(&format!(
             "SELECT p.name,
-                    (SELECT count(*) FROM stock_items s WHERE s.product_id = p.id AND s.status = 'available'),
+                    (SELECT count(*) FROM stock_items s WHERE s.product_id = p.id AND s.status = 'available' AND {SELLABLE}),
                     (SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
                      WHERE i.product_id = p.id AND {SALES})
              FROM products p WHERE p.active = 1"

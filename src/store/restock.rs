@@ -67,7 +67,7 @@ pub struct Arrival {
 pub fn stock_arrived(
     conn: &mut Connection,
     product: i64,
-    items: &[String],
+    items: &[super::stock::NewItem<'_>],
     admin: i64,
     content: &Content,
     first: impl FnOnce(&Connection) -> Result<Vec<i64>, StoreError>,
@@ -131,11 +131,14 @@ mod tests {
         assert!(subscribe(&c, 7, 2).unwrap());
         assert_eq!(waiting(&c).unwrap().get(&7), Some(&2));
         let content = Content::Text { text: "t".into() };
-        let a = stock_arrived(&mut c, 7, &["a".into()], 3, &content, |_| Ok(Vec::new())).unwrap();
+        let a = stock_arrived(&mut c, 7, &[super::super::stock::NewItem::plain("a")], 3, &content, |_| Ok(Vec::new()))
+            .unwrap();
         assert_eq!(a.report.added, 1);
         assert_eq!(a.alert.map(|(_, n)| n), Some(2));
         assert!(waiting(&c).unwrap().is_empty());
-        let again = stock_arrived(&mut c, 7, &["b".into()], 3, &content, |_| Ok(Vec::new())).unwrap();
+        let again =
+            stock_arrived(&mut c, 7, &[super::super::stock::NewItem::plain("b")], 3, &content, |_| Ok(Vec::new()))
+                .unwrap();
         assert!(again.alert.is_none());
     }
 }

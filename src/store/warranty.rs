@@ -131,16 +131,19 @@ pub struct Claimable {
 }
 
 /// The items of a paid, delivered product order under warranty at `at`, with no open claim
-/// and not replaced or refunded already. The warranty counts from the payment (= delivery).
+/// and not replaced or refunded already. The warranty counts from the payment (= delivery) and
+/// ends no later than the item's own valid-until (expiring stock).
 const CLAIMABLE: &str = "
     SELECT s.id, s.content, o.id, o.invoice_id, s.product_id, coalesce(i.product_name, '-'),
-           coalesce(o.paid_at, o.created_at) + p.warranty_days * 86400
+           min(coalesce(o.paid_at, o.created_at) + p.warranty_days * 86400, coalesce(s.valid_until, 9223372036854775807))
     FROM stock_items s
     JOIN orders o ON o.id = s.order_id
     JOIN products p ON p.id = s.product_id
     LEFT JOIN order_items i ON i.order_id = o.id AND i.product_id = s.product_id
     WHERE s.status = 'sold' AND o.kind = 'order' AND o.status = 'paid' AND o.held = 0
       AND p.warranty_days > 0 AND coalesce(o.paid_at, o.created_at) + p.warranty_days * 86400 > ?2
+      -- An item sold with a valid-until is not under warranty past it (it ended as sold).
+      AND coalesce(s.valid_until, ?2 + 1) > ?2
       AND NOT EXISTS (SELECT 1 FROM warranty_claims w WHERE w.item_id = s.id
                       AND w.status IN ('open', 'waiting', 'replaced', 'refunded'))";
 
@@ -241,13 +244,19 @@ pub enum Replaced {
     AlreadyDecided,
 }
 
+/// The item a replacement takes: one a sale could take now (sellable, so never expired or
+/// about to), the soonest-expiring first as for a reservation, then the oldest undated.
+const REPLACEMENT_ITEM: &str = concat!(
+    "SELECT id, content FROM stock_items WHERE product_id = ?1 AND status = 'available' AND ",
+    sellable!(),
+    " ORDER BY sell_until IS NULL, sell_until, id LIMIT 1"
+);
+
 /// `[Ganti]`, in the caller's transaction (which queues the delivery).
 pub fn replace(tx: &Connection, claim_id: i64, admin: i64) -> Result<Replaced, StoreError> {
     let Some(claim) = get(tx, claim_id)? else { return Ok(Replaced::AlreadyDecided) };
     let item: Option<(i64, String)> = tx
-        .prepare_cached(
-            "SELECT id, content FROM stock_items WHERE product_id = ?1 AND status = 'available' ORDER BY id LIMIT 1",
-        )?
+        .prepare_cached(REPLACEMENT_ITEM)?
         .query_row([claim.product_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let t = now();
@@ -303,12 +312,8 @@ pub fn serve_waiting(tx: &Connection, product: i64) -> Result<Vec<(Claim, String
     let mut served = Vec::new();
     let t = now();
     for id in waiting {
-        let item: Option<(i64, String)> = tx
-            .prepare_cached(
-                "SELECT id, content FROM stock_items WHERE product_id = ?1 AND status = 'available' ORDER BY id LIMIT 1",
-            )?
-            .query_row([product], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+        let item: Option<(i64, String)> =
+            tx.prepare_cached(REPLACEMENT_ITEM)?.query_row([product], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
         let Some((item, content)) = item else { break };
         let Some(claim) = get(tx, id)? else { continue };
         if link_replacement(tx, &claim, item, 0, t)? {
@@ -462,5 +467,28 @@ mod tests {
         c.execute("UPDATE stock_items SET status = 'available', order_id = NULL WHERE id = 2", []).unwrap();
         let v = super::super::money::violations(&c).unwrap();
         assert!(v.iter().any(|v| v.starts_with("item pengganti garansi")), "{v:?}");
+    }
+
+    /// Expiring stock: a replacement is never an item past its sell-by, and an item sold with a
+    /// valid-until is not claimable after it, whatever the product's warranty says.
+    #[test]
+    fn replacements_skip_expired_items_and_claims_end_with_the_item() {
+        let c = db();
+        let t = now();
+        c.execute(
+            "INSERT INTO stock_items (id, product_id, content, valid_until, sell_until, created_at, updated_at)
+             VALUES (2, 1, 'stale', ?1, ?2, 0, 0), (3, 1, 'fresh', ?3, ?4, 0, 0)",
+            params![t + 60, t - 60, t + 10 * 86_400, t + 9 * 86_400],
+        )
+        .unwrap();
+        let Opened::Created(claim) = open(&c, 1, 1, "rusak", None).unwrap() else { panic!() };
+        let Replaced::Done(_, content) = replace(&c, claim.id, 9).unwrap() else { panic!("replaced") };
+        assert_eq!(content, "fresh");
+
+        let c = db();
+        c.execute("UPDATE stock_items SET valid_until = ?1 WHERE id = 1", [t + 86_400]).unwrap();
+        let until = claimable(&c, 1, 1, t).unwrap()[0].until;
+        assert_eq!(until, t + 86_400, "the warranty ends with the item");
+        assert!(claimable(&c, 1, 1, t + 2 * 86_400).unwrap().is_empty());
     }
 }

@@ -1,5 +1,5 @@
 //! Runs due jobs: payment expiry and Pakasir cancellations. Jobs are rows, so one that came due
-//! while the process was down runs at the next start.
+//! while the process was down runs at the next start. Also looks at the daily expiring-stock note.
 
 use std::time::Duration;
 
@@ -11,10 +11,23 @@ use crate::{
     store::{self, jobs},
 };
 
+/// How often the daily expiring-stock note is looked at (it goes out once per WIB day).
+const EXPIRY_NOTE_EVERY: Duration = Duration::from_secs(10);
+
 pub async fn run(shop: Shop, mut shutdown: watch::Receiver<bool>) {
+    let mut next_note = tokio::time::Instant::now();
     loop {
         if let Err(e) = tick(&shop).await {
             tracing::error!(error = %e, "scheduler error");
+        }
+        if tokio::time::Instant::now() >= next_note {
+            next_note = tokio::time::Instant::now() + EXPIRY_NOTE_EVERY;
+            if let Err(e) = shop.expiry_note().await {
+                tracing::error!(error = %e, "expiring stock note error");
+            }
+            if let Err(e) = shop.expiry_reminders().await {
+                tracing::error!(error = %e, "expiring stock reminder error");
+            }
         }
         if super::pause(&mut shutdown, Duration::from_millis(500)).await {
             return;

@@ -14,6 +14,7 @@ mod bank_transfer;
 mod browsing;
 mod campaigns;
 mod demo;
+mod expiring_stock;
 mod fault_matrix;
 mod flows;
 mod help;

@@ -7,6 +7,8 @@ pub mod campaign;
 pub mod catalog;
 /// Parsing, audit and the one-line-per-command dispatch to the handlers.
 pub mod commands;
+/// The daily expiring-stock note.
+pub mod expiry;
 /// Groups whitelisted for admin notices.
 pub mod groups;
 /// Decisions on refund claims.

@@ -10,9 +10,15 @@ use crate::{
         admin::StockImport,
         audit::AuditAction,
         callback::{Button, Callback},
+        expiry::{self, ItemLine, Refusal},
     },
     security::audit::EntryExt,
-    store::{self, audit::Entry, broadcasts::Content, stock::DeleteOutcome},
+    store::{
+        self,
+        audit::Entry,
+        broadcasts::Content,
+        stock::{DeleteOutcome, NewItem},
+    },
     texts,
 };
 
@@ -21,6 +27,24 @@ impl Shop {
     pub(super) async fn add_stock(&self, actor: &Actor, import: StockImport) -> Result<Option<Entry>> {
         let id = import.product_id;
         let admin = actor.user.id;
+        // Expiring stock: `[s/d YYYY-MM-DD]` lines get their limits; a bad or too-late date
+        // refuses that line (reported below), never stored without its limit.
+        let lifetime = i64::try_from(self.config.payment_expiry_seconds).unwrap_or(86_400);
+        let t = store::now();
+        let (mut items, mut refused, mut dated) = (Vec::new(), Vec::new(), 0usize);
+        for (n, line) in import.items.iter().enumerate() {
+            match expiry::split(line) {
+                ItemLine::Plain(content) => items.push((content.to_string(), None)),
+                ItemLine::Until(date, content) => match expiry::limits(date, t, lifetime) {
+                    Ok(l) => {
+                        dated += 1;
+                        items.push((content.to_string(), Some(l)));
+                    }
+                    Err(why) => refused.push((n + 1, why)),
+                },
+                ItemLine::BadDate => refused.push((n + 1, Refusal::Unparsable)),
+            }
+        }
         // Restock alerts: the product's waiting customers become the recipients of a broadcast
         // of kind `restock` in the transaction that adds the stock, and stop waiting there. The
         // broadcast engine already targets a stored recipient list, so the alerts get its rate
@@ -36,6 +60,8 @@ impl Shop {
                         text: texts::restock_alert(&p.name),
                         buttons: vec![vec![Button::cb(texts::BTN_OPEN_PRODUCT, Callback::Product(id))]],
                     };
+                    let items: Vec<NewItem<'_>> =
+                        items.iter().map(|(content, limits)| NewItem { content, limits: *limits }).collect();
                     // Waiting warranty claims are served first, oldest first, in the transaction
                     // that adds the stock: what they take is never on sale.
                     let serve = |tx: &rusqlite::Connection| {
@@ -46,7 +72,7 @@ impl Shop {
                         }
                         Ok(served.iter().map(|(c, _)| c.id).collect())
                     };
-                    Ok(Some(store::restock::stock_arrived(c, id, &import.items, admin, &content, serve)?))
+                    Ok(Some(store::restock::stock_arrived(c, id, &items, admin, &content, serve)?))
                 }
             })
             .await?;
@@ -73,6 +99,7 @@ impl Shop {
                 }
                 let alerted = a.alert.map_or(0, |(_, n)| n);
                 let mut text = texts::stock_added(id, r.added, r.duplicates, r.total);
+                text.push_str(&texts::expiry::import_lines(dated, &refused));
                 if !a.served.is_empty() {
                     text.push_str(&texts::warranty::served_on_restock(a.served.len()));
                 }
@@ -81,7 +108,8 @@ impl Shop {
                 }
                 self.say(actor, &text).await?;
                 Ok(Some(admin_entry(actor, AuditAction::StockAdded).entity("product", id).after(
-                    json!({"added": r.added, "duplicates": r.duplicates, "available": r.total, "restock_alerts": alerted, "warranty_served": a.served.len()}),
+                    json!({"added": r.added, "duplicates": r.duplicates, "available": r.total, "restock_alerts": alerted,
+                           "warranty_served": a.served.len(), "dated": dated, "refused": refused.len()}),
                 )))
             }
         }
@@ -141,7 +169,17 @@ impl Shop {
     /// `/liststock id`: the unsold items with their stock ids, so one can be deleted with
     /// `/delstock`. Audited like an export (it shows the items).
     pub(super) async fn list_stock(&self, actor: &Actor, id: i64) -> Result<Option<Entry>> {
-        let Some(items) = self.available_items(actor, id).await? else { return Ok(None) };
+        if self.available_items(actor, id).await?.is_none() {
+            return Ok(None);
+        }
+        let listed = self.db.call(move |c| store::stock::list_available(c, id)).await?;
+        let items: Vec<(i64, String, String)> = listed
+            .into_iter()
+            .map(|i| {
+                let after = texts::expiry::listed_until(i.valid_until, i.expired);
+                (i.id, i.content, after)
+            })
+            .collect();
         self.say(actor, &texts::stock_ids(id, &items)).await?;
         Ok(Some(
             admin_entry(actor, AuditAction::StockExported)

@@ -21,7 +21,14 @@ const PER_PAGE: u32 = 10;
 const STOCK_PER_PAGE: u32 = 30;
 
 /// One page of `/stock` / `[STOK]`; admins also see how many customers wait for a restock alert.
-fn stock_page(p: Page, items: &[Product], role: Role, waiting: &HashMap<i64, i64>) -> String {
+/// `dated`: per product, its earliest valid-until on sale and its expired items (admins only).
+fn stock_page(
+    p: Page,
+    items: &[Product],
+    role: Role,
+    waiting: &HashMap<i64, i64>,
+    dated: &HashMap<i64, (Option<i64>, i64)>,
+) -> String {
     let mut text = texts::stock_title().to_string();
     if p.pages > 1 {
         text.push_str(&format!(" ({}/{})", p.page, p.pages));
@@ -36,6 +43,9 @@ fn stock_page(p: Page, items: &[Product], role: Role, waiting: &HashMap<i64, i64
         match waiting.get(&prod.id) {
             Some(n) if role == Role::Admin && *n > 0 => text.push_str(&texts::stock_waiting(*n)),
             _ => {}
+        }
+        if let Some((first, expired)) = dated.get(&prod.id).filter(|_| role == Role::Admin) {
+            text.push_str(&texts::expiry::stock_suffix(*first, *expired));
         }
     }
     text
@@ -201,18 +211,22 @@ impl Shop {
     /// `/stock` and `[STOK]`: active products with price and available stock.
     pub(in crate::shop) async fn stock_list(&self, actor: &Actor, page: u32, message_id: Option<i64>) -> Result<()> {
         let admin = actor.role == Role::Admin;
-        let (total, items, waiting) = self
+        let (total, items, (waiting, dated)) = self
             .db
             .call(move |c| {
                 let total = store::products::count_listing(c, Listing::All)?;
                 let p = Page::new(page, total, STOCK_PER_PAGE);
                 let items = store::products::list(c, Listing::All, p.offset(), i64::from(STOCK_PER_PAGE))?;
-                let waiting = if admin { store::restock::waiting(c)? } else { HashMap::new() };
-                Ok((total, items, waiting))
+                let extra = if admin {
+                    (store::restock::waiting(c)?, store::expiry::stock_overview(c, store::now())?)
+                } else {
+                    (HashMap::new(), HashMap::new())
+                };
+                Ok((total, items, extra))
             })
             .await?;
         let p = Page::new(page, total, STOCK_PER_PAGE);
-        let text = stock_page(p, &items, actor.role, &waiting);
+        let text = stock_page(p, &items, actor.role, &waiting, &dated);
         let out = if p.pages > 1 {
             Out::inline(text, vec![keyboards::nav(p, Callback::Stock, Callback::Home)])
         } else {
@@ -357,7 +371,7 @@ mod tests {
         for name in ["🎮", "W", "&", "\u{202E}"] {
             let page = Page::new(99_999, 99_999 * i64::from(STOCK_PER_PAGE), STOCK_PER_PAGE);
             let items: Vec<Product> = (0..i64::from(STOCK_PER_PAGE)).map(|i| longest(i, name)).collect();
-            let text = stock_page(page, &items, Role::Customer, &HashMap::new());
+            let text = stock_page(page, &items, Role::Customer, &HashMap::new(), &HashMap::new());
             assert!(shown_units(&text) <= 4_096, "{name}: {} units", shown_units(&text));
             assert!(text.contains('…'), "long names are shortened");
             let page = Page::new(99_999, 99_999 * i64::from(PER_PAGE), PER_PAGE);
