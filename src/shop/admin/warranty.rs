@@ -157,7 +157,7 @@ impl Shop {
         // Paid in Stars: a rupiah credit would be money with no rupiah source, and Telegram only
         // refunds a Stars charge whole (`/refundstars`).
         let order = open.order_id;
-        if self.db.lookup(move |c| Ok(store::stars::payment(c, order)?)).await?.is_some() {
+        if self.db.lookup(move |c| store::stars::payment(c, order)).await?.is_some() {
             return Ok(Some(t::refund_paid_in_stars(&open.invoice_id)));
         }
         let amount = self.warranty_refund_amount(&open).await?;
