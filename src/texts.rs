@@ -78,6 +78,12 @@ pub const BTN_OPEN_PRODUCT: &str = "Lihat produk";
 pub const RESTOCK_SUBSCRIBED: &str = "Siap! Kami kabari begitu stok tersedia lagi.";
 pub const RESTOCK_ALREADY: &str = "Anda sudah ada di daftar tunggu produk ini.";
 pub const RESTOCK_IN_STOCK: &str = "Stok produk ini sudah tersedia, silakan pesan sekarang.";
+/// `[Batal kabari]`: on a sold-out card of a product the customer already waits for.
+pub const BTN_CANCEL_RESTOCK: &str = "Batal kabari";
+/// `[Batal kabari]` pressed: the toast.
+pub const RESTOCK_CANCELLED: &str = "🔕 Anda tidak akan dikabari lagi untuk produk ini.";
+/// `[Batal kabari]` pressed again (or on a stale card): nothing to cancel.
+pub const RESTOCK_NOT_WAITING: &str = "Anda tidak ada di daftar tunggu produk ini.";
 
 /// The restock alert: one message to each customer who pressed `[Kabari saya]`.
 pub fn restock_alert(name: &str) -> String {

@@ -59,7 +59,7 @@ pub fn product_buttons(ids: &[i64]) -> Vec<Vec<Button>> {
 /// instead of `[Kabari saya]`.
 pub fn card_waiting(product_id: i64) -> Vec<Vec<Button>> {
     vec![
-        vec![Button::cb(texts::tiers::BTN_CANCEL_RESTOCK, Callback::CancelRestock(product_id))],
+        vec![Button::cb(texts::BTN_CANCEL_RESTOCK, Callback::CancelRestock(product_id))],
         vec![Button::cb(texts::BTN_CANCEL, Callback::Cancel)],
     ]
 }

@@ -1,5 +1,5 @@
 //! Bulk prices' words (issue 18 point 5): the card's tier lines, the applied tier on the card and
-//! the summary, and the `/tier` answers; and the `[Batal kabari]` button of restock alerts.
+//! the summary, and the `/tier` answers.
 
 use super::{product_label, rupiah};
 use crate::domain::{
@@ -8,11 +8,6 @@ use crate::domain::{
     role::Role,
     tiers::{Tier, TierError, MAX_TIERS, MAX_TIER_PERCENT, MAX_TIER_QTY, MIN_TIER_QTY},
 };
-
-/// `[Batal kabari]`: on a sold-out card of a product the customer already waits for.
-pub const BTN_CANCEL_RESTOCK: &str = "Batal kabari";
-/// `[Batal kabari]` pressed: the toast.
-pub const RESTOCK_CANCELLED: &str = "🔕 Anda tidak akan dikabari lagi untuk produk ini.";
 
 /// "Beli 5+: −10%"
 pub fn tier_label(t: Tier) -> String {
@@ -118,6 +113,3 @@ pub fn with_tier_note(tier_percent: i64) -> String {
         String::new()
     }
 }
-
-/// `[Batal kabari]` pressed again (or on a stale card): nothing to cancel.
-pub const RESTOCK_NOT_WAITING: &str = "Anda tidak ada di daftar tunggu produk ini.";

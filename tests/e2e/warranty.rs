@@ -6,7 +6,7 @@
 
 use crate::common::{cli_ok, flat_labels, App, ADMIN};
 use crate::pay_support::*;
-use quickcart::testkit::BotMessage;
+use quickcart::testkit::{BotMessage, MsgKind};
 use serde_json::Value;
 
 const CLAIM: &str = "Klaim Garansi";
@@ -315,4 +315,37 @@ fn demo_script_claims_and_replaces() {
     let replaced = crate::demo::answer_to(&t, ":press Ganti").join("\n");
     assert!(replaced.contains("item pengganti dikirim"), "{t}");
     assert!(t.contains(REPLACED_USER), "the customer's replacement shows in the transcript:\n{t}");
+}
+
+/// "What is wrong" may be a photo with a caption: the admins get the claim notice and the photo
+/// itself, captioned with the claim number; a photo outside the claim step stays unsupported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_with_a_photo_reaches_the_admins_with_the_photo() {
+    let mut app = App::start().await;
+    product(&mut app, 4, "10000", &["p1", "p2"], 30).await;
+    let u = 7501;
+    buyer(&mut app, u, 20_000).await;
+    saldo_buy(&mut app, u, 4).await;
+    claim_list(&mut app, u).await;
+    app.press(u, CLAIM);
+    app.wait_text(u, ASK_PROBLEM).await;
+    let photo_copies = |app: &App| {
+        let copies = app.tg.messages(ADMIN).into_iter().filter(|m| m.kind == MsgKind::Copy && m.file_bytes.is_some());
+        copies.filter(|m| m.text.contains("Foto klaim garansi")).count()
+    };
+    assert_eq!(photo_copies(&app), 0);
+    app.tg.send_photo(u, Some("Layar login error"));
+    app.wait_text(u, "diteruskan ke admin").await;
+    let notice = app.wait_text_any(ADMIN, "Layar login error").await;
+    assert!(notice.text.contains("p1"), "{}", notice.text);
+    wait_until("the claim photo", SLOW, || photo_copies(&app) == 1).await;
+    // Outside the claim step a photo is still not something the shop takes.
+    app.tg.send_photo(u, Some("lagi"));
+    app.wait_text(u, "jenis pesan ini tidak didukung").await;
+    assert_eq!(photo_copies(&app), 1);
+    // The claim is decided as any other.
+    app.press_data(ADMIN, notice.message_id, &claim_data(&notice, "wg:"));
+    app.wait_text_any(u, REPLACED_USER).await;
+    settle_and_check(&app).await;
+    app.finish().await;
 }

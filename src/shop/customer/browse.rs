@@ -249,38 +249,6 @@ impl Shop {
         Ok(())
     }
 
-    /// `[Kabari saya]` on a sold-out card: subscribes to the product's restock alert (once).
-    /// Returns the notice for the button press.
-    /// The card on screen flips to `[Batal kabari]`.
-    pub(in crate::shop) async fn notify_restock(
-        &self,
-        actor: &Actor,
-        message_id: Option<i64>,
-        id: i64,
-    ) -> Result<Option<String>> {
-        let user = actor.user.id;
-        let outcome = self
-            .db
-            .write(move |c| match store::products::get_active(c, id)? {
-                None => Ok(None),
-                Some(p) if p.stock > 0 => Ok(Some(None)),
-                Some(_) => Ok(Some(Some(store::restock::subscribe(c, id, user)?))),
-            })
-            .await?;
-        if matches!(outcome, Some(Some(_))) {
-            self.refresh_card(actor, message_id, id).await?;
-        }
-        Ok(Some(
-            match outcome {
-                None => texts::PRODUCT_NOT_FOUND,
-                Some(None) => texts::RESTOCK_IN_STOCK,
-                Some(Some(true)) => texts::RESTOCK_SUBSCRIBED,
-                Some(Some(false)) => texts::RESTOCK_ALREADY,
-            }
-            .into(),
-        ))
-    }
-
     /// `[-] [+] [+2] [+5] [+10]`: quantity stays within 1..=stock; the card is edited in place.
     /// Returns the notice for the button press, if any.
     pub(in crate::shop) async fn change_qty(

@@ -36,6 +36,38 @@ impl Shop {
         Ok(())
     }
 
+    /// `[Kabari saya]` on a sold-out card: subscribes to the product's restock alert (once).
+    /// Returns the notice for the button press.
+    /// The card on screen flips to `[Batal kabari]`.
+    pub(in crate::shop) async fn notify_restock(
+        &self,
+        actor: &Actor,
+        message_id: Option<i64>,
+        id: i64,
+    ) -> Result<Option<String>> {
+        let user = actor.user.id;
+        let outcome = self
+            .db
+            .write(move |c| match store::products::get_active(c, id)? {
+                None => Ok(None),
+                Some(p) if p.stock > 0 => Ok(Some(None)),
+                Some(_) => Ok(Some(Some(store::restock::subscribe(c, id, user)?))),
+            })
+            .await?;
+        if matches!(outcome, Some(Some(_))) {
+            self.refresh_card(actor, message_id, id).await?;
+        }
+        Ok(Some(
+            match outcome {
+                None => texts::PRODUCT_NOT_FOUND,
+                Some(None) => texts::RESTOCK_IN_STOCK,
+                Some(Some(true)) => texts::RESTOCK_SUBSCRIBED,
+                Some(Some(false)) => texts::RESTOCK_ALREADY,
+            }
+            .into(),
+        ))
+    }
+
     /// `[Batal kabari]`: ends the customer's wait for product `id` (idempotent: a second or
     /// forged press only hears that there is nothing to cancel) and flips the card back.
     pub(in crate::shop) async fn cancel_restock(
@@ -47,6 +79,6 @@ impl Shop {
         let user = actor.user.id;
         let removed = self.db.write(move |c| store::restock::unsubscribe(c, id, user)).await?;
         self.refresh_card(actor, message_id, id).await?;
-        Ok(Some(if removed { texts::tiers::RESTOCK_CANCELLED } else { texts::tiers::RESTOCK_NOT_WAITING }.into()))
+        Ok(Some(if removed { texts::RESTOCK_CANCELLED } else { texts::RESTOCK_NOT_WAITING }.into()))
     }
 }

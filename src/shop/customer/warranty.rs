@@ -81,9 +81,10 @@ impl Shop {
         self.sessions.clear(actor.user.id);
         let user = actor.user.id;
         let file = photo.as_ref().map(|(_, f)| f.clone());
+        // Opening a claim is a write: through the one writer, never a reader connection.
         let (opened, earlier, buyer) = self
             .db
-            .call(move |c| {
+            .write(move |c| {
                 let opened = store::warranty::open(c, item_id, user, &problem, file.as_deref())?;
                 let count = store::warranty::count_of(c, user)?;
                 Ok((opened, count, store::users::get(c, user)?))
