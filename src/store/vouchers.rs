@@ -103,12 +103,22 @@ pub fn hold(tx: &Connection, voucher_id: i64, order_id: i64, user: i64) -> Resul
     Ok(held)
 }
 
-/// The order was paid: the voucher is used for good.
+/// The order was paid: the voucher is used for good, and a voucher link of the same code that
+/// waited for the buyer's checkout has done its work. (Only here: a checkout left or expired
+/// keeps the link's code for the next one.)
 pub fn consume(tx: &Connection, order_id: i64, user: i64) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "UPDATE vouchers SET used_by = ?2, used_order = ?1, used_at = ?3, reserved_order = NULL WHERE reserved_order = ?1",
-    )?
-    .execute(params![order_id, user, now()])?;
+    let used = tx
+        .prepare_cached(
+            "UPDATE vouchers SET used_by = ?2, used_order = ?1, used_at = ?3, reserved_order = NULL WHERE reserved_order = ?1",
+        )?
+        .execute(params![order_id, user, now()])?;
+    if used > 0 {
+        tx.prepare_cached(
+            "UPDATE users SET pending_voucher = NULL, pending_voucher_at = NULL
+             WHERE id = ?2 AND pending_voucher IN (SELECT code FROM vouchers WHERE used_order = ?1)",
+        )?
+        .execute(params![order_id, user])?;
+    }
     Ok(())
 }
 

@@ -59,6 +59,10 @@ async fn a_voucher_link_is_kept_for_the_next_checkout_and_applied_once() {
     assert!(summary.text.contains("Total: Rp20.000"), "{}", summary.text);
     assert!(summary.text.contains(&format!("Voucher: {code}")), "{}", summary.text);
     assert!(!has_voucher_button(&summary), "the voucher is already applied: {:?}", flat_labels(&summary));
+    // Leaving that checkout keeps the code for the next one.
+    app.press(a, "Batalkan");
+    let summary = to_summary(&mut app, a, 1, 0).await;
+    assert!(summary.text.contains(&format!("Voucher: {code}")), "kept after a cancel: {}", summary.text);
     app.press(a, "QRIS");
     let invoice = wait_invoice(&app, a).await;
     assert_eq!(invoice.txn.amount, 20_000, "Pakasir is asked for the discounted total");

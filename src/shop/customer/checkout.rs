@@ -64,16 +64,13 @@ impl Shop {
     }
 
     async fn show_summary(&self, actor: &Actor, product_id: i64, qty: i64, message_id: i64) -> Result<Option<String>> {
+        // A voucher link's code is applied as if typed at the voucher step. It is forgotten when
+        // an order paid with it (`store::vouchers::consume`), not here: a customer who leaves
+        // this checkout finds it again on the next one.
         let voucher = self.link_voucher(actor).await?;
-        let from_link = voucher.is_some();
-        let flow = Flow::Checkout { product_id, qty, message_id, voucher, offer_voucher: !from_link };
-        let shown = self.render_summary(actor, flow, true).await?;
-        if from_link && shown.is_none() {
-            // Applied as if typed at the voucher step: the link has done its work.
-            let user = actor.user.id;
-            self.db.write(move |c| store::users::clear_pending_voucher(c, user)).await?;
-        }
-        Ok(shown)
+        let offer_voucher = voucher.is_none();
+        let flow = Flow::Checkout { product_id, qty, message_id, voucher, offer_voucher };
+        self.render_summary(actor, flow, true).await
     }
 
     /// The code from a voucher link waiting for this checkout, checked like a typed one. A code
