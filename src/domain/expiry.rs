@@ -14,7 +14,7 @@
 
 use chrono::NaiveDate;
 
-use super::time::wib_day_start;
+use super::time::{wib_date, wib_day_start};
 
 /// How the token begins; the help and the usage name it.
 pub const TOKEN_OPEN: &str = "[s/d ";
@@ -53,6 +53,15 @@ pub fn split(line: &str) -> ItemLine<'_> {
 /// The token for `date` (`[s/d 2026-12-31]`), as an admin writes it.
 pub fn token(date: NaiveDate) -> String {
     format!("{TOKEN_OPEN}{}]", date.format("%Y-%m-%d"))
+}
+
+/// An item as `/exportstock` writes it: with its token when it has a valid-until, so the file
+/// imports back with the same date (`valid_until` is the exclusive end of its WIB day).
+pub fn export_line(content: &str, valid_until: Option<i64>) -> String {
+    match valid_until.and_then(|end| wib_date(end - 1)) {
+        Some(date) => format!("{} {content}", token(date)),
+        None => content.to_string(),
+    }
 }
 
 /// The end of WIB day `date` as a unix timestamp (exclusive: valid while `now < end`).
@@ -135,6 +144,15 @@ mod tests {
             let date = d("1970-01-01") + chrono::Duration::days(days);
             let line = format!("{} {content}", token(date));
             prop_assert_eq!(split(&line), ItemLine::Until(date, content.as_str()));
+        }
+
+        /// An exported dated item imports back as the same day and the same content.
+        #[test]
+        fn export_lines_import_back(days in 0i64..100_000, content in "[^\\s\\x00-\\x1f][^\\x00-\\x1f]{0,40}[^\\s\\x00-\\x1f]") {
+            let date = d("1970-01-01") + chrono::Duration::days(days);
+            let line = export_line(&content, Some(end_of_wib_day(date)));
+            prop_assert_eq!(split(&line), ItemLine::Until(date, content.as_str()));
+            prop_assert_eq!(export_line(&content, None), content.clone());
         }
 
         /// A line that does not start with the token is the item itself.

@@ -107,11 +107,6 @@ pub fn delete_available(conn: &Connection, product_id: i64) -> Result<usize, Sto
         .execute(params![product_id, now()])?)
 }
 
-/// `/exportstock`: (stock id, content) of the available items.
-pub fn export_available(conn: &Connection, product_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
-    Ok(list_available(conn, product_id)?.into_iter().map(|i| (i.id, i.content)).collect())
-}
-
 /// An unsold item as `/liststock` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {

@@ -12,6 +12,7 @@ use crate::common::{flat_labels, App, ADMIN};
 const NOTE: &str = "Stok berbatas waktu";
 const REMINDER: &str = "yang Anda beli berlaku s/d";
 use crate::pay_support::{assert_db_check, buy_qris, pay, wait_msg, DELIVERED};
+use quickcart::testkit::MsgKind;
 
 /// Today's WIB calendar day.
 fn today_wib() -> NaiveDate {
@@ -79,6 +80,12 @@ async fn past_dates_are_refused_and_a_dated_item_is_sold_while_valid() {
     let shown = format!("fresh-1|x 2026-01-01 · s/d {} 23:59", later.format("%d/%m/%Y"));
     assert!(listed.contains(&shown), "{shown:?} in {listed}");
     assert!(!listed.contains("old-1") && !listed.contains("bad-1"), "{listed}");
+    // `/exportstock` keeps the date, so the file imports back as it was.
+    app.say(ADMIN, "/exportstock 1");
+    let mark = app.last_mark(ADMIN);
+    let doc = app.wait_msg_since(ADMIN, &mark, |m| m.kind == MsgKind::Document, "stock export").await;
+    let body = String::from_utf8(doc.file_bytes.clone().expect("document bytes")).unwrap();
+    assert_eq!(body, format!("{} fresh-1|x 2026-01-01\n", token(later)));
 
     // The customer sees one item and buys it; the content arrives without the token.
     let u = 7101;

@@ -145,14 +145,14 @@ impl Shop {
         Ok(Some(admin_entry(actor, AuditAction::StockDeleted).entity("product", id).meta(json!({"deleted": n}))))
     }
 
-    /// The product's available items (stock id, content); `None` once the admin has been told
-    /// there is no such product or nothing in stock.
-    async fn available_items(&self, actor: &Actor, id: i64) -> Result<Option<Vec<(i64, String)>>> {
+    /// The product's available items (with their valid-until; expired ones marked); `None` once
+    /// the admin has been told there is no such product or nothing in stock.
+    async fn available_items(&self, actor: &Actor, id: i64) -> Result<Option<Vec<store::stock::Listed>>> {
         let items = self
             .db
             .call(move |c| match store::products::get(c, id)? {
                 None => Ok(None),
-                Some(_) => Ok(Some(store::stock::export_available(c, id)?)),
+                Some(_) => Ok(Some(store::stock::list_available(c, id)?)),
             })
             .await?;
         let Some(items) = items else {
@@ -169,10 +169,7 @@ impl Shop {
     /// `/liststock id`: the unsold items with their stock ids, so one can be deleted with
     /// `/delstock`. Audited like an export (it shows the items).
     pub(super) async fn list_stock(&self, actor: &Actor, id: i64) -> Result<Option<Entry>> {
-        if self.available_items(actor, id).await?.is_none() {
-            return Ok(None);
-        }
-        let listed = self.db.call(move |c| store::stock::list_available(c, id)).await?;
+        let Some(listed) = self.available_items(actor, id).await? else { return Ok(None) };
         let items: Vec<(i64, String, String)> = listed
             .into_iter()
             .map(|i| {
@@ -188,12 +185,13 @@ impl Shop {
         ))
     }
 
-    /// `/exportstock`: the available items as a `.txt` document (the audit keeps only the count).
+    /// `/exportstock`: the available items as a `.txt` document, dated ones with their
+    /// `[s/d …]` token so the file imports back as it was (the audit keeps only the count).
     pub(super) async fn export_stock(&self, actor: &Actor, id: i64) -> Result<Option<Entry>> {
         let Some(items) = self.available_items(actor, id).await? else { return Ok(None) };
         let mut body = String::new();
-        for (_, content) in &items {
-            body.push_str(content);
+        for item in &items {
+            body.push_str(&crate::domain::expiry::export_line(&item.content, item.valid_until));
             body.push('\n');
         }
         let caption = Out::text(texts::export_caption(id, items.len()));
