@@ -40,52 +40,60 @@ pub struct Progress {
     pub pending: i64,
 }
 
-/// Creates a broadcast to every reachable user (not banned, not erased, not blocking the bot).
-pub fn create(conn: &mut Connection, admin_id: i64, kind: &str, content: &Content) -> Result<(i64, i64), StoreError> {
-    let tx = super::writer::begin(conn)?;
-    let created = open(&tx, admin_id, kind, content, None)?;
-    tx.commit()?;
-    Ok(created)
+/// The rule of every broadcast's recipients: reachable users (not banned, not erased, not
+/// blocking the bot). A macro so that constant SQL can embed it with `concat!`.
+macro_rules! reachable {
+    () => {
+        "banned = 0 AND erased = 0 AND bot_blocked = 0"
+    };
 }
 
-/// Inserts a broadcast and its recipients inside the caller's transaction: every reachable user,
-/// or only those waiting for `restocked`'s alert. Returns (id, recipients).
-pub(super) fn open(
-    tx: &Connection,
-    admin_id: i64,
-    kind: &str,
-    content: &Content,
-    restocked: Option<i64>,
-) -> Result<(i64, i64), StoreError> {
+/// Inserts the broadcast row in the caller's transaction; its recipients come next. Returns
+/// (id, now).
+fn insert(tx: &Connection, admin_id: i64, kind: &str, content: &Content) -> Result<(i64, i64), StoreError> {
     let payload = serde_json::to_string(content).map_err(|e| StoreError::Migration(e.to_string()))?;
     let t = now();
-    let id: i64 = tx.query_row(
+    let id = tx.query_row(
         "INSERT INTO broadcasts (admin_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
         params![admin_id, kind, payload, t],
         |r| r.get(0),
     )?;
+    Ok((id, t))
+}
+
+/// Inserts a restock alert for `product` and its recipients (the reachable users waiting for
+/// it) inside the caller's transaction. Returns (id, recipients).
+pub(super) fn open_restock(
+    tx: &Connection,
+    admin_id: i64,
+    content: &Content,
+    product: i64,
+) -> Result<(i64, i64), StoreError> {
+    let (id, t) = insert(tx, admin_id, RESTOCK, content)?;
     let n = tx.execute(
-        "INSERT INTO broadcast_recipients (broadcast_id, user_id, updated_at)
-         SELECT ?1, id, ?2 FROM users WHERE banned = 0 AND erased = 0 AND bot_blocked = 0
-           AND (?3 IS NULL OR id IN (SELECT user_id FROM restock_subscriptions WHERE product_id = ?3))",
-        params![id, t, restocked],
+        concat!(
+            "INSERT INTO broadcast_recipients (broadcast_id, user_id, updated_at)
+             SELECT ?1, id, ?2 FROM users WHERE ",
+            reachable!(),
+            " AND id IN (SELECT user_id FROM restock_subscriptions WHERE product_id = ?3)"
+        ),
+        params![id, t, product],
     )?;
     Ok((id, i64::try_from(n).unwrap_or(0)))
 }
 
-/// The reachable-user rule of every broadcast (as in [`open`]) and one segment's condition:
-/// the count the admin is shown and the insert of the recipients, both fixed SQL text binding
-/// `?1` (the segment's number), `?2` (now) and, to insert, `?3` (the broadcast).
+/// The reachable-user rule and one segment's condition: the count the admin is shown and the
+/// insert of the recipients, both fixed SQL text binding `?1` (the segment's number), `?2`
+/// (now) and, to insert, `?3` (the broadcast).
 macro_rules! segment {
     ($cond:literal) => {
         Queries {
-            count: concat!(
-                "SELECT count(*) FROM users WHERE banned = 0 AND erased = 0 AND bot_blocked = 0 AND ?1 = ?1 AND ?2 = ?2 AND ",
-                $cond
-            ),
+            count: concat!("SELECT count(*) FROM users WHERE ", reachable!(), " AND ?1 = ?1 AND ?2 = ?2 AND ", $cond),
             insert: concat!(
                 "INSERT INTO broadcast_recipients (broadcast_id, user_id, updated_at)
-                 SELECT ?3, id, ?2 FROM users WHERE banned = 0 AND erased = 0 AND bot_blocked = 0 AND ?1 = ?1 AND ",
+                 SELECT ?3, id, ?2 FROM users WHERE ",
+                reachable!(),
+                " AND ?1 = ?1 AND ",
                 $cond
             ),
         }
@@ -134,9 +142,10 @@ pub fn audience(conn: &Connection, segment: Segment) -> Result<i64, StoreError> 
     Ok(conn.prepare_cached(q.count)?.query_row(params![n, now()], |r| r.get(0))?)
 }
 
-/// Creates a broadcast to the reachable users of a segment: they are resolved here, once, and
-/// the recipient rows are the snapshot the engine works through. Returns (id, recipients).
-pub fn create_for(
+/// Creates a broadcast to the reachable users of a segment (everyone for a plain `/broadcast`):
+/// they are resolved here, once, and the recipient rows are the snapshot the engine works
+/// through. Returns (id, recipients).
+pub fn create(
     conn: &mut Connection,
     admin_id: i64,
     kind: &str,
@@ -144,13 +153,7 @@ pub fn create_for(
     segment: Segment,
 ) -> Result<(i64, i64), StoreError> {
     let tx = super::writer::begin(conn)?;
-    let payload = serde_json::to_string(content).map_err(|e| StoreError::Migration(e.to_string()))?;
-    let t = now();
-    let id: i64 = tx.query_row(
-        "INSERT INTO broadcasts (admin_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
-        params![admin_id, kind, payload, t],
-        |r| r.get(0),
-    )?;
+    let (id, t) = insert(&tx, admin_id, kind, content)?;
     let (q, n) = segment_sql(segment);
     let inserted = tx.execute(q.insert, params![n, t, id])?;
     tx.commit()?;
@@ -307,7 +310,7 @@ mod tests {
     }
 
     fn recipients(c: &mut Connection, segment: Segment) -> Vec<i64> {
-        let (id, n) = create_for(c, 1, "broadcast", &Content::Text { text: "t".into() }, segment).unwrap();
+        let (id, n) = create(c, 1, "broadcast", &Content::Text { text: "t".into() }, segment).unwrap();
         let users = pending(c, id, 100).unwrap();
         assert_eq!(i64::try_from(users.len()).unwrap(), n);
         assert_eq!(audience(c, segment).unwrap(), n, "{segment:?}: the audience shown is the one created");

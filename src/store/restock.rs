@@ -1,5 +1,5 @@
 //! Restock alerts: customers who pressed `[Kabari saya]` on a sold-out card wait for the product;
-//! when stock arrives they become the recipients of one broadcast (kind [`RESTOCK`]) and stop
+//! when stock arrives they become the recipients of one broadcast (kind [`broadcasts::RESTOCK`]) and stop
 //! waiting, both in the transaction that adds the stock. So the alert goes out through the
 //! broadcast engine's rate limits, resumes after a restart, and nobody gets it twice.
 
@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    broadcasts::{self, Content, RESTOCK},
+    broadcasts::{self, Content},
     now,
     stock::{add_in, ImportReport},
     StoreError,
@@ -88,7 +88,7 @@ pub fn stock_arrived(
         if waiting == 0 {
             return Ok(Arrival { report, alert: None, served });
         }
-        let alert = broadcasts::open(tx, admin, RESTOCK, content, Some(product))?;
+        let alert = broadcasts::open_restock(tx, admin, content, product)?;
         tx.execute("DELETE FROM restock_subscriptions WHERE product_id = ?1", [product])?;
         if alert.1 == 0 {
             // Nobody reachable waited: nothing for the engine to send (and no summary).

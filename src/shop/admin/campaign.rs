@@ -66,13 +66,7 @@ impl Shop {
         segment: Segment,
     ) -> Result<(i64, i64)> {
         let admin = actor.user.id;
-        let (id, total) = self
-            .db
-            .write(move |c| match segment {
-                Segment::Everyone => store::broadcasts::create(c, admin, kind, &content),
-                _ => store::broadcasts::create_for(c, admin, kind, &content, segment),
-            })
-            .await?;
+        let (id, total) = self.db.write(move |c| store::broadcasts::create(c, admin, kind, &content, segment)).await?;
         if total == 0 {
             self.db.write(move |c| store::broadcasts::finish(c, id)).await?;
             self.say(actor, texts::BROADCAST_EMPTY).await?;
