@@ -15,8 +15,6 @@ use super::{
     now, StoreError,
 };
 
-pub const DAY: i64 = 86_400;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     Open,

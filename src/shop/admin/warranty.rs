@@ -187,22 +187,13 @@ impl Shop {
         Ok(Some(notice))
     }
 
-    /// `Formula::refund` of the one item's price paid (the order's total over its items), the
-    /// days since delivery and the buyer's earlier claims (the counter `/refund` uses).
+    /// The refund calculator's amount for one item: its share of what the order paid (the
+    /// order's total over its items), with the days and earlier claims `/refund` uses.
     pub(crate) async fn warranty_refund_amount(&self, claim: &Claim) -> Result<i64> {
-        let (order, user) = (claim.order_id, claim.user_id);
-        let (formula, claims, order) = self
-            .db
-            .call(move |c| {
-                let claims = store::users::get(c, user)?.map_or(0, |u| u.refund_claims);
-                Ok((store::settings::refund_formula(c)?, claims, store::orders::get(c, order)?))
-            })
-            .await?;
-        let Some(order) = order else { return Ok(0) };
+        let order = claim.order_id;
+        let Some(order) = self.db.lookup(move |c| store::orders::get(c, order)).await? else { return Ok(0) };
         let items: i64 = order.items.iter().map(|l| l.quantity).sum::<i64>().max(1);
-        let price = order.total / items;
-        let days_used = ((store::now() - order.paid_at.unwrap_or(order.created_at)) / store::warranty::DAY).max(0);
-        Ok(formula.refund(price, days_used, claims))
+        Ok(self.refund_quote(&order, order.total / items).await?.3)
     }
 
     /// `[Tolak]`: asks the admin (in their private chat) for the reason.

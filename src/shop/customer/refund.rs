@@ -42,15 +42,16 @@ impl Shop {
             Status::Refunded => return self.say(actor, texts::ALREADY_REFUNDED).await,
             _ => return self.say(actor, texts::REFUND_ONLY_PAID).await,
         }
-        let (formula, claims, days_used, amount) = self.refund_quote(&order).await?;
+        let (formula, claims, days_used, amount) = self.refund_quote(&order, order.total).await?;
         let text = texts::refund_calculation(&order.invoice_id, order.total, days_used, &formula, claims, amount);
         let rows = vec![vec![Button::cb(texts::BTN_REQUEST_REFUND, Callback::RefundRequest(order.id))]];
         self.tg.send(actor.chat, Out::inline(text, rows)).await?;
         Ok(())
     }
 
-    /// The current formula applied to a paid order: (formula, earlier claims, days used, refund).
-    async fn refund_quote(&self, order: &Order) -> Result<(Formula, i64, i64, i64)> {
+    /// The current formula applied to `price` paid in `order` (the whole total for `/refund`, one
+    /// item's share for a warranty refund): (formula, earlier claims, days used, refund).
+    pub(in crate::shop) async fn refund_quote(&self, order: &Order, price: i64) -> Result<(Formula, i64, i64, i64)> {
         let user = order.user_id;
         let (formula, claims) = self
             .db
@@ -61,10 +62,10 @@ impl Shop {
             .await?;
         if order.held {
             // Never delivered (held for review): the whole amount comes back.
-            return Ok((formula, claims, 0, order.total));
+            return Ok((formula, claims, 0, price));
         }
         let days_used = ((store::now() - order.paid_at.unwrap_or(order.created_at)) / 86_400).max(0);
-        Ok((formula, claims, days_used, formula.refund(order.total, days_used, claims)))
+        Ok((formula, claims, days_used, formula.refund(price, days_used, claims)))
     }
 
     /// `[Ajukan Refund]`: records the claim and asks the admins.
@@ -78,7 +79,7 @@ impl Shop {
             return Ok(Some(texts::INVOICE_NOT_FOUND.into()));
         };
         let user = actor.user.id;
-        let (_, _, days_used, amount) = self.refund_quote(&order).await?;
+        let (_, _, days_used, amount) = self.refund_quote(&order, order.total).await?;
         let (oid, uid) = (order.id, order.user_id);
         let requested = self.db.write(move |c| store::refunds::request(c, oid, uid, days_used, amount)).await?;
         let Requested::Created(claim) = requested else { return Ok(Some(texts::REFUND_ALREADY_REQUESTED.into())) };
