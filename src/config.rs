@@ -213,6 +213,12 @@ fn bool_var(src: &dyn Source, key: &'static str) -> Result<bool, ConfigError> {
 pub const DEFAULT_WEBHOOK_LIMIT_PER_MINUTE: u32 = 300;
 
 impl Config {
+    /// The invoice lifetime in seconds as the clock's type (bounded by the parser, so the
+    /// conversion cannot fail; the largest lifetime stands in if it ever did).
+    pub fn invoice_lifetime(&self) -> i64 {
+        i64::try_from(self.payment_expiry_seconds).unwrap_or(86_400)
+    }
+
     /// Reads every variable of SPEC §1. Required-for-a-feature variables are `Option`s here and
     /// demanded by the feature (see [`Config::require_serve`]).
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {

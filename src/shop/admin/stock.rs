@@ -29,7 +29,7 @@ impl Shop {
         let admin = actor.user.id;
         // Expiring stock: `[s/d YYYY-MM-DD]` lines get their limits; a bad or too-late date
         // refuses that line (reported below), never stored without its limit.
-        let lifetime = i64::try_from(self.config.payment_expiry_seconds).unwrap_or(86_400);
+        let lifetime = self.config.invoice_lifetime();
         let t = store::now();
         let (mut items, mut refused, mut dated) = (Vec::new(), Vec::new(), 0usize);
         for (n, line) in import.items.iter().enumerate() {

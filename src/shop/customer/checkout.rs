@@ -548,7 +548,7 @@ impl Shop {
         let user = actor.user.id;
         let deposit = matches!(purchase, Purchase::Deposit { .. });
         let Some(level) = self.assess_payment(actor, purchase.total(), deposit).await? else { return Ok(false) };
-        let expires_at = store::now() + i64::try_from(self.config.payment_expiry_seconds).unwrap_or(600);
+        let expires_at = store::now() + self.config.invoice_lifetime();
         let risk = level;
         let created = self
             .db
@@ -629,18 +629,23 @@ impl Shop {
                 self.tg.send(actor.chat, Out::inline(text, rows)).await?
             }
         };
-        let (id, chat) = (order.id, actor.chat);
+        self.remember_invoice_message(order.id, actor.chat, message_id).await?;
+        self.outbox_wake.notify_one();
+        Ok(true)
+    }
+
+    /// Stores where an order's invoice message is, so a payment or expiry can remove it. A
+    /// payment faster than this write found no invoice to remove: it is removed now.
+    pub(super) async fn remember_invoice_message(&self, order_id: i64, chat: i64, message_id: i64) -> Result<()> {
         self.db
             .transact(move |tx| {
-                // A payment faster than this write found no QR to remove: remove it now.
-                if store::orders::set_message(tx, id, chat, message_id)? {
-                    store::outbox::enqueue(tx, &store::outbox::Message::delete(chat, message_id), Some(id))?;
+                if store::orders::set_message(tx, order_id, chat, message_id)? {
+                    store::outbox::enqueue(tx, &store::outbox::Message::delete(chat, message_id), Some(order_id))?;
                 }
                 Ok(())
             })
             .await?;
-        self.outbox_wake.notify_one();
-        Ok(true)
+        Ok(())
     }
 
     pub(super) async fn checkout_refused(&self, actor: &Actor, e: CheckoutError) -> Result<Option<String>> {

@@ -64,7 +64,7 @@ impl Shop {
         }
         let user = actor.user.id;
         let Some(risk) = self.assess_payment(actor, purchase.total(), false).await? else { return Ok(None) };
-        let expires_at = store::now() + i64::try_from(self.config.payment_expiry_seconds).unwrap_or(600);
+        let expires_at = store::now() + self.config.invoice_lifetime();
         let created = self
             .db
             .write(move |c| {
@@ -99,15 +99,7 @@ impl Shop {
         };
         match self.tg.send_invoice(actor.chat, invoice).await {
             Ok(sent) => {
-                let (id, chat) = (order.id, actor.chat);
-                self.db
-                    .transact(move |tx| {
-                        if store::orders::set_message(tx, id, chat, sent)? {
-                            store::outbox::enqueue(tx, &store::outbox::Message::delete(chat, sent), Some(id))?;
-                        }
-                        Ok(())
-                    })
-                    .await?;
+                self.remember_invoice_message(order.id, actor.chat, sent).await?;
                 self.edit_or_send(actor, Some(m), Out::text(t::SUMMARY_STARS)).await?;
                 self.outbox_wake.notify_one();
             }
