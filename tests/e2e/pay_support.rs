@@ -282,6 +282,17 @@ pub async fn to_summary(app: &mut App, user: i64, product: i64, plus: usize) -> 
     app.wait_text(user, SUMMARY).await
 }
 
+/// Buys one of `product` with the balance; returns the delivery.
+pub async fn saldo_buy(app: &mut App, user: i64, product: i64) -> BotMessage {
+    let before = messages_with(app, user, &[DELIVERED]).len();
+    to_summary(app, user, product, 0).await;
+    app.press(user, "SALDO");
+    app.wait_text(user, "Bayar dengan SALDO").await;
+    app.press(user, "Konfirmasi");
+    wait_until("the SALDO delivery", SLOW, || messages_with(app, user, &[DELIVERED]).len() == before + 1).await;
+    messages_with(app, user, &[DELIVERED]).pop().unwrap()
+}
+
 /// Waits for the invoice photo new since the user's last action and the fake's transaction.
 pub async fn wait_invoice(app: &App, user: i64) -> Invoice {
     let mark = app.last_mark(user);

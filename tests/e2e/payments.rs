@@ -41,17 +41,6 @@ async fn status_answer(app: &mut App, user: i64, invoice: &Invoice) -> String {
     }
 }
 
-/// Buys one of `product` with the balance; returns the delivery.
-async fn saldo_buy(app: &mut App, user: i64, product: i64) -> quickcart::testkit::BotMessage {
-    let before = messages_with(app, user, &[DELIVERED]).len();
-    to_summary(app, user, product, 0).await;
-    app.press(user, "SALDO");
-    app.wait_text(user, "Bayar dengan SALDO").await;
-    app.press(user, "Konfirmasi");
-    wait_until("the SALDO delivery", SLOW, || messages_with(app, user, &[DELIVERED]).len() == before + 1).await;
-    messages_with(app, user, &[DELIVERED]).pop().unwrap()
-}
-
 // ------------------------------------------------------------------ 1. QRIS purchase
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

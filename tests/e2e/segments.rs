@@ -28,22 +28,9 @@ impl People {
 }
 
 /// Buys one of product `id` with the balance (the admin transfers its price first).
-async fn saldo_buy(app: &mut App, user: i64, id: i64) {
+async fn paid_buyer(app: &mut App, user: i64, id: i64) {
     app.admin(&format!("/transfer {user}|{}", 1000 * id), "Saldo").await;
-    app.say(user, &id.to_string());
-    app.wait_text(user, &format!("Produk {id}")).await;
-    app.press(user, "Lanjut ke pembayaran");
-    app.wait_text(user, "Ringkasan Pesanan").await;
-    if app.tg.find_button(user, "SALDO").is_none() {
-        app.press(user, "Skip");
-        let mark = app.last_mark(user);
-        app.wait_msg_since(user, &mark, |m| m.inline_buttons.iter().flatten().any(|b| b.text == "SALDO"), "SALDO")
-            .await;
-    }
-    app.press(user, "SALDO");
-    app.wait_text(user, "Bayar dengan SALDO").await;
-    app.press(user, "Konfirmasi");
-    app.wait_text(user, "Pembayaran berhasil").await;
+    crate::pay_support::saldo_buy(app, user, id).await;
 }
 
 async fn setup() -> (App, People) {
@@ -54,8 +41,8 @@ async fn setup() -> (App, People) {
     for u in [people.p1, people.p3, people.ress, people.saldo, people.idle] {
         app.onboard(u).await;
     }
-    saldo_buy(&mut app, people.p1, 1).await;
-    saldo_buy(&mut app, people.p3, 3).await;
+    paid_buyer(&mut app, people.p1, 1).await;
+    paid_buyer(&mut app, people.p3, 3).await;
     app.admin(&format!("/addreseller {}", people.ress), "sekarang").await;
     app.admin(&format!("/transfer {}|5000", people.saldo), "Saldo").await;
     (app, people)

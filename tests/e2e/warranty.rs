@@ -28,17 +28,6 @@ async fn product(app: &mut App, id: i64, price: &str, items: &[&str], days: i64)
     app.admin(&format!("/garansi {id}|{days}"), "aransi").await;
 }
 
-/// Buys one of `product` with the balance; returns the delivery.
-async fn saldo_buy(app: &mut App, user: i64, product: i64) -> BotMessage {
-    let before = messages_with(app, user, &[DELIVERED]).len();
-    to_summary(app, user, product, 0).await;
-    app.press(user, "SALDO");
-    app.wait_text(user, "Bayar dengan SALDO").await;
-    app.press(user, "Konfirmasi");
-    wait_until("the SALDO delivery", SLOW, || messages_with(app, user, &[DELIVERED]).len() == before + 1).await;
-    messages_with(app, user, &[DELIVERED]).pop().unwrap()
-}
-
 async fn buyer(app: &mut App, user: i64, balance: i64) {
     app.onboard(user).await;
     app.admin(&format!("/transfer {user}|{balance}"), "Saldo").await;
